@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+#include "app/commandline.h"
+#include "app/wardenapp.h"
+
+#include <QtCore/QCoreApplication>
+#include <QtWidgets/QApplication>
+
+#include <cstdio>
+#include <memory>
+
+namespace {
+bool displayAvailable()
+{
+    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
+        || qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
+}
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args.append(QString::fromLocal8Bit(argv[i]));
+
+    CommandLine cl;
+    QString error;
+    if (!CommandLine::parse(args, &cl, &error)) {
+        std::fprintf(stderr, "warden: %s\n", qPrintable(error));
+        return 2;
+    }
+    switch (cl.mode) {
+    case CommandLine::Mode::Help:
+        std::fputs(qPrintable(CommandLine::usage()), stdout);
+        return 0;
+    case CommandLine::Mode::Version:
+        std::printf("warden %s\n", WARDEN_VERSION);
+        return 0;
+    default:
+        break;
+    }
+
+    bool gui = cl.mode == CommandLine::Mode::Gui;
+    if (gui && !displayAvailable()) {
+        std::fprintf(stderr, "warden: no display found; running headless (same as --no-gui)\n");
+        gui = false;
+    }
+
+    // The mode is known before the application object exists: no GUI objects in headless mode.
+    std::unique_ptr<QCoreApplication> app;
+    if (gui)
+        app = std::make_unique<QApplication>(argc, argv);
+    else
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("warden"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(WARDEN_VERSION));
+
+    if (cl.mode == CommandLine::Mode::Token)
+        return WardenApp::printToken(cl);
+    return WardenApp::run(cl, gui);
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#include "app/wardenapp.h"
+
+#include "app/headlessconsole.h"
+#include "app/unixsignals.h"
+#include "server/configloader.h"
+#include "server/jwt.h"
+#include "server/serverhost.h"
+#include "ui/mainwindow.h"
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QDateTime>
+
+#include <cstdio>
+#include <memory>
+
+namespace {
+void printError(const QString &line)
+{
+    std::fprintf(stderr, "warden: %s\n", qPrintable(line));
+}
+} // namespace
+
+int WardenApp::printToken(const CommandLine &cl)
+{
+    const ConfigResult r = ConfigLoader::load(cl.configFile, cl.overrides);
+    if (!r.ok()) {
+        printError(r.error.toString());
+        return 1;
+    }
+    const qint64 exp = cl.tokenTtlSecs > 0 ? QDateTime::currentSecsSinceEpoch() + cl.tokenTtlSecs : 0;
+    const QByteArray token = Jwt::mint(r.config.jwtSecret, cl.tokenUser, cl.tokenSession, exp, cl.tokenName);
+    std::printf("%s\n", token.constData());
+    return 0;
+}
+
+int WardenApp::run(const CommandLine &cl, bool gui)
+{
+    const ConfigResult r = ConfigLoader::load(cl.configFile, cl.overrides);
+    if (!r.ok()) {
+        printError(r.error.toString());
+        return 1;
+    }
+
+    ServerHost host;
+    host.setConfigSource(cl.configFile, cl.overrides);
+    UnixSignals signalWatcher;
+    QObject::connect(&signalWatcher, &UnixSignals::reloadRequested, &host,
+                     [&host] { host.reloadFromSource(QStringLiteral("sighup")); });
+    QObject::connect(&signalWatcher, &UnixSignals::stopRequested, &host, [&host](int) { host.stop(); });
+    QObject::connect(&host, &ServerHost::stopped, qApp, [] { QCoreApplication::exit(0); });
+
+    int startFailure = 0;
+    QObject::connect(&host, &ServerHost::started, qApp, [&startFailure](bool ok, const QString &, const QString &error) {
+        if (ok)
+            return;
+        printError(error);
+        startFailure = 1;
+        QCoreApplication::exit(1);
+    });
+
+    std::unique_ptr<HeadlessConsole> console;
+    std::unique_ptr<MainWindow> window;
+    if (gui) {
+        window = std::make_unique<MainWindow>(&host);
+        window->show();
+    } else {
+        console = std::make_unique<HeadlessConsole>(&host, r.config.logFormat == QLatin1String("json"));
+    }
+    host.start(r.config);
+    const int code = QCoreApplication::exec();
+    return startFailure ? startFailure : code;
+}

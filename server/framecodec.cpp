@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#include "server/framecodec.h"
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+
+namespace {
+DecodedFrame invalid(const QString &why)
+{
+    DecodedFrame f;
+    f.kind = DecodedFrame::Kind::Invalid;
+    f.error = why;
+    return f;
+}
+} // namespace
+
+DecodedFrame FrameCodec::decode(const QString &text)
+{
+    qsizetype digits = 0;
+    while (digits < text.size() && text.at(digits).isDigit() && text.at(digits).unicode() < 128)
+        ++digits;
+
+    if (digits == text.size()) {
+        if (text == QLatin1String("2"))
+            return DecodedFrame{DecodedFrame::Kind::Ping, {}, {}, {}};
+        if (text == QLatin1String("3"))
+            return DecodedFrame{DecodedFrame::Kind::Pong, {}, {}, {}};
+        return invalid(text.isEmpty() ? QStringLiteral("empty frame")
+                                      : QStringLiteral("frame has no JSON payload"));
+    }
+    if (digits > 2)
+        return invalid(QStringLiteral("unknown packet prefix"));
+
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(text.mid(digits).toUtf8(), &err);
+    if (err.error != QJsonParseError::NoError)
+        return invalid(QStringLiteral("malformed JSON at offset %1: %2")
+                           .arg(err.offset)
+                           .arg(err.errorString()));
+    if (!doc.isArray())
+        return invalid(QStringLiteral("frame must be a JSON array [event, data]"));
+    const QJsonArray arr = doc.array();
+    if (arr.isEmpty() || !arr.at(0).isString())
+        return invalid(QStringLiteral("first element must be the event name (a string)"));
+    const QString name = arr.at(0).toString();
+    if (name.isEmpty())
+        return invalid(QStringLiteral("event name is empty"));
+    if (name.size() > MaxEventNameLength)
+        return invalid(QStringLiteral("event name longer than %1 characters").arg(MaxEventNameLength));
+
+    DecodedFrame f;
+    f.kind = DecodedFrame::Kind::Event;
+    f.event = name;
+    f.data = arr.size() > 1 ? arr.at(1) : QJsonValue(QJsonObject());
+    return f;
+}
+
+QString FrameCodec::encode(const QString &event, const QJsonValue &data)
+{
+    const QByteArray json = QJsonDocument(QJsonArray{event, data}).toJson(QJsonDocument::Compact);
+    return QLatin1String("42") + QString::fromUtf8(json);
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+#include "server/httpfrontend.h"
+
+#include <QtCore/QDeadlineTimer>
+
+#include <algorithm>
+#include <QtNetwork/QTcpServer>
+#include <QtNetwork/QTcpSocket>
+#include <QtWebSockets/QWebSocket>
+#include <QtWebSockets/QWebSocketServer>
+
+namespace {
+constexpr int ListenBacklog = 4096;
+
+qint64 monotonicMs()
+{
+    return QDeadlineTimer::current().deadline();
+}
+
+QString peerString(const QTcpSocket *s)
+{
+    return s->peerAddress().toString() + QLatin1Char(':') + QString::number(s->peerPort());
+}
+} // namespace
+
+HttpFrontend::HttpFrontend(QObject *parent)
+    : QObject(parent)
+    , m_ws(new QWebSocketServer(QStringLiteral("Warden"), QWebSocketServer::NonSecureMode, this))
+    , m_timer(this)
+{
+    // Upgrades are handed over one by one and drained at once; the queue never grows.
+    m_ws->setMaxPendingConnections(1 << 20);
+    connect(m_ws, &QWebSocketServer::newConnection, this, &HttpFrontend::onWebSocketReady);
+    m_timer.setSingleShot(true);
+    m_timer.setTimerType(Qt::PreciseTimer);
+    connect(&m_timer, &QTimer::timeout, this, &HttpFrontend::onTimer);
+}
+
+HttpFrontend::~HttpFrontend()
+{
+    const QList<QTcpSocket *> sockets = m_pending.keys();
+    for (QTcpSocket *s : sockets) {
+        s->abort();
+        delete s;
+    }
+}
+
+bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    auto server = std::make_unique<QTcpServer>();
+    server->setListenBacklogSize(ListenBacklog);
+    server->setMaxPendingConnections(1 << 20);
+    if (!server->listen(address, port)) {
+        *error = server->errorString();
+        return false;
+    }
+    connect(server.get(), &QTcpServer::pendingConnectionAvailable, this, &HttpFrontend::onNewTcpConnection);
+    m_tcp = std::move(server); // the old listener (if any) closes here; accepted sockets are ours
+    return true;
+}
+
+void HttpFrontend::close()
+{
+    m_tcp.reset();
+}
+
+bool HttpFrontend::isListening() const
+{
+    return m_tcp && m_tcp->isListening();
+}
+
+QHostAddress HttpFrontend::address() const
+{
+    return m_tcp ? m_tcp->serverAddress() : QHostAddress();
+}
+
+quint16 HttpFrontend::port() const
+{
+    return m_tcp ? m_tcp->serverPort() : 0;
+}
+
+void HttpFrontend::onNewTcpConnection()
+{
+    while (m_tcp && m_tcp->hasPendingConnections()) {
+        QTcpSocket *socket = m_tcp->nextPendingConnection();
+        // Owned here, not by the listener, so a rebind never takes live sockets with it.
+        socket->setParent(this);
+        const DeadlineIndex::Key key = m_nextKey++;
+        m_pending.insert(socket, key);
+        m_pendingByKey.insert(key, socket);
+        m_deadlines.schedule(key, monotonicMs() + m_handshakeTimeoutMs);
+        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+        connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+            if (m_pending.contains(socket)) {
+                forget(socket);
+                socket->deleteLater();
+            }
+        });
+        if (socket->bytesAvailable() > 0)
+            onReadyRead(socket);
+    }
+    armTimer();
+}
+
+void HttpFrontend::onReadyRead(QTcpSocket *socket)
+{
+    if (!m_pending.contains(socket))
+        return;
+    const QByteArray head = socket->peek(HttpRequest::MaxHeadBytes + 4);
+    HttpRequest request;
+    QByteArray why;
+    switch (HttpRequest::parse(head, &request, &why)) {
+    case HttpRequest::Parse::Incomplete:
+        return;
+    case HttpRequest::Parse::TooLarge:
+        respond(socket, HttpResponse::text(431, "request head too large"));
+        return;
+    case HttpRequest::Parse::Bad:
+        respond(socket, HttpResponse::text(400, why));
+        return;
+    case HttpRequest::Parse::Ok:
+        break;
+    }
+
+    const QHostAddress peer = socket->peerAddress();
+    if (request.isWebSocketUpgrade()) {
+        if (request.method != "GET") {
+            respond(socket, HttpResponse::text(405, "WebSocket upgrades use GET"));
+            return;
+        }
+        if (m_upgradeFilter) {
+            if (const auto refusal = m_upgradeFilter(request, peer)) {
+                respond(socket, *refusal);
+                return;
+            }
+        }
+        forget(socket);
+        socket->disconnect(this);
+        m_ws->handleConnection(socket);
+        return;
+    }
+
+    const bool head_ = request.method == "HEAD";
+    HttpResponse response = m_httpHandler ? m_httpHandler(request, peer) : HttpResponse::text(404, "not found");
+    respond(socket, response, head_);
+}
+
+void HttpFrontend::onWebSocketReady()
+{
+    while (m_ws->hasPendingConnections()) {
+        QWebSocket *ws = m_ws->nextPendingConnection();
+        ws->setParent(nullptr);
+        Q_EMIT webSocketAccepted(ws);
+    }
+}
+
+void HttpFrontend::respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly)
+{
+    if (response.status >= 400)
+        Q_EMIT requestRefused(peerString(socket), response.status, QString::fromUtf8(response.body.trimmed()));
+    forget(socket);
+    socket->disconnect(this);
+    // The request head stays unread; the answer ends the exchange.
+    socket->write(response.serialize(headOnly));
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    socket->disconnectFromHost();
+}
+
+void HttpFrontend::forget(QTcpSocket *socket)
+{
+    const DeadlineIndex::Key key = m_pending.take(socket);
+    if (key) {
+        m_pendingByKey.remove(key);
+        m_deadlines.remove(key);
+    }
+}
+
+void HttpFrontend::armTimer()
+{
+    const auto next = m_deadlines.nearest();
+    if (!next) {
+        m_timer.stop();
+        return;
+    }
+    m_timer.start(int(std::clamp<qint64>(*next - monotonicMs(), 0, 24 * 3600 * 1000)));
+}
+
+void HttpFrontend::onTimer()
+{
+    const QList<DeadlineIndex::Key> due = m_deadlines.takeDue(monotonicMs());
+    for (DeadlineIndex::Key key : due) {
+        QTcpSocket *socket = m_pendingByKey.take(key);
+        if (!socket)
+            continue;
+        m_pending.remove(socket);
+        socket->disconnect(this);
+        Q_EMIT requestRefused(peerString(socket), 408, QStringLiteral("no complete request head in time"));
+        socket->abort();
+        socket->deleteLater();
+    }
+    armTimer();
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server/deadlineindex.h"
+#include "server/httprequest.h"
+
+#include <QtCore/QHash>
+#include <QtCore/QObject>
+#include <QtCore/QTimer>
+#include <QtNetwork/QHostAddress>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+class QTcpServer;
+class QTcpSocket;
+class QWebSocket;
+class QWebSocketServer;
+
+// The main port: accepts TCP with a deep backlog, reads each request head (bounded in size and
+// time), answers plain HTTP itself and hands WebSocket upgrades to a QWebSocketServer through
+// handleConnection(). Lives in the server worker thread.
+class HttpFrontend final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpFrontend)
+
+public:
+    // Answers a plain (non-upgrade) request.
+    using HttpHandler = std::function<HttpResponse(const HttpRequest &, const QHostAddress &peer)>;
+    // May refuse an upgrade before the handshake is answered (a response), or let it pass (nullopt).
+    using UpgradeFilter = std::function<std::optional<HttpResponse>(const HttpRequest &, const QHostAddress &peer)>;
+
+    explicit HttpFrontend(QObject *parent = nullptr);
+    ~HttpFrontend() override;
+
+    // Binds the new address first; the previous listener is closed only once the new one works,
+    // so a failed rebind leaves everything as it was. Connections already handed over stay.
+    bool listen(const QHostAddress &address, quint16 port, QString *error);
+    void close();
+    bool isListening() const;
+    QHostAddress address() const;
+    quint16 port() const;
+
+    void setHandshakeTimeout(int ms) { m_handshakeTimeoutMs = ms; }
+    void setHttpHandler(HttpHandler handler) { m_httpHandler = std::move(handler); }
+    void setUpgradeFilter(UpgradeFilter filter) { m_upgradeFilter = std::move(filter); }
+    qsizetype pendingCount() const { return m_pending.size(); }
+
+Q_SIGNALS:
+    // A finished WebSocket handshake. The receiver owns the socket (it has no parent).
+    void webSocketAccepted(QWebSocket *socket);
+    // A request answered with an error status or dropped before the upgrade (for the event log).
+    void requestRefused(const QString &peer, int status, const QString &reason);
+
+private:
+    void onNewTcpConnection();
+    void onReadyRead(QTcpSocket *socket);
+    void onWebSocketReady();
+    void respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly = false);
+    void forget(QTcpSocket *socket);
+    void armTimer();
+    void onTimer();
+
+    std::unique_ptr<QTcpServer> m_tcp;
+    QWebSocketServer *m_ws = nullptr;
+    HttpHandler m_httpHandler;
+    UpgradeFilter m_upgradeFilter;
+    int m_handshakeTimeoutMs = 10000;
+
+    DeadlineIndex::Key m_nextKey = 1;
+    QHash<QTcpSocket *, DeadlineIndex::Key> m_pending;
+    QHash<DeadlineIndex::Key, QTcpSocket *> m_pendingByKey;
+    DeadlineIndex m_deadlines;
+    QTimer m_timer;
+};

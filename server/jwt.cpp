@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#include "server/jwt.h"
+
+#include <QtCore/QCryptographicHash>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QMessageAuthenticationCode>
+
+namespace {
+constexpr auto B64 = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
+
+TokenCheck fail(const char *why)
+{
+    TokenCheck c;
+    c.error = QString::fromLatin1(why);
+    return c;
+}
+
+bool decodePart(const QByteArray &part, QJsonObject *out)
+{
+    const auto decoded = QByteArray::fromBase64Encoding(part, B64 | QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
+        return false;
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(*decoded, &err);
+    if (err.error != QJsonParseError::NoError || !doc.isObject())
+        return false;
+    *out = doc.object();
+    return true;
+}
+
+QByteArray hs256(const QByteArray &data, const QByteArray &secret)
+{
+    return QMessageAuthenticationCode::hash(data, secret, QCryptographicHash::Sha256);
+}
+} // namespace
+
+bool Jwt::constantTimeEquals(const QByteArray &a, const QByteArray &b)
+{
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64 nowMs)
+{
+    if (token.isEmpty() || token.size() > MaxTokenBytes)
+        return fail("malformed");
+    const QList<QByteArray> parts = token.split('.');
+    if (parts.size() != 3 || parts[0].isEmpty() || parts[1].isEmpty())
+        return fail("malformed");
+
+    QJsonObject header;
+    QJsonObject payload;
+    if (!decodePart(parts[0], &header) || !decodePart(parts[1], &payload))
+        return fail("malformed");
+    // Only HS256: "none" and every other algorithm are refused before the signature is looked at.
+    if (header.value(QLatin1String("alg")).toString() != QLatin1String("HS256"))
+        return fail("unsupported_alg");
+
+    const auto sig = QByteArray::fromBase64Encoding(parts[2], B64 | QByteArray::AbortOnBase64DecodingErrors);
+    if (!sig || secret.isEmpty())
+        return fail("bad_signature");
+    const QByteArray expected = hs256(parts[0] + '.' + parts[1], secret);
+    if (!constantTimeEquals(*sig, expected))
+        return fail("bad_signature");
+
+    const QJsonValue sub = payload.value(QLatin1String("sub"));
+    if (!sub.isString() || sub.toString().isEmpty())
+        return fail("missing_sub");
+    const QJsonValue exp = payload.value(QLatin1String("exp"));
+    if (!exp.isUndefined() && !exp.isDouble())
+        return fail("malformed");
+    const QJsonValue nbf = payload.value(QLatin1String("nbf"));
+    if (!nbf.isUndefined() && !nbf.isDouble())
+        return fail("malformed");
+    const QJsonValue sid = payload.value(QLatin1String("sid"));
+    if (!sid.isUndefined() && (!sid.isString() || sid.toString().isEmpty() || sid.toString().size() > 256))
+        return fail("malformed");
+
+    const qint64 expMs = exp.isDouble() ? qint64(exp.toDouble() * 1000.0) : 0;
+    if (expMs != 0 && expMs <= nowMs)
+        return fail("expired");
+    if (nbf.isDouble() && qint64(nbf.toDouble() * 1000.0) > nowMs)
+        return fail("not_yet_valid");
+
+    TokenCheck ok;
+    ok.ok = true;
+    ok.claims.user = sub.toString();
+    ok.claims.sessionId = sid.isString() ? sid.toString() : defaultSessionId(token);
+    ok.claims.name = payload.value(QLatin1String("name")).toString();
+    ok.claims.expiresAtMs = expMs;
+    return ok;
+}
+
+QByteArray Jwt::sign(const QByteArray &payloadJson, const QByteArray &secret)
+{
+    const QByteArray head = QByteArrayLiteral(R"({"alg":"HS256","typ":"JWT"})").toBase64(B64);
+    const QByteArray body = payloadJson.toBase64(B64);
+    const QByteArray input = head + '.' + body;
+    return input + '.' + hs256(input, secret).toBase64(B64);
+}
+
+QByteArray Jwt::mint(const QByteArray &secret, const QString &user, const QString &sessionId,
+                     qint64 expiresAtSecs, const QString &name)
+{
+    QJsonObject p{{QLatin1String("sub"), user}};
+    if (!sessionId.isEmpty())
+        p.insert(QLatin1String("sid"), sessionId);
+    if (!name.isEmpty())
+        p.insert(QLatin1String("name"), name);
+    if (expiresAtSecs > 0)
+        p.insert(QLatin1String("exp"), double(expiresAtSecs));
+    return sign(QJsonDocument(p).toJson(QJsonDocument::Compact), secret);
+}
+
+QString Jwt::defaultSessionId(const QByteArray &token)
+{
+    return QLatin1String("t-")
+        + QString::fromLatin1(QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex().left(20));
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#include "server/serverconfig.h"
+
+#include <QtCore/QCryptographicHash>
+
+namespace {
+QString seconds(qint64 ms)
+{
+    return ms % 1000 == 0 ? QString::number(ms / 1000) : QString::number(double(ms) / 1000.0, 'g', 12);
+}
+} // namespace
+
+QString ServerConfig::listenString() const
+{
+    const QString host = listenAddress.protocol() == QAbstractSocket::IPv6Protocol
+        ? QLatin1Char('[') + listenAddress.toString() + QLatin1Char(']')
+        : listenAddress.toString();
+    return host + QLatin1Char(':') + QString::number(listenPort);
+}
+
+QMap<QString, QString> ServerConfig::describe() const
+{
+    const QString secret = jwtSecret.isEmpty()
+        ? QString()
+        : QStringLiteral("sha256:")
+            + QString::fromLatin1(QCryptographicHash::hash(jwtSecret, QCryptographicHash::Sha256).toHex().left(12));
+    return {
+        {QStringLiteral("server/listen"), listenString()},
+        {QStringLiteral("server/locale"), locale},
+        {QStringLiteral("server/data_dir"), dataDir},
+        {QStringLiteral("auth/jwt_secret"), secret},
+        {QStringLiteral("session/idle_timeout"), seconds(idleTimeoutMs)},
+        {QStringLiteral("session/warning"), seconds(warningMs)},
+        {QStringLiteral("session/login_timeout"), seconds(loginTimeoutMs)},
+        {QStringLiteral("session/revocation_ttl"), seconds(revocationTtlMs)},
+        {QStringLiteral("limits/max_message_bytes"), QString::number(maxMessageBytes)},
+        {QStringLiteral("limits/handshake_timeout_ms"), QString::number(handshakeTimeoutMs)},
+        {QStringLiteral("log/format"), logFormat},
+        {QStringLiteral("log/ring_size"), QString::number(eventRingSize)},
+    };
+}
+
+QStringList ServerConfig::changedKeys(const ServerConfig &newer) const
+{
+    const auto a = describe();
+    const auto b = newer.describe();
+    QStringList changed;
+    for (auto it = a.cbegin(); it != a.cend(); ++it) {
+        if (b.value(it.key()) != it.value())
+            changed.append(it.key());
+    }
+    return changed;
+}

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QtCore/QMap>
+#include <QtCore/QMetaType>
+#include <QtCore/QString>
+#include <QtNetwork/QHostAddress>
+
+// The effective configuration of one server: a copyable value that crosses threads.
+// Durations are kept in milliseconds so tests can run with millisecond timeouts; the INI file
+// takes seconds (fractions allowed) as documented in resources/warden.ini.
+struct ServerConfig
+{
+    QHostAddress listenAddress = QHostAddress(QHostAddress::LocalHost);
+    quint16 listenPort = 1215;
+    QString locale = QStringLiteral("en");
+    QString dataDir;
+
+    QByteArray jwtSecret;
+
+    qint64 idleTimeoutMs = 900 * 1000;
+    qint64 warningMs = 60 * 1000;
+    qint64 loginTimeoutMs = 30 * 1000;
+    qint64 revocationTtlMs = qint64(7) * 24 * 3600 * 1000;
+
+    qint64 maxMessageBytes = 64 * 1024;
+    int handshakeTimeoutMs = 10 * 1000;
+
+    QString logFormat = QStringLiteral("text");
+    int eventRingSize = 20000;
+
+    QString listenString() const;
+    // "group/key" -> display value (secrets shown as a fingerprint), for diffs and `info` output.
+    QMap<QString, QString> describe() const;
+    QStringList changedKeys(const ServerConfig &newer) const;
+};
+
+Q_DECLARE_METATYPE(ServerConfig)

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+#include "server/serverhost.h"
+
+#include <QtCore/QThread>
+
+void ServerHost::ThreadStopper::operator()(QThread *thread) const
+{
+    thread->quit();
+    thread->wait();
+    delete thread;
+}
+
+void ServerHost::registerMetaTypes()
+{
+    qRegisterMetaType<ServerConfig>();
+    qRegisterMetaType<ServerEvent>();
+    qRegisterMetaType<ServerEventList>();
+    qRegisterMetaType<ConnectionInfo>();
+    qRegisterMetaType<ConnectionDelta>();
+    qRegisterMetaType<ServerStats>();
+    qRegisterMetaType<ConnectionId>("ConnectionId");
+}
+
+ServerHost::ServerHost(QObject *parent, ServerWorker::Clock clock)
+    : QObject(parent)
+    , m_thread(new QThread)
+{
+    registerMetaTypes();
+    m_thread->setObjectName(QStringLiteral("warden-server"));
+    m_worker = new ServerWorker(std::move(clock));
+    m_worker->moveToThread(m_thread.get());
+    connect(m_thread.get(), &QThread::finished, m_worker, &QObject::deleteLater);
+
+    connect(m_worker, &ServerWorker::started, this, &ServerHost::started);
+    connect(m_worker, &ServerWorker::eventsReady, this, &ServerHost::eventsReady);
+    connect(m_worker, &ServerWorker::connectionsChanged, this, &ServerHost::connectionsChanged);
+    connect(m_worker, &ServerWorker::statsChanged, this, &ServerHost::statsChanged);
+    connect(m_worker, &ServerWorker::reloaded, this, &ServerHost::reloaded);
+    connect(m_worker, &ServerWorker::stopped, this, &ServerHost::stopped);
+    m_thread->start();
+}
+
+ServerHost::~ServerHost() = default;
+
+void ServerHost::setConfigSource(const QString &file, const QMap<QString, QString> &overrides)
+{
+    m_configFile = file;
+    m_overrides = overrides;
+}
+
+void ServerHost::start(const ServerConfig &config)
+{
+    m_config = config;
+    post([w = m_worker, config] { w->start(config); });
+}
+
+void ServerHost::reloadFromSource(const QString &source)
+{
+    const ConfigResult r = ConfigLoader::load(m_configFile, m_overrides);
+    if (!r.ok()) {
+        post([w = m_worker, e = r.error, source] { w->reportReloadFailure(e.file, e.key, e.reason, source); });
+        return;
+    }
+    reload(r.config, source);
+}
+
+void ServerHost::reload(const ServerConfig &config, const QString &source)
+{
+    m_config = config;
+    post([w = m_worker, config, source] { w->applyConfig(config, source); });
+}
+
+void ServerHost::stop(int timeoutMs)
+{
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    post([w = m_worker, timeoutMs] { w->stop(timeoutMs); });
+}
+
+void ServerHost::disconnectConnection(ConnectionId id, const QString &reason, const QString &actor)
+{
+    post([w = m_worker, id, reason, actor] { w->disconnectConnection(id, reason, actor); });
+}
+
+void ServerHost::endSession(const QString &sessionId, const QString &reason, const QString &actor)
+{
+    post([w = m_worker, sessionId, reason, actor] { w->endSession(sessionId, reason, actor); });
+}
+
+void ServerHost::setSnapshotsEnabled(bool enabled)
+{
+    post([w = m_worker, enabled] { w->setSnapshotsEnabled(enabled); });
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server/configloader.h"
+#include "server/connectioninfo.h"
+#include "server/serverconfig.h"
+#include "server/serverevent.h"
+#include "server/serverworker.h"
+
+#include <QtCore/QMap>
+#include <QtCore/QObject>
+#include <QtCore/QString>
+
+#include <memory>
+
+class QThread;
+
+// Main-thread facade over the server: owns the server thread and its worker, forwards commands
+// as queued calls and re-emits the worker's batched value signals. The GUI, the headless console
+// and the admin layer all drive the server through this class only. Lives in the main thread.
+class ServerHost final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ServerHost)
+
+public:
+    explicit ServerHost(QObject *parent = nullptr, ServerWorker::Clock clock = {});
+    ~ServerHost() override;
+
+    // Where the configuration comes from, so reloads can read it again.
+    void setConfigSource(const QString &file, const QMap<QString, QString> &overrides);
+    QString configFile() const { return m_configFile; }
+    ServerConfig config() const { return m_config; }
+
+    void start(const ServerConfig &config);
+    // Re-reads the config file (plus the command-line overrides). A bad file is refused with the
+    // file, key and reason; the running configuration stays. source: "sighup", "gui", "api"...
+    void reloadFromSource(const QString &source);
+    // Applies a given config (already validated), e.g. from the settings dialog.
+    void reload(const ServerConfig &config, const QString &source);
+    void stop(int timeoutMs = 5000);
+    bool isStopping() const { return m_stopping; }
+
+    void disconnectConnection(ConnectionId id, const QString &reason, const QString &actor);
+    void endSession(const QString &sessionId, const QString &reason, const QString &actor);
+    void setSnapshotsEnabled(bool enabled);
+
+    static void registerMetaTypes();
+
+Q_SIGNALS:
+    void started(bool ok, const QString &listen, const QString &error);
+    void eventsReady(const ServerEventList &events);
+    void connectionsChanged(const ConnectionDelta &delta);
+    void statsChanged(const ServerStats &stats);
+    void reloaded(bool ok, const QStringList &changed, const QString &error);
+    void stopped();
+
+private:
+    // Runs f in the server thread. Captures must be values: nothing else may cross threads.
+    template<typename F>
+    void post(F &&f)
+    {
+        QMetaObject::invokeMethod(m_worker, std::forward<F>(f), Qt::QueuedConnection);
+    }
+
+    struct ThreadStopper
+    {
+        void operator()(QThread *thread) const;
+    };
+
+    std::unique_ptr<QThread, ThreadStopper> m_thread;
+    ServerWorker *m_worker = nullptr; // lives in m_thread; deleted when it finishes
+    ServerConfig m_config;
+    QString m_configFile;
+    QMap<QString, QString> m_overrides;
+    bool m_stopping = false;
+};

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server/closecodes.h"
+#include "server/connectioninfo.h"
+#include "server/eventring.h"
+#include "server/serverconfig.h"
+#include "server/serverevent.h"
+#include "server/sessionregistry.h"
+
+#include <QtCore/QHash>
+#include <QtCore/QJsonObject>
+#include <QtCore/QObject>
+#include <QtCore/QSet>
+#include <QtCore/QTimer>
+
+#include <functional>
+#include <memory>
+
+class HttpFrontend;
+class QWebSocket;
+
+// The whole server: the main port, its connections, the sessions and their deadlines, the expiry
+// timer and the event log. A parentless QObject that ServerHost moves into the server thread; its
+// slots are only ever invoked through queued calls and only values cross the thread boundary.
+class ServerWorker final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ServerWorker)
+
+public:
+    using Clock = std::function<qint64()>; // wall clock, ms since the epoch
+
+    explicit ServerWorker(Clock clock = {});
+    ~ServerWorker() override;
+
+public Q_SLOTS:
+    void start(const ServerConfig &config);
+    // Applies an already validated configuration; changes take effect without dropping anyone.
+    void applyConfig(const ServerConfig &config, const QString &source);
+    void reportReloadFailure(const QString &file, const QString &key, const QString &reason, const QString &source);
+    // Graceful stop: stop listening, close every client with 4001, wait for them up to timeoutMs.
+    void stop(int timeoutMs);
+
+    // Operator actions. actor says who asked (an OS user, a token name).
+    void disconnectConnection(ConnectionId id, const QString &reason, const QString &actor);
+    void endSession(const QString &sessionId, const QString &reason, const QString &actor);
+    void setSnapshotsEnabled(bool enabled);
+
+Q_SIGNALS:
+    void started(bool ok, const QString &listen, const QString &error);
+    void eventsReady(const ServerEventList &events);
+    void connectionsChanged(const ConnectionDelta &delta);
+    void statsChanged(const ServerStats &stats);
+    void reloaded(bool ok, const QStringList &changed, const QString &error);
+    void stopped();
+
+private:
+    struct Connection
+    {
+        QWebSocket *socket = nullptr;
+        ConnectionInfo info;
+        QByteArray tokenHash;
+        quint16 closeCode = 0; // set when Warden starts the close
+        QString closeReason;
+    };
+
+    void onWebSocket(QWebSocket *socket);
+    void onText(ConnectionId id, const QString &text);
+    void onBinary(ConnectionId id);
+    void onDisconnected(ConnectionId id);
+    void handleLogin(Connection &c, const QJsonValue &token);
+    void handleLogout(Connection &c);
+
+    void send(Connection &c, const QString &event, const QJsonValue &data);
+    void sendMessage(Connection &c, int code, const QString &reason);
+    void closeConnection(Connection &c, quint16 code, const QString &reason);
+    // Sends the 401 message then closes each connection with the reason's code.
+    void closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason);
+    void sendExpiring(const QString &sessionId, qint64 deadlineMs, const QList<ConnectionId> &ids);
+    void sendExtended(const QString &sessionId);
+    void updateSessionFields(const QString &sessionId);
+
+    void armTimer();
+    void onTimer();
+
+    ServerEvent makeEvent(ServerEvent::Type type, const Connection *c = nullptr) const;
+    void log(ServerEvent event);
+    void markDirty(ConnectionId id);
+    void flushEvents();
+    void flushSnapshot();
+    ServerStats stats() const;
+    void finishStop();
+    qint64 now() const { return m_clock(); }
+
+    Clock m_clock;
+    ServerConfig m_config;
+    std::unique_ptr<HttpFrontend> m_frontend;
+    SessionRegistry m_sessions;
+    EventRing m_ring;
+
+    ConnectionId m_nextConnectionId = 1;
+    QHash<ConnectionId, Connection> m_connections;
+    DeadlineIndex m_connectionDeadlines; // login timeout before login, close grace after a close
+
+    QTimer m_timer; // the one expiry timer, armed at the nearest deadline
+    qint64 m_armedAtMs = 0;
+
+    ServerEventList m_pendingEvents;
+    QTimer m_eventFlush;
+    bool m_snapshots = false;
+    QSet<ConnectionId> m_dirty;
+    QList<ConnectionId> m_removed;
+    QTimer m_snapshotFlush;
+
+    qint64 m_startedAtMs = 0;
+    quint64 m_accepted = 0;
+    bool m_stopping = false;
+    bool m_stopped = false;
+    QTimer m_stopDeadline;
+};

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+#include "server/sessionregistry.h"
+
+SessionRegistry::SessionRegistry(qint64 idleTimeoutMs, qint64 warningMs, qint64 revocationTtlMs)
+    : m_idleMs(idleTimeoutMs)
+    , m_warningMs(warningMs)
+    , m_revocationTtlMs(revocationTtlMs)
+{
+}
+
+qint64 SessionRegistry::deadlineOf(const Session &s) const
+{
+    const qint64 idle = s.lastActivityMs + m_idleMs;
+    return s.hardEndMs > 0 ? qMin(idle, s.hardEndMs) : idle;
+}
+
+void SessionRegistry::reschedule(Session &s)
+{
+    const qint64 deadline = deadlineOf(s);
+    m_wakes.schedule(s.key, s.warned || m_warningMs <= 0 ? deadline : deadline - m_warningMs);
+}
+
+QList<QString> SessionRegistry::setTimeouts(qint64 idleTimeoutMs, qint64 warningMs, qint64 nowMs)
+{
+    m_idleMs = idleTimeoutMs;
+    m_warningMs = warningMs;
+    QList<QString> withdrawn;
+    for (auto it = m_sessions.begin(); it != m_sessions.end(); ++it) {
+        Session &s = it.value();
+        if (s.warned && deadlineOf(s) - m_warningMs > nowMs) {
+            s.warned = false;
+            withdrawn.append(s.id);
+        }
+        reschedule(s);
+    }
+    return withdrawn;
+}
+
+SessionRegistry::JoinResult SessionRegistry::join(const TokenClaims &claims, ConnectionId conn, qint64 nowMs)
+{
+    if (const auto t = tombstone(claims.sessionId))
+        return {JoinOutcome::Refused, t->reason};
+
+    auto it = m_sessions.find(claims.sessionId);
+    if (it != m_sessions.end()) {
+        if (!it->connections.contains(conn))
+            it->connections.append(conn);
+        return {JoinOutcome::Joined};
+    }
+
+    Session s;
+    s.id = claims.sessionId;
+    s.user = claims.user;
+    s.name = claims.name;
+    s.createdMs = nowMs;
+    s.lastActivityMs = nowMs;
+    s.hardEndMs = claims.expiresAtMs;
+    s.connections.append(conn);
+    s.key = m_nextKey++;
+    m_sessionByKey.insert(s.key, s.id);
+    it = m_sessions.insert(s.id, s);
+    reschedule(*it);
+    return {JoinOutcome::Created};
+}
+
+void SessionRegistry::leave(const QString &sessionId, ConnectionId conn)
+{
+    auto it = m_sessions.find(sessionId);
+    if (it != m_sessions.end())
+        it->connections.removeOne(conn);
+}
+
+bool SessionRegistry::touch(const QString &sessionId, qint64 nowMs)
+{
+    auto it = m_sessions.find(sessionId);
+    if (it == m_sessions.end())
+        return false;
+    Session &s = *it;
+    if (nowMs > s.lastActivityMs)
+        s.lastActivityMs = nowMs;
+    bool withdrawn = false;
+    // A warning stays if the hard end keeps the session inside the window anyway.
+    if (s.warned && deadlineOf(s) - m_warningMs > nowMs) {
+        s.warned = false;
+        withdrawn = true;
+    }
+    reschedule(s);
+    return withdrawn;
+}
+
+void SessionRegistry::bury(const Session &s, EndReason reason, qint64 nowMs)
+{
+    // Keep the refusal until the token could not be used anyway; tokens without exp for the TTL.
+    const qint64 until = s.hardEndMs > 0 ? qMax(s.hardEndMs, nowMs) : nowMs + m_revocationTtlMs;
+    m_tombstones.insert(s.id, Tombstone{reason, until});
+    DeadlineIndex::Key key = m_tombstoneKeyBySid.value(s.id);
+    if (!key) {
+        key = m_nextKey++;
+        m_tombstoneKeyBySid.insert(s.id, key);
+        m_tombstoneByKey.insert(key, s.id);
+    }
+    m_tombstoneEnds.schedule(key, until);
+}
+
+std::optional<SessionRegistry::Ended> SessionRegistry::end(const QString &sessionId, EndReason reason, qint64 nowMs)
+{
+    auto it = m_sessions.find(sessionId);
+    if (it == m_sessions.end())
+        return std::nullopt;
+    Ended e{it->id, it->user, it->connections};
+    m_wakes.remove(it->key);
+    m_sessionByKey.remove(it->key);
+    bury(*it, reason, nowMs);
+    m_sessions.erase(it);
+    return e;
+}
+
+QList<SessionRegistry::Due> SessionRegistry::takeDue(qint64 nowMs)
+{
+    QList<Due> out;
+    const QList<DeadlineIndex::Key> keys = m_wakes.takeDue(nowMs);
+    for (DeadlineIndex::Key key : keys) {
+        const QString sid = m_sessionByKey.value(key);
+        auto it = m_sessions.find(sid);
+        if (it == m_sessions.end())
+            continue;
+        Session &s = *it;
+        const qint64 deadline = deadlineOf(s);
+        if (deadline <= nowMs) {
+            const bool hardEnd = s.hardEndMs > 0 && s.hardEndMs <= s.lastActivityMs + m_idleMs;
+            const EndReason reason = hardEnd ? EndReason::SessionExpired : EndReason::IdleTimeout;
+            out.append(Due{true, reason, s.id, s.user, deadline, s.connections});
+            m_sessionByKey.remove(key);
+            bury(s, reason, nowMs);
+            m_sessions.erase(it);
+        } else {
+            s.warned = true;
+            reschedule(s);
+            out.append(Due{false, EndReason::IdleTimeout, s.id, s.user, deadline, s.connections});
+        }
+    }
+
+    const QList<DeadlineIndex::Key> buried = m_tombstoneEnds.takeDue(nowMs);
+    for (DeadlineIndex::Key key : buried) {
+        const QString sid = m_tombstoneByKey.take(key);
+        m_tombstoneKeyBySid.remove(sid);
+        m_tombstones.remove(sid);
+    }
+    return out;
+}
+
+std::optional<qint64> SessionRegistry::nextWakeMs() const
+{
+    const auto a = m_wakes.nearest();
+    const auto b = m_tombstoneEnds.nearest();
+    if (a && b)
+        return qMin(*a, *b);
+    return a ? a : b;
+}
+
+const SessionRegistry::Session *SessionRegistry::find(const QString &sessionId) const
+{
+    auto it = m_sessions.constFind(sessionId);
+    return it == m_sessions.cend() ? nullptr : &*it;
+}
+
+std::optional<SessionRegistry::Tombstone> SessionRegistry::tombstone(const QString &sessionId) const
+{
+    auto it = m_tombstones.constFind(sessionId);
+    if (it == m_tombstones.cend())
+        return std::nullopt;
+    return *it;
+}
+
+QList<QString> SessionRegistry::sessionsOfUser(const QString &user) const
+{
+    QList<QString> out;
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it) {
+        if (it->user == user)
+            out.append(it.key());
+    }
+    return out;
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server/closecodes.h"
+#include "server/deadlineindex.h"
+#include "server/jwt.h"
+#include "server/serverevent.h"
+
+#include <QtCore/QHash>
+#include <QtCore/QList>
+#include <QtCore/QString>
+
+#include <optional>
+
+// Sessions, the connections (tabs) that share them, their idle deadlines and the tombstones of
+// ended sessions. Pure bookkeeping with time passed in, so it is cheap to test and to benchmark;
+// it never touches a socket. Lives in the server worker thread.
+class SessionRegistry final
+{
+public:
+    struct Session
+    {
+        QString id;
+        QString user;
+        QString name;
+        qint64 createdMs = 0;
+        qint64 lastActivityMs = 0;
+        qint64 hardEndMs = 0; // 0 = none
+        bool warned = false;
+        QList<ConnectionId> connections;
+        DeadlineIndex::Key key = 0;
+    };
+
+    struct Tombstone
+    {
+        EndReason reason;
+        qint64 untilMs;
+    };
+
+    enum class JoinOutcome : quint8 { Created, Joined, Refused };
+    struct JoinResult
+    {
+        JoinOutcome outcome;
+        EndReason refusedFor = EndReason::IdleTimeout;
+    };
+
+    // A warning or an expiry that came due. For an expiry the session is already gone.
+    struct Due
+    {
+        bool expired = false;
+        EndReason reason = EndReason::IdleTimeout;
+        QString sessionId;
+        QString user;
+        qint64 deadlineMs = 0;
+        QList<ConnectionId> connections;
+    };
+
+    struct Ended
+    {
+        QString sessionId;
+        QString user;
+        QList<ConnectionId> connections;
+    };
+
+    SessionRegistry(qint64 idleTimeoutMs, qint64 warningMs, qint64 revocationTtlMs);
+
+    qint64 idleTimeoutMs() const { return m_idleMs; }
+    qint64 warningMs() const { return m_warningMs; }
+    void setRevocationTtl(qint64 ms) { m_revocationTtlMs = ms; }
+    // Recomputes every deadline from each session's last activity. Returns the sessions whose
+    // warning no longer applies (their deadline moved out of the warning window).
+    QList<QString> setTimeouts(qint64 idleTimeoutMs, qint64 warningMs, qint64 nowMs);
+
+    // Login of a connection. A new sid creates the session (its idle clock starts now); a known one
+    // is joined without counting as activity; an ended one is refused for the reason it ended.
+    JoinResult join(const TokenClaims &claims, ConnectionId conn, qint64 nowMs);
+    void leave(const QString &sessionId, ConnectionId conn);
+    // Activity: moves the deadline. Returns true when a warning that had been sent is withdrawn.
+    bool touch(const QString &sessionId, qint64 nowMs);
+    // Ends a session now (kick, logout): tombstones it and returns its connections.
+    std::optional<Ended> end(const QString &sessionId, EndReason reason, qint64 nowMs);
+
+    // Collects warnings and expiries due at nowMs (and purges old tombstones). Expired sessions are
+    // removed before this returns, so callers act on a stable list.
+    QList<Due> takeDue(qint64 nowMs);
+    std::optional<qint64> nextWakeMs() const;
+
+    const Session *find(const QString &sessionId) const;
+    qint64 deadlineOf(const Session &s) const;
+    std::optional<Tombstone> tombstone(const QString &sessionId) const;
+    QList<QString> sessionsOfUser(const QString &user) const;
+    QList<QString> sessionIds() const { return m_sessions.keys(); }
+    qsizetype sessionCount() const { return m_sessions.size(); }
+    qsizetype tombstoneCount() const { return m_tombstones.size(); }
+
+private:
+    void reschedule(Session &s);
+    void bury(const Session &s, EndReason reason, qint64 nowMs);
+
+    qint64 m_idleMs;
+    qint64 m_warningMs;
+    qint64 m_revocationTtlMs;
+    DeadlineIndex::Key m_nextKey = 1;
+
+    QHash<QString, Session> m_sessions;
+    QHash<DeadlineIndex::Key, QString> m_sessionByKey;
+    DeadlineIndex m_wakes; // next warning or expiry of each session
+
+    QHash<QString, Tombstone> m_tombstones;
+    QHash<DeadlineIndex::Key, QString> m_tombstoneByKey;
+    QHash<QString, DeadlineIndex::Key> m_tombstoneKeyBySid;
+    DeadlineIndex m_tombstoneEnds;
+};

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include "server/framecodec.h"
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtTest/QTest>
+
+class tst_FrameCodec : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void decodesEvents_data();
+    void decodesEvents();
+    void rejectsMalformed_data();
+    void rejectsMalformed();
+    void pingAndPong();
+    void encodeIsSeedReadable_data();
+    void encodeIsSeedReadable();
+};
+
+void tst_FrameCodec::decodesEvents_data()
+{
+    QTest::addColumn<QString>("frame");
+    QTest::addColumn<QString>("event");
+    QTest::addColumn<QString>("dataJson");
+
+    QTest::addRow("seed loginCheck") << R"(["loginCheck",{"holding":"abc"}])" << "loginCheck" << R"({"holding":"abc"})";
+    QTest::addRow("socket.io prefix 42") << R"(42["loginCheck",{"holding":"abc"}])" << "loginCheck" << R"({"holding":"abc"})";
+    QTest::addRow("prefix 4") << R"(4["activity",{}])" << "activity" << "{}";
+    QTest::addRow("no data defaults to {}") << R"(["logout"])" << "logout" << "{}";
+    QTest::addRow("data may be a string") << R"(["activity","x"])" << "activity" << R"("x")";
+    QTest::addRow("extra args ignored") << R"(["activity",{},1,2])" << "activity" << "{}";
+    QTest::addRow("unicode event") << QString::fromUtf8(R"(["活动",{}])") << QString::fromUtf8("活动") << "{}";
+    QTest::addRow("whitespace") << " [ \"activity\" , { } ] " << "activity" << "{}";
+}
+
+void tst_FrameCodec::decodesEvents()
+{
+    QFETCH(QString, frame);
+    QFETCH(QString, event);
+    QFETCH(QString, dataJson);
+    const DecodedFrame f = FrameCodec::decode(frame);
+    QCOMPARE(f.kind, DecodedFrame::Kind::Event);
+    QCOMPARE(f.event, event);
+    const QJsonValue expected = QJsonDocument::fromJson("[" + dataJson.toUtf8() + "]").array().at(0);
+    QCOMPARE(f.data, expected);
+}
+
+void tst_FrameCodec::rejectsMalformed_data()
+{
+    QTest::addColumn<QString>("frame");
+    QTest::addRow("empty") << "";
+    QTest::addRow("digits only") << "42";
+    QTest::addRow("bare 0") << "0";
+    QTest::addRow("not json") << "hello";
+    QTest::addRow("truncated json") << R"(["loginCheck",{"holding":)";
+    QTest::addRow("object not array") << R"({"event":"loginCheck"})";
+    QTest::addRow("empty array") << "[]";
+    QTest::addRow("number as name") << "[1,{}]";
+    QTest::addRow("null name") << "[null,{}]";
+    QTest::addRow("empty name") << R"(["",{}])";
+    QTest::addRow("long name") << QStringLiteral("[\"%1\",{}]").arg(QString(200, QLatin1Char('a')));
+    QTest::addRow("json string") << R"("loginCheck")";
+    QTest::addRow("long prefix") << R"(4242["a",{}])";
+    QTest::addRow("namespace") << R"(42/chat,["a",{}])";
+    QTest::addRow("trailing garbage") << R"(["a",{}]x)";
+    QTest::addRow("non-ascii digit prefix") << QString::fromUtf8("٤٢[\"a\",{}]");
+}
+
+void tst_FrameCodec::rejectsMalformed()
+{
+    QFETCH(QString, frame);
+    const DecodedFrame f = FrameCodec::decode(frame);
+    QCOMPARE(f.kind, DecodedFrame::Kind::Invalid);
+    QVERIFY(!f.error.isEmpty());
+}
+
+void tst_FrameCodec::pingAndPong()
+{
+    QCOMPARE(FrameCodec::decode(QStringLiteral("2")).kind, DecodedFrame::Kind::Ping);
+    QCOMPARE(FrameCodec::decode(QStringLiteral("3")).kind, DecodedFrame::Kind::Pong);
+}
+
+void tst_FrameCodec::encodeIsSeedReadable_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addRow("plain") << "success";
+    QTest::addRow("quotes and backslash") << R"(a "quoted" \ path)";
+    QTest::addRow("control chars") << QStringLiteral("line\nbreak\ttab\u0001");
+    QTest::addRow("chinese") << QString::fromUtf8("登录超时");
+    QTest::addRow("script tag") << "</script><script>alert(1)</script>";
+}
+
+void tst_FrameCodec::encodeIsSeedReadable()
+{
+    QFETCH(QString, text);
+    const QString frame = FrameCodec::encode(QStringLiteral("message"), QJsonObject{{QStringLiteral("message"), text}});
+    QVERIFY(frame.startsWith(QLatin1String("42[")));
+    // The seed's decoder: JSON.parse(s.substring(2))[1]
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(frame.mid(2).toUtf8(), &err);
+    QCOMPARE(err.error, QJsonParseError::NoError);
+    QCOMPARE(doc.array().at(0).toString(), QStringLiteral("message"));
+    QCOMPARE(doc.array().at(1).toObject().value(QStringLiteral("message")).toString(), text);
+    // And our own decoder reads it back.
+    const DecodedFrame back = FrameCodec::decode(frame);
+    QCOMPARE(back.kind, DecodedFrame::Kind::Event);
+    QCOMPARE(back.data.toObject().value(QStringLiteral("message")).toString(), text);
+}
+
+QTEST_APPLESS_MAIN(tst_FrameCodec)
+#include "tst_framecodec.moc"

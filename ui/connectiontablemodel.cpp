@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+#include "ui/connectiontablemodel.h"
+
+#include <QtCore/QDateTime>
+#include <QtGui/QBrush>
+#include <QtGui/QColor>
+
+namespace {
+QString duration(qint64 ms)
+{
+    if (ms < 0)
+        ms = 0;
+    const qint64 s = ms / 1000;
+    if (s < 60)
+        return QStringLiteral("%1s").arg(s);
+    if (s < 3600)
+        return QStringLiteral("%1m %2s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
+}
+
+QString bytes(quint64 n)
+{
+    if (n < 10 * 1024)
+        return QString::number(n);
+    if (n < 10 * 1024 * 1024)
+        return QStringLiteral("%1 KiB").arg(n / 1024);
+    return QStringLiteral("%1 MiB").arg(n / (1024 * 1024));
+}
+} // namespace
+
+ConnectionTableModel::ConnectionTableModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+int ConnectionTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int ConnectionTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(Column::Count);
+}
+
+qint64 ConnectionTableModel::nowMs() const
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const ConnectionInfo &c = m_rows.at(index.row());
+    const auto col = Column(index.column());
+    const qint64 now = nowMs();
+
+    switch (role) {
+    case ConnectionIdRole:
+        return QVariant::fromValue<quint64>(c.id);
+    case SessionIdRole:
+        return c.sessionId;
+    case UserRole:
+        return c.user;
+    case WarnedRole:
+        return c.warned;
+    case Qt::TextAlignmentRole:
+        if (col == Column::Id || col >= Column::ConnectedFor)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case Qt::ForegroundRole:
+        if (col == Column::ExpiresIn && c.warned)
+            return QBrush(QColor(0xc0, 0x39, 0x2b));
+        return {};
+    case SortRole:
+        switch (col) {
+        case Column::Id: return QVariant::fromValue<quint64>(c.id);
+        case Column::ConnectedFor: return -c.connectedAtMs;
+        case Column::LastActivity: return c.lastActivityMs ? -c.lastActivityMs : std::numeric_limits<qint64>::min();
+        case Column::ExpiresIn: return c.expiresAtMs ? c.expiresAtMs : std::numeric_limits<qint64>::max();
+        case Column::MsgsIn: return QVariant::fromValue<quint64>(c.msgsIn);
+        case Column::MsgsOut: return QVariant::fromValue<quint64>(c.msgsOut);
+        case Column::BytesIn: return QVariant::fromValue<quint64>(c.bytesIn);
+        case Column::BytesOut: return QVariant::fromValue<quint64>(c.bytesOut);
+        default: return data(index, Qt::DisplayRole);
+        }
+    case Qt::DisplayRole:
+        switch (col) {
+        case Column::Id: return QString::number(c.id);
+        case Column::User: return c.authenticated ? c.user : tr("(not logged in)");
+        case Column::Session: return c.sessionId;
+        case Column::Peer: return c.peer;
+        case Column::Endpoint: return ConnectionInfo::endpointName(c.endpoint);
+        case Column::ConnectedFor: return duration(now - c.connectedAtMs);
+        case Column::LastActivity: return c.lastActivityMs ? tr("%1 ago").arg(duration(now - c.lastActivityMs)) : QStringLiteral("-");
+        case Column::ExpiresIn: return c.expiresAtMs ? duration(c.expiresAtMs - now) : QStringLiteral("-");
+        case Column::TcpState: return QStringLiteral("-");
+        case Column::Rtt: return QStringLiteral("-");
+        case Column::MsgsIn: return QString::number(c.msgsIn);
+        case Column::MsgsOut: return QString::number(c.msgsOut);
+        case Column::BytesIn: return bytes(c.bytesIn);
+        case Column::BytesOut: return bytes(c.bytesOut);
+        case Column::Count: break;
+        }
+        return {};
+    default:
+        return {};
+    }
+}
+
+QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (Column(section)) {
+    case Column::Id: return tr("ID");
+    case Column::User: return tr("User");
+    case Column::Session: return tr("Session");
+    case Column::Peer: return tr("Peer");
+    case Column::Endpoint: return tr("Endpoint");
+    case Column::ConnectedFor: return tr("Connected for");
+    case Column::LastActivity: return tr("Last activity");
+    case Column::ExpiresIn: return tr("Expires in");
+    case Column::TcpState: return tr("TCP state");
+    case Column::Rtt: return tr("RTT");
+    case Column::MsgsIn: return tr("Msgs in");
+    case Column::MsgsOut: return tr("Msgs out");
+    case Column::BytesIn: return tr("Bytes in");
+    case Column::BytesOut: return tr("Bytes out");
+    case Column::Count: break;
+    }
+    return {};
+}
+
+void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
+{
+    for (ConnectionId id : delta.removed) {
+        const int row = m_rowById.value(id, -1);
+        if (row < 0)
+            continue;
+        const int last = int(m_rows.size()) - 1;
+        if (row != last) {
+            // Fill the hole with the last row: O(1) instead of shifting every row below.
+            m_rows[row] = m_rows.at(last);
+            m_rowById.insert(m_rows.at(row).id, row);
+            Q_EMIT dataChanged(index(row, 0), index(row, int(Column::Count) - 1));
+        }
+        beginRemoveRows({}, last, last);
+        m_rows.removeLast();
+        m_rowById.remove(id);
+        endRemoveRows();
+    }
+
+    QList<ConnectionInfo> added;
+    int minRow = INT_MAX;
+    int maxRow = -1;
+    for (const ConnectionInfo &c : delta.upserts) {
+        const int row = m_rowById.value(c.id, -1);
+        if (row < 0) {
+            added.append(c);
+            continue;
+        }
+        m_rows[row] = c;
+        minRow = qMin(minRow, row);
+        maxRow = qMax(maxRow, row);
+    }
+    if (maxRow >= 0)
+        Q_EMIT dataChanged(index(minRow, 0), index(maxRow, int(Column::Count) - 1));
+    if (!added.isEmpty()) {
+        const int first = int(m_rows.size());
+        beginInsertRows({}, first, first + int(added.size()) - 1);
+        for (const ConnectionInfo &c : std::as_const(added)) {
+            m_rowById.insert(c.id, int(m_rows.size()));
+            m_rows.append(c);
+        }
+        endInsertRows();
+    }
+}
+
+void ConnectionTableModel::tick()
+{
+    if (m_rows.isEmpty())
+        return;
+    Q_EMIT dataChanged(index(0, int(Column::ConnectedFor)), index(int(m_rows.size()) - 1, int(Column::ExpiresIn)),
+                       {Qt::DisplayRole, Qt::ForegroundRole});
+}
+
+const ConnectionInfo *ConnectionTableModel::byId(ConnectionId id) const
+{
+    const int row = m_rowById.value(id, -1);
+    return row < 0 ? nullptr : &m_rows.at(row);
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server/connectioninfo.h"
+
+#include <QtCore/QAbstractTableModel>
+#include <QtCore/QHash>
+#include <QtCore/QList>
+
+// Source model of live connections, fed by batched ConnectionDelta values. Row order is arrival
+// order with O(1) updates and removals (the last row fills the hole); sorting and filtering live in
+// proxy models. Lives in the GUI thread.
+class ConnectionTableModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionTableModel)
+
+public:
+    enum class Column {
+        Id,
+        User,
+        Session,
+        Peer,
+        Endpoint,
+        ConnectedFor,
+        LastActivity,
+        ExpiresIn,
+        TcpState,
+        Rtt,
+        MsgsIn,
+        MsgsOut,
+        BytesIn,
+        BytesOut,
+        Count
+    };
+    enum Role {
+        ConnectionIdRole = Qt::UserRole + 1,
+        SessionIdRole,
+        UserRole,
+        SortRole, // numeric value for sorting time and counter columns
+        WarnedRole,
+    };
+
+    explicit ConnectionTableModel(QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    void applyDelta(const ConnectionDelta &delta);
+    // Repaints the time columns (countdowns); called once a second.
+    void tick();
+    const ConnectionInfo *byId(ConnectionId id) const;
+    int rowOf(ConnectionId id) const { return m_rowById.value(id, -1); }
+
+private:
+    qint64 nowMs() const;
+
+    QList<ConnectionInfo> m_rows;
+    QHash<ConnectionId, int> m_rowById;
+};
