@@ -9,7 +9,8 @@ QString CommandLine::usage()
 {
     return QStringLiteral(
         "Usage: warden [options]\n"
-        "       warden token --user USER [--session SID] [--name NAME] [--ttl SECONDS] [--config FILE] [--data-dir DIR]\n"
+        "       warden token --user USER [--session SID] [--name NAME] [--ttl SECONDS] [--config "
+        "FILE] [--data-dir DIR]\n"
         "\n"
         "Warden: a WebSocket session server that owns idle deadlines and pushes logouts.\n"
         "\n"
@@ -93,7 +94,8 @@ bool CommandLine::parse(const QStringList &args, CommandLine *out, QString *erro
             bool ok = false;
             const double s = v.toDouble(&ok);
             if (!ok || s <= 0) {
-                *error = QStringLiteral("--idle-timeout: '%1' is not a positive number of seconds").arg(v);
+                *error = QStringLiteral("--idle-timeout: '%1' is not a positive number of seconds")
+                             .arg(v);
                 return false;
             }
             cl.overrides.insert(QStringLiteral("session/idle_timeout"), v);

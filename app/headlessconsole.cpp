@@ -25,7 +25,8 @@ void HeadlessConsole::print(const ServerEventList &events)
 {
     QByteArray out;
     for (const ServerEvent &e : events) {
-        out += m_json ? QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact) : e.toText().toUtf8();
+        out += m_json ? QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact)
+                      : e.toText().toUtf8();
         out += '\n';
     }
     std::fwrite(out.constData(), 1, size_t(out.size()), stdout);

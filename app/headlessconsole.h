@@ -7,7 +7,8 @@
 
 class ServerHost;
 
-// Headless output: one line per server event on stdout, text or JSON lines. Lives in the main thread.
+// Headless output: one line per server event on stdout, text or JSON lines. Lives in the main
+// thread.
 class HeadlessConsole final : public QObject
 {
     Q_OBJECT

@@ -12,7 +12,7 @@ namespace {
 bool displayAvailable()
 {
     return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
-        || qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
+           || qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
 }
 } // namespace
 

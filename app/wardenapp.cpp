@@ -28,8 +28,10 @@ int WardenApp::printToken(const CommandLine &cl)
         printError(r.error.toString());
         return 1;
     }
-    const qint64 exp = cl.tokenTtlSecs > 0 ? QDateTime::currentSecsSinceEpoch() + cl.tokenTtlSecs : 0;
-    const QByteArray token = Jwt::mint(r.config.jwtSecret, cl.tokenUser, cl.tokenSession, exp, cl.tokenName);
+    const qint64 exp
+        = cl.tokenTtlSecs > 0 ? QDateTime::currentSecsSinceEpoch() + cl.tokenTtlSecs : 0;
+    const QByteArray token
+        = Jwt::mint(r.config.jwtSecret, cl.tokenUser, cl.tokenSession, exp, cl.tokenName);
     std::printf("%s\n", token.constData());
     return 0;
 }
@@ -47,17 +49,19 @@ int WardenApp::run(const CommandLine &cl, bool gui)
     UnixSignals signalWatcher;
     QObject::connect(&signalWatcher, &UnixSignals::reloadRequested, &host,
                      [&host] { host.reloadFromSource(QStringLiteral("sighup")); });
-    QObject::connect(&signalWatcher, &UnixSignals::stopRequested, &host, [&host](int) { host.stop(); });
+    QObject::connect(&signalWatcher, &UnixSignals::stopRequested, &host,
+                     [&host](int) { host.stop(); });
     QObject::connect(&host, &ServerHost::stopped, qApp, [] { QCoreApplication::exit(0); });
 
     int startFailure = 0;
-    QObject::connect(&host, &ServerHost::started, qApp, [&startFailure](bool ok, const QString &, const QString &error) {
-        if (ok)
-            return;
-        printError(error);
-        startFailure = 1;
-        QCoreApplication::exit(1);
-    });
+    QObject::connect(&host, &ServerHost::started, qApp,
+                     [&startFailure](bool ok, const QString &, const QString &error) {
+                         if (ok)
+                             return;
+                         printError(error);
+                         startFailure = 1;
+                         QCoreApplication::exit(1);
+                     });
 
     std::unique_ptr<HeadlessConsole> console;
     std::unique_ptr<MainWindow> window;
@@ -65,7 +69,8 @@ int WardenApp::run(const CommandLine &cl, bool gui)
         window = std::make_unique<MainWindow>(&host);
         window->show();
     } else {
-        console = std::make_unique<HeadlessConsole>(&host, r.config.logFormat == QLatin1String("json"));
+        console
+            = std::make_unique<HeadlessConsole>(&host, r.config.logFormat == QLatin1String("json"));
     }
     host.start(r.config);
     const int code = QCoreApplication::exec();

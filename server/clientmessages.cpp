@@ -19,7 +19,8 @@ constexpr Text kTexts[] = {
     {"logged_out", "you have logged out", "您已退出登录"},
     {"login_timeout", "no login was received in time", "未在规定时间内登录"},
     {"login_required", "log in first", "请先登录"},
-    {"already_logged_in", "this connection is already logged in with another token", "此连接已使用其他令牌登录"},
+    {"already_logged_in", "this connection is already logged in with another token",
+     "此连接已使用其他令牌登录"},
     {"unknown_event", "unknown event", "未知事件"},
     {"bad_frame", "malformed frame", "消息格式错误"},
 };

@@ -49,7 +49,8 @@ const QList<KeySpec> &specs()
         {"server/listen",
          [](const QString &v, ServerConfig &c) {
              QString why;
-             return ConfigLoader::parseListen(v, &c.listenAddress, &c.listenPort, &why) ? QString() : why;
+             return ConfigLoader::parseListen(v, &c.listenAddress, &c.listenPort, &why) ? QString()
+                                                                                        : why;
          }},
         {"server/locale",
          [](const QString &v, ServerConfig &c) {
@@ -67,22 +68,31 @@ const QList<KeySpec> &specs()
         {"auth/jwt_secret",
          [](const QString &v, ServerConfig &c) {
              if (!v.isEmpty() && v.size() < 16)
-                 return QStringLiteral("must be at least 16 characters (or empty for a generated one)");
+                 return QStringLiteral(
+                     "must be at least 16 characters (or empty for a generated one)");
              c.jwtSecret = v.toUtf8();
              return QString();
          }},
         {"session/idle_timeout",
-         [](const QString &v, ServerConfig &c) { return parseSeconds(v, 0.05, 31 * 86400, &c.idleTimeoutMs); }},
+         [](const QString &v, ServerConfig &c) {
+             return parseSeconds(v, 0.05, 31 * 86400, &c.idleTimeoutMs);
+         }},
         {"session/warning",
-         [](const QString &v, ServerConfig &c) { return parseSeconds(v, 0, 86400, &c.warningMs); }},
+         [](const QString &v, ServerConfig &c) {
+             return parseSeconds(v, 0, 86400, &c.warningMs);
+         }},
         {"session/login_timeout",
-         [](const QString &v, ServerConfig &c) { return parseSeconds(v, 0.05, 3600, &c.loginTimeoutMs); }},
+         [](const QString &v, ServerConfig &c) {
+             return parseSeconds(v, 0.05, 3600, &c.loginTimeoutMs);
+         }},
         {"session/revocation_ttl",
          [](const QString &v, ServerConfig &c) {
              return parseSeconds(v, 1, 366.0 * 86400, &c.revocationTtlMs);
          }},
         {"limits/max_message_bytes",
-         [](const QString &v, ServerConfig &c) { return parseInt(v, 128, 64 * 1024 * 1024, &c.maxMessageBytes); }},
+         [](const QString &v, ServerConfig &c) {
+             return parseInt(v, 128, 64 * 1024 * 1024, &c.maxMessageBytes);
+         }},
         {"limits/handshake_timeout_ms",
          [](const QString &v, ServerConfig &c) {
              qint64 n = 0;
@@ -135,14 +145,17 @@ ConfigError loadSecret(ServerConfig &cfg)
             return {path, QStringLiteral("auth/jwt_secret"), f.errorString()};
         cfg.jwtSecret = f.readAll().trimmed();
         if (cfg.jwtSecret.size() < 16)
-            return {path, QStringLiteral("auth/jwt_secret"), QStringLiteral("secret file holds fewer than 16 bytes")};
+            return {path, QStringLiteral("auth/jwt_secret"),
+                    QStringLiteral("secret file holds fewer than 16 bytes")};
         return {};
     }
     if (!QDir().mkpath(cfg.dataDir))
-        return {cfg.dataDir, QStringLiteral("server/data_dir"), QStringLiteral("cannot create the data directory")};
+        return {cfg.dataDir, QStringLiteral("server/data_dir"),
+                QStringLiteral("cannot create the data directory")};
     QByteArray raw(32, '\0');
     QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), raw.size() / 4);
-    const QByteArray secret = raw.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    const QByteArray secret
+        = raw.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
     if (!f.open(QIODevice::WriteOnly | QIODevice::NewOnly))
         return {path, QStringLiteral("auth/jwt_secret"), f.errorString()};
     f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
@@ -158,7 +171,7 @@ QString ConfigError::toString() const
     QString where = file;
     if (!key.isEmpty())
         where += QStringLiteral(": [") + key.section(QLatin1Char('/'), 0, 0) + QStringLiteral("] ")
-            + key.section(QLatin1Char('/'), 1);
+                 + key.section(QLatin1Char('/'), 1);
     return where + QStringLiteral(": ") + reason;
 }
 
@@ -176,7 +189,8 @@ QString ConfigLoader::defaultDataDir()
     return QDir(base.isEmpty() ? QDir::homePath() : base).filePath(QStringLiteral("warden"));
 }
 
-bool ConfigLoader::parseListen(const QString &text, QHostAddress *address, quint16 *port, QString *why)
+bool ConfigLoader::parseListen(const QString &text, QHostAddress *address, quint16 *port,
+                               QString *why)
 {
     const QString t = text.trimmed();
     const qsizetype colon = t.lastIndexOf(QLatin1Char(':'));
@@ -227,7 +241,8 @@ ConfigResult ConfigLoader::load(const QString &file, const QMap<QString, QString
         const QStringList keys = s.allKeys();
         for (const QString &k : keys) {
             if (!findSpec(k)) {
-                const QString shown = k.contains(QLatin1Char('/')) ? k : QStringLiteral("General/") + k;
+                const QString shown
+                    = k.contains(QLatin1Char('/')) ? k : QStringLiteral("General/") + k;
                 r.error = {file, shown, QStringLiteral("unknown key")};
                 return r;
             }

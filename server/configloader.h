@@ -35,8 +35,8 @@ inline QString commandLineName()
     return QStringLiteral("<command line>");
 }
 
-// file may be empty (defaults + overrides). When [auth] jwt_secret is empty, the secret is read from
-// <data_dir>/jwt.secret, which is created (0600, random) on first use.
+// file may be empty (defaults + overrides). When [auth] jwt_secret is empty, the secret is read
+// from <data_dir>/jwt.secret, which is created (0600, random) on first use.
 ConfigResult load(const QString &file, const QMap<QString, QString> &overrides = {});
 QStringList knownKeys();
 // Parses "ADDR:PORT", "[v6]:PORT" or "localhost:PORT".

@@ -30,7 +30,10 @@ struct ConnectionInfo
     quint64 bytesOut = 0;
     int socketState = 0; // QAbstractSocket::SocketState
 
-    static QString endpointName(Endpoint e) { return e == Endpoint::SocketIo ? QStringLiteral("socket.io") : QStringLiteral("raw"); }
+    static QString endpointName(Endpoint e)
+    {
+        return e == Endpoint::SocketIo ? QStringLiteral("socket.io") : QStringLiteral("raw");
+    }
 };
 
 // What changed since the last batch: rows to insert or update, and ids that went away.

@@ -3,8 +3,7 @@
 
 EventRing::EventRing(int capacity)
     : m_capacity(qMax(1, capacity))
-{
-}
+{ }
 
 const ServerEvent &EventRing::append(ServerEvent event)
 {

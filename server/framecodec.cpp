@@ -47,7 +47,8 @@ DecodedFrame FrameCodec::decode(const QString &text)
     if (name.isEmpty())
         return invalid(QStringLiteral("event name is empty"));
     if (name.size() > MaxEventNameLength)
-        return invalid(QStringLiteral("event name longer than %1 characters").arg(MaxEventNameLength));
+        return invalid(
+            QStringLiteral("event name longer than %1 characters").arg(MaxEventNameLength));
 
     DecodedFrame f;
     f.kind = DecodedFrame::Kind::Event;

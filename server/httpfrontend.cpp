@@ -3,11 +3,11 @@
 
 #include <QtCore/QDeadlineTimer>
 
-#include <algorithm>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
 #include <QtWebSockets/QWebSocket>
 #include <QtWebSockets/QWebSocketServer>
+#include <algorithm>
 
 namespace {
 constexpr int ListenBacklog = 4096;
@@ -54,7 +54,8 @@ bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *er
         *error = server->errorString();
         return false;
     }
-    connect(server.get(), &QTcpServer::pendingConnectionAvailable, this, &HttpFrontend::onNewTcpConnection);
+    connect(server.get(), &QTcpServer::pendingConnectionAvailable, this,
+            &HttpFrontend::onNewTcpConnection);
     m_tcp = std::move(server); // the old listener (if any) closes here; accepted sockets are ours
     return true;
 }
@@ -141,7 +142,8 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
     }
 
     const bool head_ = request.method == "HEAD";
-    HttpResponse response = m_httpHandler ? m_httpHandler(request, peer) : HttpResponse::text(404, "not found");
+    HttpResponse response
+        = m_httpHandler ? m_httpHandler(request, peer) : HttpResponse::text(404, "not found");
     respond(socket, response, head_);
 }
 
@@ -157,7 +159,8 @@ void HttpFrontend::onWebSocketReady()
 void HttpFrontend::respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly)
 {
     if (response.status >= 400)
-        Q_EMIT requestRefused(peerString(socket), response.status, QString::fromUtf8(response.body.trimmed()));
+        Q_EMIT requestRefused(peerString(socket), response.status,
+                              QString::fromUtf8(response.body.trimmed()));
     forget(socket);
     socket->disconnect(this);
     // The request head stays unread; the answer ends the exchange.
@@ -194,7 +197,8 @@ void HttpFrontend::onTimer()
             continue;
         m_pending.remove(socket);
         socket->disconnect(this);
-        Q_EMIT requestRefused(peerString(socket), 408, QStringLiteral("no complete request head in time"));
+        Q_EMIT requestRefused(peerString(socket), 408,
+                              QStringLiteral("no complete request head in time"));
         socket->abort();
         socket->deleteLater();
     }

@@ -29,8 +29,10 @@ class HttpFrontend final : public QObject
 public:
     // Answers a plain (non-upgrade) request.
     using HttpHandler = std::function<HttpResponse(const HttpRequest &, const QHostAddress &peer)>;
-    // May refuse an upgrade before the handshake is answered (a response), or let it pass (nullopt).
-    using UpgradeFilter = std::function<std::optional<HttpResponse>(const HttpRequest &, const QHostAddress &peer)>;
+    // May refuse an upgrade before the handshake is answered (a response), or let it pass
+    // (nullopt).
+    using UpgradeFilter
+        = std::function<std::optional<HttpResponse>(const HttpRequest &, const QHostAddress &peer)>;
 
     explicit HttpFrontend(QObject *parent = nullptr);
     ~HttpFrontend() override;

@@ -18,7 +18,8 @@ TokenCheck fail(const char *why)
 
 bool decodePart(const QByteArray &part, QJsonObject *out)
 {
-    const auto decoded = QByteArray::fromBase64Encoding(part, B64 | QByteArray::AbortOnBase64DecodingErrors);
+    const auto decoded
+        = QByteArray::fromBase64Encoding(part, B64 | QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded)
         return false;
     QJsonParseError err{};
@@ -61,7 +62,8 @@ TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64
     if (header.value(QLatin1String("alg")).toString() != QLatin1String("HS256"))
         return fail("unsupported_alg");
 
-    const auto sig = QByteArray::fromBase64Encoding(parts[2], B64 | QByteArray::AbortOnBase64DecodingErrors);
+    const auto sig
+        = QByteArray::fromBase64Encoding(parts[2], B64 | QByteArray::AbortOnBase64DecodingErrors);
     if (!sig || secret.isEmpty())
         return fail("bad_signature");
     const QByteArray expected = hs256(parts[0] + '.' + parts[1], secret);
@@ -78,7 +80,8 @@ TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64
     if (!nbf.isUndefined() && !nbf.isDouble())
         return fail("malformed");
     const QJsonValue sid = payload.value(QLatin1String("sid"));
-    if (!sid.isUndefined() && (!sid.isString() || sid.toString().isEmpty() || sid.toString().size() > 256))
+    if (!sid.isUndefined()
+        && (!sid.isString() || sid.toString().isEmpty() || sid.toString().size() > 256))
         return fail("malformed");
 
     const qint64 expMs = exp.isDouble() ? qint64(exp.toDouble() * 1000.0) : 0;
@@ -120,5 +123,6 @@ QByteArray Jwt::mint(const QByteArray &secret, const QString &user, const QStrin
 QString Jwt::defaultSessionId(const QByteArray &token)
 {
     return QLatin1String("t-")
-        + QString::fromLatin1(QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex().left(20));
+           + QString::fromLatin1(
+               QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex().left(20));
 }

@@ -6,24 +6,28 @@
 namespace {
 QString seconds(qint64 ms)
 {
-    return ms % 1000 == 0 ? QString::number(ms / 1000) : QString::number(double(ms) / 1000.0, 'g', 12);
+    return ms % 1000 == 0 ? QString::number(ms / 1000)
+                          : QString::number(double(ms) / 1000.0, 'g', 12);
 }
 } // namespace
 
 QString ServerConfig::listenString() const
 {
     const QString host = listenAddress.protocol() == QAbstractSocket::IPv6Protocol
-        ? QLatin1Char('[') + listenAddress.toString() + QLatin1Char(']')
-        : listenAddress.toString();
+                             ? QLatin1Char('[') + listenAddress.toString() + QLatin1Char(']')
+                             : listenAddress.toString();
     return host + QLatin1Char(':') + QString::number(listenPort);
 }
 
 QMap<QString, QString> ServerConfig::describe() const
 {
-    const QString secret = jwtSecret.isEmpty()
-        ? QString()
-        : QStringLiteral("sha256:")
-            + QString::fromLatin1(QCryptographicHash::hash(jwtSecret, QCryptographicHash::Sha256).toHex().left(12));
+    const QString secret
+        = jwtSecret.isEmpty() ? QString()
+                              : QStringLiteral("sha256:")
+                                    + QString::fromLatin1(QCryptographicHash::hash(
+                                                              jwtSecret, QCryptographicHash::Sha256)
+                                                              .toHex()
+                                                              .left(12));
     return {
         {QStringLiteral("server/listen"), listenString()},
         {QStringLiteral("server/locale"), locale},

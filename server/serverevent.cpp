@@ -41,11 +41,12 @@ QString detailText(const QJsonValue &v)
     switch (v.type()) {
     case QJsonValue::String: {
         const QString s = v.toString();
-        const bool plain = !s.isEmpty() && !s.contains(QLatin1Char(' ')) && !s.contains(QLatin1Char('"'))
-            && !s.contains(QLatin1Char('='));
+        const bool plain = !s.isEmpty() && !s.contains(QLatin1Char(' '))
+                           && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('='));
         if (plain)
             return s;
-        return QString::fromUtf8(QJsonDocument(QJsonArray{s}).toJson(QJsonDocument::Compact).mid(1).chopped(1));
+        return QString::fromUtf8(
+            QJsonDocument(QJsonArray{s}).toJson(QJsonDocument::Compact).mid(1).chopped(1));
     }
     case QJsonValue::Double: {
         const double d = v.toDouble();

@@ -58,7 +58,9 @@ void ServerHost::reloadFromSource(const QString &source)
 {
     const ConfigResult r = ConfigLoader::load(m_configFile, m_overrides);
     if (!r.ok()) {
-        post([w = m_worker, e = r.error, source] { w->reportReloadFailure(e.file, e.key, e.reason, source); });
+        post([w = m_worker, e = r.error, source] {
+            w->reportReloadFailure(e.file, e.key, e.reason, source);
+        });
         return;
     }
     reload(r.config, source);

@@ -23,8 +23,8 @@ QString peerOf(const QWebSocket *s)
 {
     const QHostAddress a = s->peerAddress();
     const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
-        ? QLatin1Char('[') + a.toString() + QLatin1Char(']')
-        : a.toString();
+                             ? QLatin1Char('[') + a.toString() + QLatin1Char(']')
+                             : a.toString();
     return host + QLatin1Char(':') + QString::number(s->peerPort());
 }
 
@@ -32,8 +32,8 @@ QString localOf(const QWebSocket *s)
 {
     const QHostAddress a = s->localAddress();
     const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
-        ? QLatin1Char('[') + a.toString() + QLatin1Char(']')
-        : a.toString();
+                             ? QLatin1Char('[') + a.toString() + QLatin1Char(']')
+                             : a.toString();
     return host + QLatin1Char(':') + QString::number(s->localPort());
 }
 
@@ -100,14 +100,17 @@ void ServerWorker::start(const ServerConfig &config)
     m_frontend->setHandshakeTimeout(config.handshakeTimeoutMs);
     m_frontend->setHttpHandler([this](const HttpRequest &req, const QHostAddress &) {
         if (req.path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
-            const QJsonObject o{{QLatin1String("status"), QLatin1String(m_stopping ? "stopping" : "ok")},
-                                {QLatin1String("connections"), int(m_connections.size())},
-                                {QLatin1String("sessions"), int(m_sessions.sessionCount())}};
-            return HttpResponse::json(m_stopping ? 503 : 200, QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
+            const QJsonObject o{
+                {QLatin1String("status"), QLatin1String(m_stopping ? "stopping" : "ok")},
+                {QLatin1String("connections"), int(m_connections.size())},
+                {QLatin1String("sessions"), int(m_sessions.sessionCount())}};
+            return HttpResponse::json(m_stopping ? 503 : 200,
+                                      QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
         }
         return HttpResponse::text(404, "not found");
     });
-    m_frontend->setUpgradeFilter([](const HttpRequest &req, const QHostAddress &) -> std::optional<HttpResponse> {
+    m_frontend->setUpgradeFilter([](const HttpRequest &req,
+                                    const QHostAddress &) -> std::optional<HttpResponse> {
         if (req.path == "/socket.io" || req.path.startsWith("/socket.io/"))
             return HttpResponse::text(404, "the Socket.IO endpoint is not enabled in this build");
         return std::nullopt;
@@ -124,7 +127,8 @@ void ServerWorker::start(const ServerConfig &config)
 
     QString error;
     if (!m_frontend->listen(config.listenAddress, config.listenPort, &error)) {
-        const QString why = QStringLiteral("cannot listen on %1: %2").arg(config.listenString(), error);
+        const QString why
+            = QStringLiteral("cannot listen on %1: %2").arg(config.listenString(), error);
         ServerEvent e = makeEvent(ServerEvent::Type::Error);
         e.details.insert(QLatin1String("reason"), why);
         log(e);
@@ -146,7 +150,7 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
 {
     ServerConfig next = config;
     const bool listenChanged = next.listenAddress != m_config.listenAddress
-        || (next.listenPort != m_config.listenPort && next.listenPort != 0);
+                               || (next.listenPort != m_config.listenPort && next.listenPort != 0);
     if (next.listenPort == 0 && next.listenAddress == m_config.listenAddress)
         next.listenPort = m_config.listenPort; // port 0 means "any": keep the one we have
     const QStringList changed = m_config.changedKeys(next);
@@ -166,7 +170,8 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     const ServerConfig old = m_config;
     m_config = next;
     if (old.idleTimeoutMs != next.idleTimeoutMs || old.warningMs != next.warningMs) {
-        const QList<QString> withdrawn = m_sessions.setTimeouts(next.idleTimeoutMs, next.warningMs, now());
+        const QList<QString> withdrawn
+            = m_sessions.setTimeouts(next.idleTimeoutMs, next.warningMs, now());
         for (const QString &sid : withdrawn)
             sendExtended(sid);
         const QList<QString> all = m_sessions.sessionIds();
@@ -194,8 +199,8 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     Q_EMIT statsChanged(stats());
 }
 
-void ServerWorker::reportReloadFailure(const QString &file, const QString &key, const QString &reason,
-                                       const QString &source)
+void ServerWorker::reportReloadFailure(const QString &file, const QString &key,
+                                       const QString &reason, const QString &source)
 {
     ServerEvent e = makeEvent(ServerEvent::Type::ReloadFailed);
     if (!file.isEmpty())
@@ -246,7 +251,8 @@ void ServerWorker::finishStop()
     Q_EMIT stopped();
 }
 
-void ServerWorker::disconnectConnection(ConnectionId id, const QString &reason, const QString &actor)
+void ServerWorker::disconnectConnection(ConnectionId id, const QString &reason,
+                                        const QString &actor)
 {
     auto it = m_connections.find(id);
     ServerEvent e = makeEvent(ServerEvent::Type::Audit, it != m_connections.end() ? &*it : nullptr);
@@ -290,7 +296,8 @@ void ServerWorker::setSnapshotsEnabled(bool enabled)
 void ServerWorker::onWebSocket(QWebSocket *socket)
 {
     if (m_stopping) {
-        socket->close(static_cast<QWebSocketProtocol::CloseCode>(CloseCode::ShuttingDown), QStringLiteral("shutting_down"));
+        socket->close(static_cast<QWebSocketProtocol::CloseCode>(CloseCode::ShuttingDown),
+                      QStringLiteral("shutting_down"));
         connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
         return;
     }
@@ -309,8 +316,10 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     m_connections.insert(id, c);
     ++m_accepted;
 
-    connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString &t) { onText(id, t); });
-    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) { onBinary(id); });
+    connect(socket, &QWebSocket::textMessageReceived, this,
+            [this, id](const QString &t) { onText(id, t); });
+    connect(socket, &QWebSocket::binaryMessageReceived, this,
+            [this, id](const QByteArray &) { onBinary(id); });
     connect(socket, &QWebSocket::disconnected, this, [this, id] { onDisconnected(id); });
 
     m_connectionDeadlines.schedule(id, now() + m_config.loginTimeoutMs);
@@ -345,7 +354,8 @@ void ServerWorker::onText(ConnectionId id, const QString &text)
         return;
     case DecodedFrame::Kind::Invalid:
         send(c, QStringLiteral("error"),
-             QJsonObject{{QLatin1String("code"), 400}, {QLatin1String("reason"), QLatin1String("bad_frame")},
+             QJsonObject{{QLatin1String("code"), 400},
+                         {QLatin1String("reason"), QLatin1String("bad_frame")},
                          {QLatin1String("message"), f.error}});
         return;
     case DecodedFrame::Kind::Event:
@@ -382,9 +392,11 @@ void ServerWorker::onText(ConnectionId id, const QString &text)
     updateSessionFields(sid);
     if (f.event != QLatin1String("activity")) {
         send(c, QStringLiteral("error"),
-             QJsonObject{{QLatin1String("code"), 400}, {QLatin1String("reason"), QLatin1String("unknown_event")},
+             QJsonObject{{QLatin1String("code"), 400},
+                         {QLatin1String("reason"), QLatin1String("unknown_event")},
                          {QLatin1String("event"), f.event},
-                         {QLatin1String("message"), ClientMessages::text(QStringLiteral("unknown_event"), m_config.locale)}});
+                         {QLatin1String("message"),
+                          ClientMessages::text(QStringLiteral("unknown_event"), m_config.locale)}});
     }
 }
 
@@ -411,9 +423,11 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
         e.details.insert(QLatin1String("reason"), QLatin1String("invalid_token"));
         e.details.insert(QLatin1String("detail"), check.error);
         log(e);
-        QJsonObject data{{QLatin1String("code"), 401}, {QLatin1String("reason"), QLatin1String("invalid_token")},
+        QJsonObject data{{QLatin1String("code"), 401},
+                         {QLatin1String("reason"), QLatin1String("invalid_token")},
                          {QLatin1String("detail"), check.error},
-                         {QLatin1String("message"), ClientMessages::text(QStringLiteral("invalid_token"), m_config.locale)}};
+                         {QLatin1String("message"),
+                          ClientMessages::text(QStringLiteral("invalid_token"), m_config.locale)}};
         send(c, QStringLiteral("message"), data);
         closeConnection(c, CloseCode::InvalidToken, QStringLiteral("invalid_token"));
         return;
@@ -441,14 +455,17 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     const SessionRegistry::Session *s = m_sessions.find(c.info.sessionId);
     const qint64 deadline = m_sessions.deadlineOf(*s);
 
-    QJsonObject ok{{QLatin1String("code"), 200}, {QLatin1String("message"), QLatin1String("success")},
-                   {QLatin1String("user"), c.info.user}, {QLatin1String("session_id"), c.info.sessionId},
+    QJsonObject ok{{QLatin1String("code"), 200},
+                   {QLatin1String("message"), QLatin1String("success")},
+                   {QLatin1String("user"), c.info.user},
+                   {QLatin1String("session_id"), c.info.sessionId},
                    {QLatin1String("expires_in"), double(secondsLeft(deadline, t))},
                    {QLatin1String("idle_timeout"), double(m_config.idleTimeoutMs) / 1000.0}};
     send(c, QStringLiteral("message"), ok);
 
     ServerEvent e = makeEvent(ServerEvent::Type::Authenticated, &c);
-    e.details.insert(QLatin1String("new_session"), joined.outcome == SessionRegistry::JoinOutcome::Created);
+    e.details.insert(QLatin1String("new_session"),
+                     joined.outcome == SessionRegistry::JoinOutcome::Created);
     e.details.insert(QLatin1String("tabs"), int(s->connections.size()));
     if (!s->name.isEmpty())
         e.details.insert(QLatin1String("name"), s->name);
@@ -477,7 +494,8 @@ void ServerWorker::onBinary(ConnectionId id)
     if (it == m_connections.end() || it->closeCode)
         return;
     ++it->info.msgsIn;
-    closeConnection(*it, CloseCode::UnsupportedData, QStringLiteral("binary frames are not supported"));
+    closeConnection(*it, CloseCode::UnsupportedData,
+                    QStringLiteral("binary frames are not supported"));
 }
 
 void ServerWorker::onDisconnected(ConnectionId id)
@@ -495,7 +513,8 @@ void ServerWorker::onDisconnected(ConnectionId id)
     const bool byServer = c.closeCode != 0;
     int code = byServer ? c.closeCode : int(c.socket->closeCode());
     QString reason = byServer ? c.closeReason : c.socket->closeReason();
-    if (!byServer && c.socket->error() == QAbstractSocket::RemoteHostClosedError && code == 1000 && reason.isEmpty())
+    if (!byServer && c.socket->error() == QAbstractSocket::RemoteHostClosedError && code == 1000
+        && reason.isEmpty())
         code = 1006; // no close frame: the TCP connection just went away
     if (c.socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData && !byServer) {
         code = CloseCode::TooBig;
@@ -531,7 +550,8 @@ void ServerWorker::send(Connection &c, const QString &event, const QJsonValue &d
 void ServerWorker::sendMessage(Connection &c, int code, const QString &reason)
 {
     send(c, QStringLiteral("message"),
-         QJsonObject{{QLatin1String("code"), code}, {QLatin1String("reason"), reason},
+         QJsonObject{{QLatin1String("code"), code},
+                     {QLatin1String("reason"), reason},
                      {QLatin1String("message"), ClientMessages::text(reason, m_config.locale)}});
 }
 
@@ -559,7 +579,8 @@ void ServerWorker::closeSessionConnections(const QList<ConnectionId> &ids, EndRe
     }
 }
 
-void ServerWorker::sendExpiring(const QString &sessionId, qint64 deadlineMs, const QList<ConnectionId> &ids)
+void ServerWorker::sendExpiring(const QString &sessionId, qint64 deadlineMs,
+                                const QList<ConnectionId> &ids)
 {
     const qint64 t = now();
     const QJsonObject data{{QLatin1String("seconds"), double(secondsLeft(deadlineMs, t))},
@@ -630,7 +651,8 @@ void ServerWorker::onTimer()
     const qint64 t = now();
     const QList<SessionRegistry::Due> due = m_sessions.takeDue(t);
     for (const SessionRegistry::Due &d : due) {
-        ServerEvent e = makeEvent(d.expired ? ServerEvent::Type::Expired : ServerEvent::Type::Expiring);
+        ServerEvent e
+            = makeEvent(d.expired ? ServerEvent::Type::Expired : ServerEvent::Type::Expiring);
         e.sessionId = d.sessionId;
         e.user = d.user;
         e.details.insert(QLatin1String("connections"), int(d.connections.size()));

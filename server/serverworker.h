@@ -38,7 +38,8 @@ public Q_SLOTS:
     void start(const ServerConfig &config);
     // Applies an already validated configuration; changes take effect without dropping anyone.
     void applyConfig(const ServerConfig &config, const QString &source);
-    void reportReloadFailure(const QString &file, const QString &key, const QString &reason, const QString &source);
+    void reportReloadFailure(const QString &file, const QString &key, const QString &reason,
+                             const QString &source);
     // Graceful stop: stop listening, close every client with 4001, wait for them up to timeoutMs.
     void stop(int timeoutMs);
 

@@ -5,8 +5,7 @@ SessionRegistry::SessionRegistry(qint64 idleTimeoutMs, qint64 warningMs, qint64 
     : m_idleMs(idleTimeoutMs)
     , m_warningMs(warningMs)
     , m_revocationTtlMs(revocationTtlMs)
-{
-}
+{ }
 
 qint64 SessionRegistry::deadlineOf(const Session &s) const
 {
@@ -36,7 +35,8 @@ QList<QString> SessionRegistry::setTimeouts(qint64 idleTimeoutMs, qint64 warning
     return withdrawn;
 }
 
-SessionRegistry::JoinResult SessionRegistry::join(const TokenClaims &claims, ConnectionId conn, qint64 nowMs)
+SessionRegistry::JoinResult SessionRegistry::join(const TokenClaims &claims, ConnectionId conn,
+                                                  qint64 nowMs)
 {
     if (const auto t = tombstone(claims.sessionId))
         return {JoinOutcome::Refused, t->reason};
@@ -102,7 +102,8 @@ void SessionRegistry::bury(const Session &s, EndReason reason, qint64 nowMs)
     m_tombstoneEnds.schedule(key, until);
 }
 
-std::optional<SessionRegistry::Ended> SessionRegistry::end(const QString &sessionId, EndReason reason, qint64 nowMs)
+std::optional<SessionRegistry::Ended> SessionRegistry::end(const QString &sessionId,
+                                                           EndReason reason, qint64 nowMs)
 {
     auto it = m_sessions.find(sessionId);
     if (it == m_sessions.end())

@@ -30,8 +30,7 @@ QString bytes(quint64 n)
 
 ConnectionTableModel::ConnectionTableModel(QObject *parent)
     : QAbstractTableModel(parent)
-{
-}
+{ }
 
 int ConnectionTableModel::rowCount(const QModelIndex &parent) const
 {
@@ -75,33 +74,58 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
         return {};
     case SortRole:
         switch (col) {
-        case Column::Id: return QVariant::fromValue<quint64>(c.id);
-        case Column::ConnectedFor: return -c.connectedAtMs;
-        case Column::LastActivity: return c.lastActivityMs ? -c.lastActivityMs : std::numeric_limits<qint64>::min();
-        case Column::ExpiresIn: return c.expiresAtMs ? c.expiresAtMs : std::numeric_limits<qint64>::max();
-        case Column::MsgsIn: return QVariant::fromValue<quint64>(c.msgsIn);
-        case Column::MsgsOut: return QVariant::fromValue<quint64>(c.msgsOut);
-        case Column::BytesIn: return QVariant::fromValue<quint64>(c.bytesIn);
-        case Column::BytesOut: return QVariant::fromValue<quint64>(c.bytesOut);
-        default: return data(index, Qt::DisplayRole);
+        case Column::Id:
+            return QVariant::fromValue<quint64>(c.id);
+        case Column::ConnectedFor:
+            return -c.connectedAtMs;
+        case Column::LastActivity:
+            return c.lastActivityMs ? -c.lastActivityMs : std::numeric_limits<qint64>::min();
+        case Column::ExpiresIn:
+            return c.expiresAtMs ? c.expiresAtMs : std::numeric_limits<qint64>::max();
+        case Column::MsgsIn:
+            return QVariant::fromValue<quint64>(c.msgsIn);
+        case Column::MsgsOut:
+            return QVariant::fromValue<quint64>(c.msgsOut);
+        case Column::BytesIn:
+            return QVariant::fromValue<quint64>(c.bytesIn);
+        case Column::BytesOut:
+            return QVariant::fromValue<quint64>(c.bytesOut);
+        default:
+            return data(index, Qt::DisplayRole);
         }
     case Qt::DisplayRole:
         switch (col) {
-        case Column::Id: return QString::number(c.id);
-        case Column::User: return c.authenticated ? c.user : tr("(not logged in)");
-        case Column::Session: return c.sessionId;
-        case Column::Peer: return c.peer;
-        case Column::Endpoint: return ConnectionInfo::endpointName(c.endpoint);
-        case Column::ConnectedFor: return duration(now - c.connectedAtMs);
-        case Column::LastActivity: return c.lastActivityMs ? tr("%1 ago").arg(duration(now - c.lastActivityMs)) : QStringLiteral("-");
-        case Column::ExpiresIn: return c.expiresAtMs ? duration(c.expiresAtMs - now) : QStringLiteral("-");
-        case Column::TcpState: return QStringLiteral("-");
-        case Column::Rtt: return QStringLiteral("-");
-        case Column::MsgsIn: return QString::number(c.msgsIn);
-        case Column::MsgsOut: return QString::number(c.msgsOut);
-        case Column::BytesIn: return bytes(c.bytesIn);
-        case Column::BytesOut: return bytes(c.bytesOut);
-        case Column::Count: break;
+        case Column::Id:
+            return QString::number(c.id);
+        case Column::User:
+            return c.authenticated ? c.user : tr("(not logged in)");
+        case Column::Session:
+            return c.sessionId;
+        case Column::Peer:
+            return c.peer;
+        case Column::Endpoint:
+            return ConnectionInfo::endpointName(c.endpoint);
+        case Column::ConnectedFor:
+            return duration(now - c.connectedAtMs);
+        case Column::LastActivity:
+            return c.lastActivityMs ? tr("%1 ago").arg(duration(now - c.lastActivityMs))
+                                    : QStringLiteral("-");
+        case Column::ExpiresIn:
+            return c.expiresAtMs ? duration(c.expiresAtMs - now) : QStringLiteral("-");
+        case Column::TcpState:
+            return QStringLiteral("-");
+        case Column::Rtt:
+            return QStringLiteral("-");
+        case Column::MsgsIn:
+            return QString::number(c.msgsIn);
+        case Column::MsgsOut:
+            return QString::number(c.msgsOut);
+        case Column::BytesIn:
+            return bytes(c.bytesIn);
+        case Column::BytesOut:
+            return bytes(c.bytesOut);
+        case Column::Count:
+            break;
         }
         return {};
     default:
@@ -114,21 +138,36 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
     switch (Column(section)) {
-    case Column::Id: return tr("ID");
-    case Column::User: return tr("User");
-    case Column::Session: return tr("Session");
-    case Column::Peer: return tr("Peer");
-    case Column::Endpoint: return tr("Endpoint");
-    case Column::ConnectedFor: return tr("Connected for");
-    case Column::LastActivity: return tr("Last activity");
-    case Column::ExpiresIn: return tr("Expires in");
-    case Column::TcpState: return tr("TCP state");
-    case Column::Rtt: return tr("RTT");
-    case Column::MsgsIn: return tr("Msgs in");
-    case Column::MsgsOut: return tr("Msgs out");
-    case Column::BytesIn: return tr("Bytes in");
-    case Column::BytesOut: return tr("Bytes out");
-    case Column::Count: break;
+    case Column::Id:
+        return tr("ID");
+    case Column::User:
+        return tr("User");
+    case Column::Session:
+        return tr("Session");
+    case Column::Peer:
+        return tr("Peer");
+    case Column::Endpoint:
+        return tr("Endpoint");
+    case Column::ConnectedFor:
+        return tr("Connected for");
+    case Column::LastActivity:
+        return tr("Last activity");
+    case Column::ExpiresIn:
+        return tr("Expires in");
+    case Column::TcpState:
+        return tr("TCP state");
+    case Column::Rtt:
+        return tr("RTT");
+    case Column::MsgsIn:
+        return tr("Msgs in");
+    case Column::MsgsOut:
+        return tr("Msgs out");
+    case Column::BytesIn:
+        return tr("Bytes in");
+    case Column::BytesOut:
+        return tr("Bytes out");
+    case Column::Count:
+        break;
     }
     return {};
 }
@@ -182,7 +221,8 @@ void ConnectionTableModel::tick()
 {
     if (m_rows.isEmpty())
         return;
-    Q_EMIT dataChanged(index(0, int(Column::ConnectedFor)), index(int(m_rows.size()) - 1, int(Column::ExpiresIn)),
+    Q_EMIT dataChanged(index(0, int(Column::ConnectedFor)),
+                       index(int(m_rows.size()) - 1, int(Column::ExpiresIn)),
                        {Qt::DisplayRole, Qt::ForegroundRole});
 }
 

@@ -8,8 +8,7 @@
 EventLogModel::EventLogModel(int capacity, QObject *parent)
     : QAbstractTableModel(parent)
     , m_capacity(qMax(1, capacity))
-{
-}
+{ }
 
 int EventLogModel::rowCount(const QModelIndex &parent) const
 {
@@ -79,13 +78,20 @@ QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return QAbstractTableModel::headerData(section, orientation, role);
     switch (Column(section)) {
-    case Column::Time: return tr("Time");
-    case Column::Type: return tr("Type");
-    case Column::User: return tr("User");
-    case Column::Session: return tr("Session");
-    case Column::Connection: return tr("Connection");
-    case Column::Details: return tr("Details");
-    case Column::Count: break;
+    case Column::Time:
+        return tr("Time");
+    case Column::Type:
+        return tr("Type");
+    case Column::User:
+        return tr("User");
+    case Column::Session:
+        return tr("Session");
+    case Column::Connection:
+        return tr("Connection");
+    case Column::Details:
+        return tr("Details");
+    case Column::Count:
+        break;
     }
     return {};
 }

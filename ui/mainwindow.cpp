@@ -62,21 +62,25 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
 
     m_filter->setPlaceholderText(tr("Filter by user, session or address"));
     m_filter->setClearButtonEnabled(true);
-    connect(m_filter, &QLineEdit::textChanged, m_connectionsProxy, &QSortFilterProxyModel::setFilterFixedString);
+    connect(m_filter, &QLineEdit::textChanged, m_connectionsProxy,
+            &QSortFilterProxyModel::setFilterFixedString);
 
     createActions();
     statusBar()->addWidget(m_statusListen);
     statusBar()->addPermanentWidget(m_statusCounts);
 
-    connect(m_host, &ServerHost::connectionsChanged, m_connections, &ConnectionTableModel::applyDelta);
+    connect(m_host, &ServerHost::connectionsChanged, m_connections,
+            &ConnectionTableModel::applyDelta);
     connect(m_host, &ServerHost::eventsReady, this, [this](const ServerEventList &events) {
-        const bool atBottom = m_eventsView->verticalScrollBar()->value() == m_eventsView->verticalScrollBar()->maximum();
+        const bool atBottom = m_eventsView->verticalScrollBar()->value()
+                              == m_eventsView->verticalScrollBar()->maximum();
         m_events->append(events);
         if (atBottom)
             m_eventsView->scrollToBottom();
     });
     connect(m_host, &ServerHost::statsChanged, this, &MainWindow::onStats);
-    connect(m_connectionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::updateActions);
+    connect(m_connectionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::updateActions);
 
     m_tick.setInterval(1000);
     connect(&m_tick, &QTimer::timeout, m_connections, &ConnectionTableModel::tick);
@@ -94,12 +98,14 @@ void MainWindow::createActions()
 
     m_disconnect = new QAction(tr("Disconnect"), this);
     m_disconnect->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
-    m_disconnect->setStatusTip(tr("Close the selected connection; the client may reconnect and its session lives on"));
+    m_disconnect->setStatusTip(
+        tr("Close the selected connection; the client may reconnect and its session lives on"));
     connect(m_disconnect, &QAction::triggered, this, &MainWindow::disconnectSelected);
 
     m_forceLogout = new QAction(tr("Force logout"), this);
     m_forceLogout->setShortcut(QKeySequence::Delete);
-    m_forceLogout->setStatusTip(tr("End the selected session on every tab (close 4502); its token is refused afterwards"));
+    m_forceLogout->setStatusTip(
+        tr("End the selected session on every tab (close 4502); its token is refused afterwards"));
     connect(m_forceLogout, &QAction::triggered, this, &MainWindow::forceLogoutSelected);
 
     for (QAction *a : {m_disconnect, m_forceLogout}) {
@@ -119,8 +125,8 @@ void MainWindow::onStats(const ServerStats &stats)
         setWindowTitle(tr("Warden - %1").arg(stats.listen));
         m_statusListen->setText(tr("Listening on %1").arg(stats.listen));
     }
-    m_statusCounts->setText(tr("%n connection(s)", nullptr, stats.connections) + QStringLiteral("  ")
-                            + tr("%n session(s)", nullptr, stats.sessions));
+    m_statusCounts->setText(tr("%n connection(s)", nullptr, stats.connections)
+                            + QStringLiteral("  ") + tr("%n session(s)", nullptr, stats.sessions));
 }
 
 ConnectionId MainWindow::selectedConnection() const
@@ -128,7 +134,9 @@ ConnectionId MainWindow::selectedConnection() const
     const QModelIndexList rows = m_connectionsView->selectionModel()->selectedRows();
     if (rows.isEmpty())
         return 0;
-    return m_connectionsProxy->mapToSource(rows.first()).data(ConnectionTableModel::ConnectionIdRole).value<quint64>();
+    return m_connectionsProxy->mapToSource(rows.first())
+        .data(ConnectionTableModel::ConnectionIdRole)
+        .value<quint64>();
 }
 
 QString MainWindow::selectedSession() const
@@ -136,7 +144,9 @@ QString MainWindow::selectedSession() const
     const QModelIndexList rows = m_connectionsView->selectionModel()->selectedRows();
     if (rows.isEmpty())
         return {};
-    return m_connectionsProxy->mapToSource(rows.first()).data(ConnectionTableModel::SessionIdRole).toString();
+    return m_connectionsProxy->mapToSource(rows.first())
+        .data(ConnectionTableModel::SessionIdRole)
+        .toString();
 }
 
 void MainWindow::updateActions()
@@ -164,9 +174,9 @@ void MainWindow::forceLogoutSelected()
     if (sid.isEmpty())
         return;
     bool ok = false;
-    const QString reason = QInputDialog::getText(this, tr("Force logout"),
-                                                 tr("End session %1 on every tab? Optional reason:").arg(sid),
-                                                 QLineEdit::Normal, QString(), &ok);
+    const QString reason = QInputDialog::getText(
+        this, tr("Force logout"), tr("End session %1 on every tab? Optional reason:").arg(sid),
+        QLineEdit::Normal, QString(), &ok);
     if (ok)
         m_host->endSession(sid, reason, operatorName());
 }

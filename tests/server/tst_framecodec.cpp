@@ -26,14 +26,29 @@ void tst_FrameCodec::decodesEvents_data()
     QTest::addColumn<QString>("event");
     QTest::addColumn<QString>("dataJson");
 
-    QTest::addRow("seed loginCheck") << R"(["loginCheck",{"holding":"abc"}])" << "loginCheck" << R"({"holding":"abc"})";
-    QTest::addRow("socket.io prefix 42") << R"(42["loginCheck",{"holding":"abc"}])" << "loginCheck" << R"({"holding":"abc"})";
-    QTest::addRow("prefix 4") << R"(4["activity",{}])" << "activity" << "{}";
-    QTest::addRow("no data defaults to {}") << R"(["logout"])" << "logout" << "{}";
-    QTest::addRow("data may be a string") << R"(["activity","x"])" << "activity" << R"("x")";
-    QTest::addRow("extra args ignored") << R"(["activity",{},1,2])" << "activity" << "{}";
-    QTest::addRow("unicode event") << QString::fromUtf8(R"(["活动",{}])") << QString::fromUtf8("活动") << "{}";
-    QTest::addRow("whitespace") << " [ \"activity\" , { } ] " << "activity" << "{}";
+    QTest::addRow("seed loginCheck") << R"(["loginCheck",{"holding":"abc"}])"
+                                     << "loginCheck"
+                                     << R"({"holding":"abc"})";
+    QTest::addRow("socket.io prefix 42") << R"(42["loginCheck",{"holding":"abc"}])"
+                                         << "loginCheck"
+                                         << R"({"holding":"abc"})";
+    QTest::addRow("prefix 4") << R"(4["activity",{}])"
+                              << "activity"
+                              << "{}";
+    QTest::addRow("no data defaults to {}") << R"(["logout"])"
+                                            << "logout"
+                                            << "{}";
+    QTest::addRow("data may be a string") << R"(["activity","x"])"
+                                          << "activity"
+                                          << R"("x")";
+    QTest::addRow("extra args ignored") << R"(["activity",{},1,2])"
+                                        << "activity"
+                                        << "{}";
+    QTest::addRow("unicode event")
+        << QString::fromUtf8(R"(["活动",{}])") << QString::fromUtf8("活动") << "{}";
+    QTest::addRow("whitespace") << " [ \"activity\" , { } ] "
+                                << "activity"
+                                << "{}";
 }
 
 void tst_FrameCodec::decodesEvents()
@@ -44,7 +59,8 @@ void tst_FrameCodec::decodesEvents()
     const DecodedFrame f = FrameCodec::decode(frame);
     QCOMPARE(f.kind, DecodedFrame::Kind::Event);
     QCOMPARE(f.event, event);
-    const QJsonValue expected = QJsonDocument::fromJson("[" + dataJson.toUtf8() + "]").array().at(0);
+    const QJsonValue expected
+        = QJsonDocument::fromJson("[" + dataJson.toUtf8() + "]").array().at(0);
     QCOMPARE(f.data, expected);
 }
 
@@ -96,7 +112,8 @@ void tst_FrameCodec::encodeIsSeedReadable_data()
 void tst_FrameCodec::encodeIsSeedReadable()
 {
     QFETCH(QString, text);
-    const QString frame = FrameCodec::encode(QStringLiteral("message"), QJsonObject{{QStringLiteral("message"), text}});
+    const QString frame = FrameCodec::encode(QStringLiteral("message"),
+                                             QJsonObject{{QStringLiteral("message"), text}});
     QVERIFY(frame.startsWith(QLatin1String("42[")));
     // The seed's decoder: JSON.parse(s.substring(2))[1]
     QJsonParseError err{};

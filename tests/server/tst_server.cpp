@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: MIT
+// End to end: a real server thread on 127.0.0.1, real QWebSocket clients, millisecond timeouts.
+#include "server/closecodes.h"
+#include "server/jwt.h"
+#include "tests/common/serverfixture.h"
+#include "tests/common/testclient.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QJsonArray>
+#include <QtCore/QTimer>
+#include <QtNetwork/QTcpServer>
+#include <QtNetwork/QTcpSocket>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+#include <memory>
+
+class tst_Server : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void loginWithSeedAndLoginForms_data();
+    void loginWithSeedAndLoginForms();
+    void repeatedLoginCheckIsSilentAndNotActivity();
+    void missingTokenGets422AndStays();
+    void invalidTokenIsRefused_data();
+    void invalidTokenIsRefused();
+    void warningThenIdleExpiry();
+    void activityInOneTabKeepsTheOtherAlive();
+    void reconnectIsNotActivity();
+    void logoutClosesEveryTab();
+    void refusedAfterExpiry();
+    void operatorKickEndsSessionAndRefusesToken();
+    void operatorDisconnectLetsClientBackIn();
+    void hardEndFromExpClaim();
+    void newTabInsideWarningWindowIsWarned();
+    void badInputKeepsConnection_data();
+    void badInputKeepsConnection();
+    void eventsBeforeLoginAreRefused();
+    void binaryFrameCloses1003();
+    void oversizedMessageCloses1009();
+    void loginTimeoutCloses4504();
+    void engineIoPingIsAnsweredButNotActivity();
+    void reloadRecomputesDeadlinesWithoutDropping();
+    void reloadListenAddressKeepsClients();
+    void reloadWithBusyAddressKeepsOldListener();
+    void plainHttp_data();
+    void plainHttp();
+    void slowHandshakeIsCutOff();
+    void socketIoPathIsNotRaw();
+    void stopClosesClientsWith4001();
+    void eventLogCarriesFields();
+
+private:
+    ServerConfig fastConfig(qint64 idleMs, qint64 warningMs) const;
+    std::unique_ptr<TestClient> loggedIn(const QByteArray &token);
+    QByteArray httpGet(const QByteArray &request);
+
+    std::unique_ptr<ServerFixture> m_server;
+};
+
+void tst_Server::init()
+{
+    m_server = std::make_unique<ServerFixture>();
+}
+
+void tst_Server::cleanup()
+{
+    m_server.reset();
+}
+
+ServerConfig tst_Server::fastConfig(qint64 idleMs, qint64 warningMs) const
+{
+    ServerConfig c = m_server->defaultConfig();
+    c.idleTimeoutMs = idleMs;
+    c.warningMs = warningMs;
+    return c;
+}
+
+std::unique_ptr<TestClient> tst_Server::loggedIn(const QByteArray &token)
+{
+    auto c = std::make_unique<TestClient>();
+    if (!c->open(m_server->url()))
+        return nullptr;
+    c->loginCheck(token);
+    const int i = c->waitForEvent(QStringLiteral("message"));
+    if (i < 0 || c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt() != 200)
+        return nullptr;
+    return c;
+}
+
+QByteArray tst_Server::httpGet(const QByteArray &request)
+{
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, m_server->port());
+    if (!s.waitForConnected(3000))
+        return {};
+    s.write(request);
+    QByteArray reply;
+    QSignalSpy closed(&s, &QTcpSocket::disconnected);
+    while (s.state() == QAbstractSocket::ConnectedState
+           && (s.waitForReadyRead(3000) || s.bytesAvailable()))
+        reply += s.readAll();
+    reply += s.readAll();
+    return reply;
+}
+
+void tst_Server::loginWithSeedAndLoginForms_data()
+{
+    QTest::addColumn<QString>("frameTemplate");
+    QTest::addRow("seed loginCheck") << R"(["loginCheck",{"holding":"%1"}])";
+    QTest::addRow("seed with 42 prefix") << R"(42["loginCheck",{"holding":"%1"}])";
+    QTest::addRow("login event") << R"(["login",{"token":"%1"}])";
+}
+
+void tst_Server::loginWithSeedAndLoginForms()
+{
+    QFETCH(QString, frameTemplate);
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    TestClient c;
+    QVERIFY(c.open(m_server->url(QStringLiteral("/ws"))));
+    c.sendRaw(frameTemplate.arg(
+        QString::fromLatin1(m_server->token(QStringLiteral("alice"), QStringLiteral("s1")))));
+    QVERIFY(c.waitForEvent(QStringLiteral("message")) >= 0);
+    const TestClient::Frame f = c.frames().first();
+    QVERIFY(f.raw.startsWith(QLatin1String("42[\"message\",")));
+    QCOMPARE(f.data.toObject().value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(f.data.toObject().value(QStringLiteral("message")).toString(),
+             QStringLiteral("success"));
+    QCOMPARE(f.data.toObject().value(QStringLiteral("session_id")).toString(),
+             QStringLiteral("s1"));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Authenticated));
+    QCOMPARE(m_server->eventsOf(ServerEvent::Type::Authenticated).first().user,
+             QStringLiteral("alice"));
+}
+
+void tst_Server::repeatedLoginCheckIsSilentAndNotActivity()
+{
+    QVERIFY(m_server->start(fastConfig(1200, 300)));
+    const QByteArray token = m_server->token(QStringLiteral("alice"));
+    auto c = loggedIn(token);
+    QVERIFY(c);
+    QElapsedTimer t;
+    t.start();
+    // The seed polls every 50 ms; none of it may be answered or keep the session alive.
+    QTimer poll;
+    poll.setInterval(50);
+    connect(&poll, &QTimer::timeout, c.get(), [&c, token] { c->loginCheck(token); });
+    poll.start();
+    QVERIFY(c->waitForEvent(QStringLiteral("expiring"), 5000) >= 0);
+    QVERIFY(c->waitForDisconnected(5000));
+    poll.stop();
+    const qint64 elapsed = t.elapsed();
+    QCOMPARE(c->closeCode(), int(CloseCode::IdleTimeout));
+    QVERIFY2(elapsed >= 1100 && elapsed < 2500, qPrintable(QString::number(elapsed)));
+    QCOMPARE(c->framesOf(QStringLiteral("message")).size(), 2); // success + the logout
+    QCOMPARE(c->framesOf(QStringLiteral("message"))
+                 .last()
+                 .data.toObject()
+                 .value(QStringLiteral("reason"))
+                 .toString(),
+             QStringLiteral("idle_timeout"));
+}
+
+void tst_Server::missingTokenGets422AndStays()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    TestClient c;
+    QVERIFY(c.open(m_server->url()));
+    c.sendEvent(QStringLiteral("loginCheck"), QJsonObject{});
+    QVERIFY(c.waitForEvent(QStringLiteral("message")) >= 0);
+    QCOMPARE(c.firstData(QStringLiteral("message")).value(QStringLiteral("code")).toInt(), 422);
+    QVERIFY(c.roundTrip());
+    QVERIFY(c.isConnected());
+    // and can still log in afterwards
+    c.loginCheck(m_server->token(QStringLiteral("bob")));
+    QVERIFY(c.waitForEvent(QStringLiteral("message"), 5000, 1) >= 0);
+    QCOMPARE(c.firstData(QStringLiteral("message"), 1).value(QStringLiteral("code")).toInt(), 200);
+}
+
+void tst_Server::invalidTokenIsRefused_data()
+{
+    QTest::addColumn<QByteArray>("token");
+    QTest::addColumn<QString>("detail");
+    const QByteArray good = Jwt::mint(ServerFixture::secret(), QStringLiteral("alice"));
+    QTest::addRow("forged") << Jwt::mint(QByteArrayLiteral("another-secret-0123456789"),
+                                         QStringLiteral("alice"))
+                            << "bad_signature";
+    QTest::addRow("garbage") << QByteArray("not.a.jwt") << "malformed";
+    QTest::addRow("expired") << Jwt::mint(ServerFixture::secret(), QStringLiteral("alice"), {},
+                                          QDateTime::currentSecsSinceEpoch() - 10)
+                             << "expired";
+    const QByteArray none
+        = QByteArray(R"({"alg":"none"})")
+              .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
+          + '.' + good.split('.').at(1) + '.';
+    QTest::addRow("alg none") << none << "unsupported_alg";
+}
+
+void tst_Server::invalidTokenIsRefused()
+{
+    QFETCH(QByteArray, token);
+    QFETCH(QString, detail);
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    TestClient c;
+    QVERIFY(c.open(m_server->url()));
+    c.loginCheck(token);
+    QVERIFY(c.waitForDisconnected());
+    const QJsonObject m = c.firstData(QStringLiteral("message"));
+    QCOMPARE(m.value(QStringLiteral("code")).toInt(), 401);
+    QCOMPARE(m.value(QStringLiteral("reason")).toString(), QStringLiteral("invalid_token"));
+    QCOMPARE(m.value(QStringLiteral("detail")).toString(), detail);
+    QCOMPARE(c.closeCode(), int(CloseCode::InvalidToken));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::AuthFailed));
+}
+
+void tst_Server::warningThenIdleExpiry()
+{
+    QVERIFY(m_server->start(fastConfig(1000, 500)));
+    QElapsedTimer t;
+    t.start();
+    auto c = loggedIn(m_server->token(QStringLiteral("alice"), QStringLiteral("sx")));
+    QVERIFY(c);
+    const int w = c->waitForEvent(QStringLiteral("expiring"), 3000);
+    QVERIFY(w >= 0);
+    const qint64 warnedAt = t.elapsed();
+    QVERIFY2(warnedAt >= 450 && warnedAt < 900, qPrintable(QString::number(warnedAt)));
+    QCOMPARE(c->frames().at(w).data.toObject().value(QStringLiteral("seconds")).toInt(), 1);
+    QVERIFY(c->waitForDisconnected(3000));
+    const qint64 closedAt = t.elapsed();
+    QVERIFY2(closedAt >= 950 && closedAt < 1600, qPrintable(QString::number(closedAt)));
+    const QJsonObject m = c->framesOf(QStringLiteral("message")).last().data.toObject();
+    QCOMPARE(m.value(QStringLiteral("code")).toInt(), 401);
+    QCOMPARE(m.value(QStringLiteral("reason")).toString(), QStringLiteral("idle_timeout"));
+    QVERIFY(!m.value(QStringLiteral("message")).toString().isEmpty());
+    QCOMPARE(c->closeCode(), int(CloseCode::IdleTimeout));
+    QCOMPARE(c->closeReason(), QStringLiteral("idle_timeout"));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Expired));
+    const ServerEvent e = m_server->eventsOf(ServerEvent::Type::Expired).first();
+    QCOMPARE(e.sessionId, QStringLiteral("sx"));
+    QVERIFY(e.details.value(QStringLiteral("lateness_ms")).toDouble() < 200);
+}
+
+void tst_Server::activityInOneTabKeepsTheOtherAlive()
+{
+    QVERIFY(m_server->start(fastConfig(800, 300)));
+    const QByteArray token = m_server->token(QStringLiteral("alice"), QStringLiteral("shared"));
+    auto a = loggedIn(token);
+    auto b = loggedIn(token);
+    QVERIFY(a && b);
+    int sent = 0;
+    QTimer activity;
+    activity.setInterval(200);
+    connect(&activity, &QTimer::timeout, a.get(), [&] {
+        a->sendEvent(QStringLiteral("activity"));
+        ++sent;
+    });
+    activity.start();
+    // Two idle timeouts' worth of activity in tab A.
+    QTRY_VERIFY_WITH_TIMEOUT(sent >= 9, 5000);
+    activity.stop();
+    QVERIFY(b->isConnected());
+    QVERIFY(b->roundTrip());
+    QCOMPARE(b->framesOf(QStringLiteral("message")).size(), 1); // only the login success
+    // Now idle: both tabs are logged out together.
+    QVERIFY(a->waitForDisconnected(3000));
+    QVERIFY(b->waitForDisconnected(3000));
+    QCOMPARE(a->closeCode(), int(CloseCode::IdleTimeout));
+    QCOMPARE(b->closeCode(), int(CloseCode::IdleTimeout));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Expired));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Disconnected, 2));
+    QCOMPARE(m_server->eventsOf(ServerEvent::Type::Expired).size(), 1);
+}
+
+void tst_Server::reconnectIsNotActivity()
+{
+    QVERIFY(m_server->start(fastConfig(1000, 200)));
+    const QByteArray token = m_server->token(QStringLiteral("alice"), QStringLiteral("rc"));
+    QElapsedTimer t;
+    t.start();
+    auto first = loggedIn(token);
+    QVERIFY(first);
+    // A reconnect loop: new tabs keep logging in to the same session.
+    std::vector<std::unique_ptr<TestClient>> tabs;
+    QTimer again;
+    again.setInterval(150);
+    connect(&again, &QTimer::timeout, this, [&] {
+        auto c = std::make_unique<TestClient>();
+        if (c->open(m_server->url())) {
+            c->loginCheck(token);
+            tabs.push_back(std::move(c));
+        }
+    });
+    again.start();
+    QVERIFY(first->waitForDisconnected(4000));
+    again.stop();
+    QVERIFY2(t.elapsed() < 1600, qPrintable(QString::number(t.elapsed())));
+    QCOMPARE(first->closeCode(), int(CloseCode::IdleTimeout));
+}
+
+void tst_Server::logoutClosesEveryTab()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray token = m_server->token(QStringLiteral("alice"), QStringLiteral("lo"));
+    auto a = loggedIn(token);
+    auto b = loggedIn(token);
+    auto other = loggedIn(m_server->token(QStringLiteral("alice"), QStringLiteral("other")));
+    QVERIFY(a && b && other);
+    a->sendEvent(QStringLiteral("logout"));
+    QVERIFY(a->waitForDisconnected());
+    QVERIFY(b->waitForDisconnected());
+    for (TestClient *c : {a.get(), b.get()}) {
+        QCOMPARE(c->closeCode(), int(CloseCode::LoggedOut));
+        const QJsonObject m = c->framesOf(QStringLiteral("message")).last().data.toObject();
+        QCOMPARE(m.value(QStringLiteral("code")).toInt(), 401);
+        QCOMPARE(m.value(QStringLiteral("reason")).toString(), QStringLiteral("logged_out"));
+    }
+    QVERIFY(other->roundTrip());
+    QVERIFY(other->isConnected());
+    // The token is dead now.
+    TestClient again;
+    QVERIFY(again.open(m_server->url()));
+    again.loginCheck(token);
+    QVERIFY(again.waitForDisconnected());
+    QCOMPARE(again.closeCode(), int(CloseCode::LoggedOut));
+}
+
+void tst_Server::refusedAfterExpiry()
+{
+    QVERIFY(m_server->start(fastConfig(300, 100)));
+    const QByteArray token = m_server->token(QStringLiteral("alice"), QStringLiteral("dead"));
+    auto c = loggedIn(token);
+    QVERIFY(c);
+    QVERIFY(c->waitForDisconnected(3000));
+    QCOMPARE(c->closeCode(), int(CloseCode::IdleTimeout));
+    TestClient again;
+    QVERIFY(again.open(m_server->url()));
+    again.loginCheck(token);
+    QVERIFY(again.waitForDisconnected());
+    QCOMPARE(again.firstData(QStringLiteral("message")).value(QStringLiteral("code")).toInt(), 401);
+    QCOMPARE(again.firstData(QStringLiteral("message")).value(QStringLiteral("reason")).toString(),
+             QStringLiteral("idle_timeout"));
+    QCOMPARE(again.closeCode(), int(CloseCode::IdleTimeout));
+    QVERIFY(m_server->eventsOf(ServerEvent::Type::Authenticated).size() == 1);
+}
+
+void tst_Server::operatorKickEndsSessionAndRefusesToken()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray token = m_server->token(QStringLiteral("mallory"), QStringLiteral("k1"));
+    auto a = loggedIn(token);
+    auto b = loggedIn(token);
+    QVERIFY(a && b);
+    m_server->host()->endSession(QStringLiteral("k1"), QStringLiteral("suspicious"),
+                                 QStringLiteral("ops"));
+    QVERIFY(a->waitForDisconnected());
+    QVERIFY(b->waitForDisconnected());
+    QCOMPARE(a->closeCode(), int(CloseCode::Kicked));
+    QCOMPARE(a->framesOf(QStringLiteral("message"))
+                 .last()
+                 .data.toObject()
+                 .value(QStringLiteral("reason"))
+                 .toString(),
+             QStringLiteral("kicked"));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Kicked));
+    const ServerEvent k = m_server->eventsOf(ServerEvent::Type::Kicked).first();
+    QCOMPARE(k.details.value(QStringLiteral("actor")).toString(), QStringLiteral("ops"));
+    QCOMPARE(k.details.value(QStringLiteral("reason")).toString(), QStringLiteral("suspicious"));
+    QCOMPARE(k.details.value(QStringLiteral("connections")).toInt(), 2);
+    TestClient again;
+    QVERIFY(again.open(m_server->url()));
+    again.loginCheck(token);
+    QVERIFY(again.waitForDisconnected());
+    QCOMPARE(again.closeCode(), int(CloseCode::Kicked));
+}
+
+void tst_Server::operatorDisconnectLetsClientBackIn()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray token = m_server->token(QStringLiteral("alice"), QStringLiteral("d1"));
+    auto a = loggedIn(token);
+    QVERIFY(a);
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Authenticated));
+    const ConnectionId id
+        = m_server->eventsOf(ServerEvent::Type::Authenticated).first().connectionId;
+    m_server->host()->disconnectConnection(id, QStringLiteral("test"), QStringLiteral("ops"));
+    QVERIFY(a->waitForDisconnected());
+    QCOMPARE(a->closeCode(), int(CloseCode::Disconnected));
+    QVERIFY(CloseCode::mayReconnect(a->closeCode()));
+    auto back = loggedIn(token);
+    QVERIFY(back);
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Audit));
+}
+
+void tst_Server::hardEndFromExpClaim()
+{
+    QVERIFY(m_server->start(fastConfig(60000, 500)));
+    const qint64 exp = QDateTime::currentSecsSinceEpoch() + 2;
+    auto c = loggedIn(m_server->token(QStringLiteral("alice"), QStringLiteral("hard"), exp));
+    QVERIFY(c);
+    QVERIFY(c->waitForEvent(QStringLiteral("expiring"), 4000) >= 0);
+    QVERIFY(c->waitForDisconnected(4000));
+    QCOMPARE(c->closeCode(), int(CloseCode::SessionExpired));
+    QCOMPARE(c->framesOf(QStringLiteral("message"))
+                 .last()
+                 .data.toObject()
+                 .value(QStringLiteral("reason"))
+                 .toString(),
+             QStringLiteral("session_expired"));
+    QVERIFY(QDateTime::currentMSecsSinceEpoch() >= exp * 1000);
+}
+
+void tst_Server::newTabInsideWarningWindowIsWarned()
+{
+    QVERIFY(m_server->start(fastConfig(1500, 1000)));
+    const QByteArray token = m_server->token(QStringLiteral("alice"), QStringLiteral("w"));
+    auto a = loggedIn(token);
+    QVERIFY(a);
+    QVERIFY(a->waitForEvent(QStringLiteral("expiring"), 3000) >= 0);
+    auto b = loggedIn(token);
+    QVERIFY(b);
+    QVERIFY(b->waitForEvent(QStringLiteral("expiring"), 1000) >= 0);
+    // Activity withdraws the warning on every tab.
+    b->sendEvent(QStringLiteral("activity"));
+    QVERIFY(a->waitForEvent(QStringLiteral("extended"), 2000) >= 0);
+    QVERIFY(b->waitForEvent(QStringLiteral("extended"), 2000) >= 0);
+}
+
+void tst_Server::badInputKeepsConnection_data()
+{
+    QTest::addColumn<QString>("frame");
+    QTest::addRow("not json") << "hello";
+    QTest::addRow("truncated") << R"(["activity",{)";
+    QTest::addRow("object") << R"({"a":1})";
+    QTest::addRow("number name") << "[1]";
+    QTest::addRow("empty") << "";
+    QTest::addRow("unknown event") << R"(["launchMissiles",{}])";
+}
+
+void tst_Server::badInputKeepsConnection()
+{
+    QFETCH(QString, frame);
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    c->sendRaw(frame);
+    const int i = c->waitForEvent(QStringLiteral("error"));
+    QVERIFY(i >= 0);
+    QCOMPARE(c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt(), 400);
+    QVERIFY(
+        !c->frames().at(i).data.toObject().value(QStringLiteral("message")).toString().isEmpty());
+    QVERIFY(c->roundTrip());
+    QVERIFY(c->isConnected());
+}
+
+void tst_Server::eventsBeforeLoginAreRefused()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    TestClient c;
+    QVERIFY(c.open(m_server->url()));
+    c.sendEvent(QStringLiteral("activity"));
+    QVERIFY(c.waitForEvent(QStringLiteral("message")) >= 0);
+    QCOMPARE(c.firstData(QStringLiteral("message")).value(QStringLiteral("code")).toInt(), 401);
+    QCOMPARE(c.firstData(QStringLiteral("message")).value(QStringLiteral("reason")).toString(),
+             QStringLiteral("login_required"));
+    QVERIFY(c.roundTrip());
+}
+
+void tst_Server::binaryFrameCloses1003()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    c->sendBinary(QByteArray("\x01\x02", 2));
+    QVERIFY(c->waitForDisconnected());
+    QCOMPARE(c->closeCode(), 1003);
+    // The server is still fine.
+    QVERIFY(loggedIn(m_server->token(QStringLiteral("bob"))));
+}
+
+void tst_Server::oversizedMessageCloses1009()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.maxMessageBytes = 1024;
+    QVERIFY(m_server->start(cfg));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    c->sendEvent(QStringLiteral("activity"),
+                 QJsonObject{{QStringLiteral("pad"), QString(4000, QLatin1Char('x'))}});
+    QVERIFY(c->waitForDisconnected());
+    QCOMPARE(c->closeCode(), 1009);
+    QVERIFY(loggedIn(m_server->token(QStringLiteral("bob"))));
+}
+
+void tst_Server::loginTimeoutCloses4504()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.loginTimeoutMs = 300;
+    QVERIFY(m_server->start(cfg));
+    TestClient c;
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(c.open(m_server->url()));
+    QVERIFY(c.waitForDisconnected(3000));
+    QVERIFY(t.elapsed() >= 250);
+    QCOMPARE(c.closeCode(), int(CloseCode::LoginTimeout));
+    QCOMPARE(c.firstData(QStringLiteral("message")).value(QStringLiteral("reason")).toString(),
+             QStringLiteral("login_timeout"));
+}
+
+void tst_Server::engineIoPingIsAnsweredButNotActivity()
+{
+    QVERIFY(m_server->start(fastConfig(800, 200)));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    QElapsedTimer t;
+    t.start();
+    QTimer ping;
+    ping.setInterval(100);
+    connect(&ping, &QTimer::timeout, c.get(), [&c] { c->sendRaw(QStringLiteral("2")); });
+    ping.start();
+    QVERIFY(c->waitForDisconnected(3000));
+    QVERIFY2(t.elapsed() < 1300, qPrintable(QString::number(t.elapsed())));
+    bool sawPong = false;
+    for (const auto &f : c->frames())
+        sawPong = sawPong || f.raw == QLatin1String("3");
+    QVERIFY(sawPong);
+}
+
+void tst_Server::reloadRecomputesDeadlinesWithoutDropping()
+{
+    QVERIFY(m_server->start(fastConfig(60000, 1000)));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    QSignalSpy reloaded(m_server->host(), &ServerHost::reloaded);
+    ServerConfig shorter = fastConfig(1500, 500);
+    shorter.listenPort = m_server->port();
+    QElapsedTimer t;
+    t.start();
+    m_server->host()->reload(shorter, QStringLiteral("test"));
+    QVERIFY(reloaded.wait());
+    QVERIFY(reloaded.first().at(0).toBool());
+    const QStringList changed = reloaded.first().at(1).toStringList();
+    QVERIFY(changed.contains(QStringLiteral("session/idle_timeout")));
+    QVERIFY(changed.contains(QStringLiteral("session/warning")));
+    QVERIFY(!changed.contains(QStringLiteral("server/listen")));
+    QVERIFY(c->isConnected());
+    // The deadline now follows the new timeout, counted from the login (last activity).
+    QVERIFY(c->waitForDisconnected(3000));
+    QCOMPARE(c->closeCode(), int(CloseCode::IdleTimeout));
+    QVERIFY2(t.elapsed() < 1600, qPrintable(QString::number(t.elapsed())));
+}
+
+void tst_Server::reloadListenAddressKeepsClients()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    const quint16 oldPort = m_server->port();
+    QSignalSpy reloaded(m_server->host(), &ServerHost::reloaded);
+    ServerConfig moved = m_server->defaultConfig();
+    moved.listenAddress = QHostAddress(QStringLiteral("127.0.0.2"));
+    moved.listenPort = 0;
+    m_server->host()->reload(moved, QStringLiteral("test"));
+    QVERIFY(reloaded.wait());
+    QVERIFY2(reloaded.first().at(0).toBool(), qPrintable(reloaded.first().at(2).toString()));
+    QVERIFY(reloaded.first().at(1).toStringList().contains(QStringLiteral("server/listen")));
+    QVERIFY(c->roundTrip());
+    QVERIFY(c->isConnected());
+    QTcpSocket probe;
+    probe.connectToHost(QHostAddress::LocalHost, oldPort);
+    QVERIFY(!probe.waitForConnected(1000) || probe.state() != QAbstractSocket::ConnectedState);
+}
+
+void tst_Server::reloadWithBusyAddressKeepsOldListener()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    QTcpServer squatter;
+    QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+    QSignalSpy reloaded(m_server->host(), &ServerHost::reloaded);
+    ServerConfig busy = m_server->defaultConfig();
+    busy.listenPort = squatter.serverPort();
+    m_server->host()->reload(busy, QStringLiteral("test"));
+    QVERIFY(reloaded.wait());
+    QVERIFY(!reloaded.first().at(0).toBool());
+    QVERIFY(reloaded.first().at(2).toString().contains(QLatin1String("server/listen")));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::ReloadFailed));
+    QVERIFY(loggedIn(m_server->token(QStringLiteral("alice")))); // old port still serves
+}
+
+void tst_Server::plainHttp_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<int>("status");
+    QTest::addRow("healthz") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") << 200;
+    QTest::addRow("unknown path") << QByteArray("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n") << 404;
+    QTest::addRow("garbage") << QByteArray("\x16\x03\x01 hello\r\n\r\n") << 400;
+    QTest::addRow("bare LF") << QByteArray("GET / HTTP/1.1\nHost: x\n\n\r\n\r\n") << 400;
+    QTest::addRow("huge head") << QByteArray("GET / HTTP/1.1\r\nX: " + QByteArray(20000, 'a')
+                                             + "\r\n\r\n")
+                               << 431;
+    QTest::addRow("upgrade by POST") << QByteArray(
+        "POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+                                     << 405;
+}
+
+void tst_Server::plainHttp()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(int, status);
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray reply = httpGet(request);
+    const QByteArray expected = QByteArray("HTTP/1.1 ") + QByteArray::number(status) + " ";
+    QVERIFY2(reply.startsWith(expected), reply.left(80).constData());
+    QVERIFY(loggedIn(m_server->token(QStringLiteral("alice"))));
+}
+
+void tst_Server::slowHandshakeIsCutOff()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.handshakeTimeoutMs = 300;
+    QVERIFY(m_server->start(cfg));
+    QTcpSocket slow;
+    slow.connectToHost(QHostAddress::LocalHost, m_server->port());
+    QVERIFY(slow.waitForConnected(3000));
+    slow.write("GET / HTTP/1.1\r\nHost: x\r\n"); // never finished
+    QSignalSpy gone(&slow, &QTcpSocket::disconnected);
+    // Meanwhile others get in.
+    QVERIFY(loggedIn(m_server->token(QStringLiteral("alice"))));
+    QVERIFY(gone.wait(3000));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Rejected));
+}
+
+void tst_Server::socketIoPathIsNotRaw()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray reply
+        = httpGet("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    QVERIFY2(!reply.startsWith("HTTP/1.1 101"), reply.left(80).constData());
+}
+
+void tst_Server::stopClosesClientsWith4001()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto a = loggedIn(m_server->token(QStringLiteral("alice")));
+    TestClient anon;
+    QVERIFY(a && anon.open(m_server->url()));
+    QVERIFY(m_server->stop(5000));
+    QVERIFY(a->waitForDisconnected());
+    QVERIFY(anon.waitForDisconnected());
+    QCOMPARE(a->closeCode(), int(CloseCode::ShuttingDown));
+    QCOMPARE(anon.closeCode(), int(CloseCode::ShuttingDown));
+    QVERIFY(CloseCode::mayReconnect(a->closeCode()));
+}
+
+void tst_Server::eventLogCarriesFields()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice"), QStringLiteral("fields")));
+    QVERIFY(c);
+    c->socket().close();
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Disconnected));
+    const ServerEvent auth = m_server->eventsOf(ServerEvent::Type::Authenticated).first();
+    QVERIFY(auth.id > 0);
+    QVERIFY(auth.tsMs > 0);
+    QVERIFY(auth.connectionId > 0);
+    QCOMPARE(auth.sessionId, QStringLiteral("fields"));
+    QCOMPARE(auth.user, QStringLiteral("alice"));
+    QVERIFY(auth.peer.startsWith(QLatin1String("127.0.0.1:")));
+    const ServerEvent gone = m_server->eventsOf(ServerEvent::Type::Disconnected).first();
+    QCOMPARE(gone.details.value(QStringLiteral("code")).toInt(), 1000);
+    QCOMPARE(gone.details.value(QStringLiteral("initiator")).toString(), QStringLiteral("client"));
+    const QJsonObject json = auth.toJson();
+    for (const char *key : {"id", "ts", "type", "connection_id", "session_id", "user", "peer"})
+        QVERIFY2(json.contains(QLatin1String(key)), key);
+    QVERIFY(m_server->eventsOf(ServerEvent::Type::Listening).size() == 1);
+}
+
+QTEST_GUILESS_MAIN(tst_Server)
+#include "tst_server.moc"
