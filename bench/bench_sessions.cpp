@@ -80,10 +80,12 @@ int main(int argc, char **argv)
         const double expireNs = double(timer.nsecsElapsed()) / qMax<qsizetype>(1, due.size());
 
         std::printf("  login (join, new session):   %8.0f ns/op\n", joinNs);
-        std::printf("  activity (touch, re-index):  %8.0f ns/op over %d random touches\n", touchNs, touches);
-        std::printf("  expiry (takeDue, per session): %6.0f ns/op (%lld sessions due at once)\n", expireNs,
-                    qlonglong(due.size()));
-        std::printf("  memory: %.0f bytes/session (RSS %ld -> %ld KiB)\n", double(rss1 - rss0) * 1024.0 / n, rss0, rss1);
+        std::printf("  activity (touch, re-index):  %8.0f ns/op over %d random touches\n", touchNs,
+                    touches);
+        std::printf("  expiry (takeDue, per session): %6.0f ns/op (%lld sessions due at once)\n",
+                    expireNs, qlonglong(due.size()));
+        std::printf("  memory: %.0f bytes/session (RSS %ld -> %ld KiB)\n",
+                    double(rss1 - rss0) * 1024.0 / n, rss0, rss1);
     }
 
     // 2. Lateness: n sessions expiring over 2 s, driven by one precise QTimer armed at the
@@ -118,8 +120,10 @@ int main(int argc, char **argv)
         QTimer::singleShot(10000, &app, &QCoreApplication::quit); // bounded
         arm();
         app.exec();
-        std::printf("  expiry lateness over %zu expiries in %d timer fires: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
-                    lateness.size(), fires, pct(lateness, 0.5), pct(lateness, 0.99), pct(lateness, 1.0));
+        std::printf("  expiry lateness over %zu expiries in %d timer fires: p50 %.0f ms, p99 %.0f "
+                    "ms, max %.0f ms\n",
+                    lateness.size(), fires, pct(lateness, 0.5), pct(lateness, 0.99),
+                    pct(lateness, 1.0));
     }
     return 0;
 }

@@ -18,6 +18,8 @@ void ServerHost::registerMetaTypes()
     qRegisterMetaType<ConnectionInfo>();
     qRegisterMetaType<ConnectionDelta>();
     qRegisterMetaType<ServerStats>();
+    qRegisterMetaType<OperatorResult>();
+    qRegisterMetaType<SessionInfo>();
     qRegisterMetaType<ConnectionId>("ConnectionId");
 }
 
@@ -80,14 +82,44 @@ void ServerHost::stop(int timeoutMs)
     post([w = m_worker, timeoutMs] { w->stop(timeoutMs); });
 }
 
-void ServerHost::disconnectConnection(ConnectionId id, const QString &reason, const QString &actor)
+void ServerHost::disconnectConnection(ConnectionId id, const QString &reason, const QString &actor,
+                                      QObject *context, ResultHandler done)
 {
-    post([w = m_worker, id, reason, actor] { w->disconnectConnection(id, reason, actor); });
+    call<OperatorResult>(
+        context, [=](ServerWorker &w) { return w.disconnectConnection(id, reason, actor); },
+        std::move(done));
 }
 
-void ServerHost::endSession(const QString &sessionId, const QString &reason, const QString &actor)
+void ServerHost::forceLogout(const QString &sessionId, const QString &reason, const QString &actor,
+                             QObject *context, ResultHandler done)
 {
-    post([w = m_worker, sessionId, reason, actor] { w->endSession(sessionId, reason, actor); });
+    call<OperatorResult>(
+        context, [=](ServerWorker &w) { return w.forceLogout(sessionId, reason, actor); },
+        std::move(done));
+}
+
+void ServerHost::logoutUser(const QString &user, const QString &reason, const QString &actor,
+                            bool dryRun, QObject *context, ResultHandler done)
+{
+    call<OperatorResult>(
+        context, [=](ServerWorker &w) { return w.logoutUser(user, reason, actor, dryRun); },
+        std::move(done));
+}
+
+void ServerHost::extendSession(const QString &sessionId, const QString &actor, QObject *context,
+                               ResultHandler done)
+{
+    call<OperatorResult>(
+        context, [=](ServerWorker &w) { return w.extendSession(sessionId, actor); },
+        std::move(done));
+}
+
+void ServerHost::setListening(bool listening, const QString &actor, QObject *context,
+                              ResultHandler done)
+{
+    call<OperatorResult>(
+        context, [=](ServerWorker &w) { return w.setListening(listening, actor); },
+        std::move(done));
 }
 
 void ServerHost::setSnapshotsEnabled(bool enabled)

@@ -9,8 +9,10 @@
 
 #include <QtCore/QMap>
 #include <QtCore/QObject>
+#include <QtCore/QPointer>
 #include <QtCore/QString>
 
+#include <functional>
 #include <memory>
 
 class QThread;
@@ -41,9 +43,35 @@ public:
     void stop(int timeoutMs = 5000);
     bool isStopping() const { return m_stopping; }
 
-    void disconnectConnection(ConnectionId id, const QString &reason, const QString &actor);
-    void endSession(const QString &sessionId, const QString &reason, const QString &actor);
     void setSnapshotsEnabled(bool enabled);
+
+    // Runs fn on the worker in the server thread; its value result is handed to done() in the
+    // thread of context (dropped if context is gone). Only values may be captured.
+    template<typename R>
+    void call(QObject *context, std::function<R(ServerWorker &)> fn,
+              std::function<void(const R &)> done = {})
+    {
+        post([w = m_worker, fn = std::move(fn), ctx = QPointer<QObject>(context),
+              done = std::move(done)] {
+            const R result = fn(*w);
+            if (done && ctx)
+                QMetaObject::invokeMethod(
+                    ctx.data(), [result, done] { done(result); }, Qt::QueuedConnection);
+        });
+    }
+
+    using ResultHandler = std::function<void(const OperatorResult &)>;
+    // Operator actions (see ServerWorker's operator facade); done() runs in context's thread.
+    void disconnectConnection(ConnectionId id, const QString &reason, const QString &actor,
+                              QObject *context = nullptr, ResultHandler done = {});
+    void forceLogout(const QString &sessionId, const QString &reason, const QString &actor,
+                     QObject *context = nullptr, ResultHandler done = {});
+    void logoutUser(const QString &user, const QString &reason, const QString &actor, bool dryRun,
+                    QObject *context = nullptr, ResultHandler done = {});
+    void extendSession(const QString &sessionId, const QString &actor, QObject *context = nullptr,
+                       ResultHandler done = {});
+    void setListening(bool listening, const QString &actor, QObject *context = nullptr,
+                      ResultHandler done = {});
 
     static void registerMetaTypes();
 

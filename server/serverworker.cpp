@@ -251,34 +251,239 @@ void ServerWorker::finishStop()
     Q_EMIT stopped();
 }
 
-void ServerWorker::disconnectConnection(ConnectionId id, const QString &reason,
-                                        const QString &actor)
+void ServerWorker::audit(const QString &action, const QString &target, const QString &actor,
+                         const QString &reason, const OperatorResult &result, const Connection *c)
 {
-    auto it = m_connections.find(id);
-    ServerEvent e = makeEvent(ServerEvent::Type::Audit, it != m_connections.end() ? &*it : nullptr);
-    e.connectionId = id;
-    e.details.insert(QLatin1String("action"), QLatin1String("disconnect"));
+    ServerEvent e = makeEvent(ServerEvent::Type::Audit, c);
+    e.details.insert(QLatin1String("action"), action);
+    e.details.insert(QLatin1String("target"), target);
     e.details.insert(QLatin1String("actor"), actor);
-    e.details.insert(QLatin1String("reason"), reason);
-    e.details.insert(QLatin1String("closed"), it != m_connections.end() ? 1 : 0);
+    if (!reason.isEmpty())
+        e.details.insert(QLatin1String("reason"), reason);
+    e.details.insert(QLatin1String("result"), result.ok() ? QStringLiteral("ok") : result.error);
+    e.details.insert(QLatin1String("sessions"), result.sessions);
+    e.details.insert(QLatin1String("connections"), result.connections);
+    if (result.data.contains(QLatin1String("dry_run")))
+        e.details.insert(QLatin1String("dry_run"), true);
     log(e);
-    if (it != m_connections.end())
-        closeConnection(*it, CloseCode::Disconnected, QStringLiteral("disconnected"));
 }
 
-void ServerWorker::endSession(const QString &sessionId, const QString &reason, const QString &actor)
+OperatorResult ServerWorker::disconnectConnection(ConnectionId id, const QString &reason,
+                                                  const QString &actor)
+{
+    auto it = m_connections.find(id);
+    OperatorResult r;
+    if (it == m_connections.end() || it->closeCode) {
+        r = OperatorResult::failure(404, QStringLiteral("no such connection"));
+        audit(QStringLiteral("disconnect"), QString::number(id), actor, reason, r);
+        return r;
+    }
+    r.connections = 1;
+    audit(QStringLiteral("disconnect"), QString::number(id), actor, reason, r, &*it);
+    closeConnection(*it, CloseCode::Disconnected, QStringLiteral("disconnected"));
+    return r;
+}
+
+OperatorResult ServerWorker::forceLogout(const QString &sessionId, const QString &reason,
+                                         const QString &actor)
 {
     const auto ended = m_sessions.end(sessionId, EndReason::Kicked, now());
+    OperatorResult r;
+    if (!ended) {
+        r = OperatorResult::failure(404, QStringLiteral("no such session"));
+        audit(QStringLiteral("force_logout"), sessionId, actor, reason, r);
+        return r;
+    }
+    r.sessions = 1;
+    r.connections = int(ended->connections.size());
     ServerEvent e = makeEvent(ServerEvent::Type::Kicked);
     e.sessionId = sessionId;
-    e.user = ended ? ended->user : QString();
+    e.user = ended->user;
     e.details.insert(QLatin1String("actor"), actor);
     e.details.insert(QLatin1String("reason"), reason);
-    e.details.insert(QLatin1String("connections"), ended ? int(ended->connections.size()) : 0);
-    e.details.insert(QLatin1String("found"), bool(ended));
+    e.details.insert(QLatin1String("connections"), r.connections);
     log(e);
-    if (ended)
+    audit(QStringLiteral("force_logout"), sessionId, actor, reason, r);
+    closeSessionConnections(ended->connections, EndReason::Kicked);
+    return r;
+}
+
+OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reason,
+                                        const QString &actor, bool dryRun)
+{
+    const QList<QString> sids = m_sessions.sessionsOfUser(user);
+    OperatorResult r;
+    QJsonArray list;
+    for (const QString &sid : sids) {
+        const SessionRegistry::Session *s = m_sessions.find(sid);
+        r.connections += int(s->connections.size());
+        list.append(sid);
+    }
+    r.sessions = int(sids.size());
+    r.data.insert(QLatin1String("session_ids"), list);
+    if (dryRun) {
+        r.data.insert(QLatin1String("dry_run"), true);
+        audit(QStringLiteral("logout_user"), user, actor, reason, r);
+        return r;
+    }
+    audit(QStringLiteral("logout_user"), user, actor, reason, r);
+    for (const QString &sid : sids) {
+        const auto ended = m_sessions.end(sid, EndReason::Kicked, now());
+        if (!ended)
+            continue;
+        ServerEvent e = makeEvent(ServerEvent::Type::Kicked);
+        e.sessionId = sid;
+        e.user = user;
+        e.details.insert(QLatin1String("actor"), actor);
+        e.details.insert(QLatin1String("reason"), reason);
+        e.details.insert(QLatin1String("connections"), int(ended->connections.size()));
+        log(e);
         closeSessionConnections(ended->connections, EndReason::Kicked);
+    }
+    return r;
+}
+
+OperatorResult ServerWorker::extendSession(const QString &sessionId, const QString &actor)
+{
+    const qint64 t = now();
+    const SessionRegistry::Session *s = m_sessions.find(sessionId);
+    OperatorResult r;
+    if (!s) {
+        r = OperatorResult::failure(404, QStringLiteral("no such session"));
+        audit(QStringLiteral("extend"), sessionId, actor, QString(), r);
+        return r;
+    }
+    m_sessions.extend(sessionId, t);
+    sendExtended(sessionId); // every tab learns the new deadline (and drops a warning dialog)
+    updateSessionFields(sessionId);
+    armTimer();
+    r.sessions = 1;
+    r.connections = int(s->connections.size());
+    r.data.insert(QLatin1String("expires_at"), double(m_sessions.deadlineOf(*s)));
+    audit(QStringLiteral("extend"), sessionId, actor, QString(), r);
+    return r;
+}
+
+OperatorResult ServerWorker::touchSession(const QString &sessionId, const QString &actor)
+{
+    Q_UNUSED(actor)
+    const qint64 t = now();
+    const SessionRegistry::Session *s = m_sessions.find(sessionId);
+    if (!s)
+        return OperatorResult::failure(404, QStringLiteral("no such session"));
+    if (m_sessions.touch(sessionId, t))
+        sendExtended(sessionId);
+    updateSessionFields(sessionId);
+    OperatorResult r;
+    r.sessions = 1;
+    r.connections = int(s->connections.size());
+    r.data.insert(QLatin1String("expires_at"), double(m_sessions.deadlineOf(*s)));
+    return r; // activity, not an operator action: no audit entry
+}
+
+OperatorResult ServerWorker::broadcast(const QString &event, const QJsonValue &data,
+                                       const QString &user, const QString &actor)
+{
+    static const QStringList reserved
+        = {QStringLiteral("message"),   QStringLiteral("expiring"), QStringLiteral("extended"),
+           QStringLiteral("error"),     QStringLiteral("pong"),     QStringLiteral("connect"),
+           QStringLiteral("disconnect")};
+    if (event.isEmpty() || event.size() > FrameCodec::MaxEventNameLength)
+        return OperatorResult::failure(400, QStringLiteral("event must be 1-128 characters"));
+    if (reserved.contains(event))
+        return OperatorResult::failure(
+            400, QStringLiteral("'%1' is reserved by the protocol").arg(event));
+    OperatorResult r;
+    QSet<QString> sessions;
+    for (auto &c : m_connections) {
+        if (!c.info.authenticated || c.closeCode || (!user.isEmpty() && c.info.user != user))
+            continue;
+        send(c, event, data);
+        ++r.connections;
+        sessions.insert(c.info.sessionId);
+    }
+    r.sessions = int(sessions.size());
+    audit(QStringLiteral("broadcast"), user.isEmpty() ? QStringLiteral("*") : user, actor, event,
+          r);
+    return r;
+}
+
+OperatorResult ServerWorker::setListening(bool listening, const QString &actor)
+{
+    OperatorResult r;
+    if (!m_frontend || m_stopping)
+        return OperatorResult::failure(409, QStringLiteral("the server is not running"));
+    if (listening && !m_frontend->isListening()) {
+        QString error;
+        if (!m_frontend->listen(m_config.listenAddress, m_config.listenPort, &error))
+            r = OperatorResult::failure(
+                409, QStringLiteral("cannot listen on %1: %2").arg(m_config.listenString(), error));
+    } else if (!listening) {
+        m_frontend->close();
+    }
+    audit(listening ? QStringLiteral("start_listening") : QStringLiteral("stop_listening"),
+          m_config.listenString(), actor, QString(), r);
+    if (r.ok()) {
+        ServerEvent e
+            = makeEvent(listening ? ServerEvent::Type::Listening : ServerEvent::Type::Stopping);
+        e.details.insert(QLatin1String("address"), m_config.listenString());
+        if (!listening)
+            e.details.insert(QLatin1String("listener_only"), true);
+        log(e);
+    }
+    Q_EMIT statsChanged(stats());
+    return r;
+}
+
+SessionInfo ServerWorker::sessionInfo(const SessionRegistry::Session &s) const
+{
+    SessionInfo i;
+    i.id = s.id;
+    i.user = s.user;
+    i.name = s.name;
+    i.createdAtMs = s.createdMs;
+    i.lastActivityMs = s.lastActivityMs;
+    i.expiresAtMs = m_sessions.deadlineOf(s);
+    i.hardEndMs = s.hardEndMs;
+    i.warned = s.warned;
+    for (ConnectionId id : s.connections)
+        i.connections.append(id);
+    return i;
+}
+
+QList<ConnectionInfo> ServerWorker::connections() const
+{
+    QList<ConnectionInfo> out;
+    out.reserve(m_connections.size());
+    for (const auto &c : m_connections) {
+        ConnectionInfo info = c.info;
+        if (const SessionRegistry::Session *s
+            = info.authenticated ? m_sessions.find(info.sessionId) : nullptr) {
+            info.expiresAtMs = m_sessions.deadlineOf(*s);
+            info.warned = s->warned;
+        }
+        info.socketState = int(c.socket->state());
+        out.append(info);
+    }
+    return out;
+}
+
+QList<SessionInfo> ServerWorker::sessions() const
+{
+    QList<SessionInfo> out;
+    const QList<QString> ids = m_sessions.sessionIds();
+    out.reserve(ids.size());
+    for (const QString &id : ids)
+        out.append(sessionInfo(*m_sessions.find(id)));
+    return out;
+}
+
+std::optional<SessionInfo> ServerWorker::session(const QString &sessionId) const
+{
+    const SessionRegistry::Session *s = m_sessions.find(sessionId);
+    if (!s)
+        return std::nullopt;
+    return sessionInfo(*s);
 }
 
 void ServerWorker::setSnapshotsEnabled(bool enabled)

@@ -4,6 +4,7 @@
 #include "server/closecodes.h"
 #include "server/connectioninfo.h"
 #include "server/eventring.h"
+#include "server/operatorresult.h"
 #include "server/serverconfig.h"
 #include "server/serverevent.h"
 #include "server/sessionregistry.h"
@@ -16,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 class HttpFrontend;
 class QWebSocket;
@@ -43,10 +45,35 @@ public Q_SLOTS:
     // Graceful stop: stop listening, close every client with 4001, wait for them up to timeoutMs.
     void stop(int timeoutMs);
 
-    // Operator actions. actor says who asked (an OS user, a token name).
-    void disconnectConnection(ConnectionId id, const QString &reason, const QString &actor);
-    void endSession(const QString &sessionId, const QString &reason, const QString &actor);
     void setSnapshotsEnabled(bool enabled);
+
+public:
+    // The operator facade: everything an operator can do, for the GUI (through ServerHost), the
+    // admin API and ctl alike. Call in the server thread. `actor` says who asked (an OS user, a
+    // token name); every action is written to the event log as an `audit` entry.
+    OperatorResult disconnectConnection(ConnectionId id, const QString &reason,
+                                        const QString &actor);
+    OperatorResult forceLogout(const QString &sessionId, const QString &reason,
+                               const QString &actor);
+    // Ends every session of the user. With dryRun nothing happens; the counts say what would close.
+    OperatorResult logoutUser(const QString &user, const QString &reason, const QString &actor,
+                              bool dryRun);
+    // Moves the session's deadline by one idle timeout past max(deadline, now).
+    OperatorResult extendSession(const QString &sessionId, const QString &actor);
+    // Activity reported by the backend (not by a tab): resets the idle deadline like a tab would.
+    OperatorResult touchSession(const QString &sessionId, const QString &actor);
+    // Sends ["event", data] to every logged-in connection, or only to the user's.
+    OperatorResult broadcast(const QString &event, const QJsonValue &data, const QString &user,
+                             const QString &actor);
+    // Stops or resumes accepting connections; live connections are untouched.
+    OperatorResult setListening(bool listening, const QString &actor);
+
+    QList<ConnectionInfo> connections() const;
+    QList<SessionInfo> sessions() const;
+    std::optional<SessionInfo> session(const QString &sessionId) const;
+    ServerStats stats() const;
+    const ServerConfig &config() const { return m_config; }
+    const EventRing &eventRing() const { return m_ring; }
 
 Q_SIGNALS:
     void started(bool ok, const QString &listen, const QString &error);
@@ -90,7 +117,9 @@ private:
     void markDirty(ConnectionId id);
     void flushEvents();
     void flushSnapshot();
-    ServerStats stats() const;
+    void audit(const QString &action, const QString &target, const QString &actor,
+               const QString &reason, const OperatorResult &result, const Connection *c = nullptr);
+    SessionInfo sessionInfo(const SessionRegistry::Session &s) const;
     void finishStop();
     qint64 now() const { return m_clock(); }
 

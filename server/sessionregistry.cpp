@@ -88,6 +88,24 @@ bool SessionRegistry::touch(const QString &sessionId, qint64 nowMs)
     return withdrawn;
 }
 
+bool SessionRegistry::extend(const QString &sessionId, qint64 nowMs)
+{
+    auto it = m_sessions.find(sessionId);
+    if (it == m_sessions.end())
+        return false;
+    Session &s = *it;
+    // deadline = lastActivity + idle, so moving lastActivity by one idle timeout past
+    // max(deadline, now) - idle extends by exactly one idle timeout.
+    s.lastActivityMs = qMax(s.lastActivityMs, nowMs - m_idleMs) + m_idleMs;
+    bool withdrawn = false;
+    if (s.warned && deadlineOf(s) - m_warningMs > nowMs) {
+        s.warned = false;
+        withdrawn = true;
+    }
+    reschedule(s);
+    return withdrawn;
+}
+
 void SessionRegistry::bury(const Session &s, EndReason reason, qint64 nowMs)
 {
     // Keep the refusal until the token could not be used anyway; tokens without exp for the TTL.

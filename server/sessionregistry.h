@@ -77,6 +77,9 @@ public:
     void leave(const QString &sessionId, ConnectionId conn);
     // Activity: moves the deadline. Returns true when a warning that had been sent is withdrawn.
     bool touch(const QString &sessionId, qint64 nowMs);
+    // Operator extension: the deadline moves to max(deadline, now) + idle timeout (capped by the
+    // hard end). Returns true when a warning that had been sent is withdrawn.
+    bool extend(const QString &sessionId, qint64 nowMs);
     // Ends a session now (kick, logout): tombstones it and returns its connections.
     std::optional<Ended> end(const QString &sessionId, EndReason reason, qint64 nowMs);
 

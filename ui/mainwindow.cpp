@@ -178,7 +178,7 @@ void MainWindow::forceLogoutSelected()
         this, tr("Force logout"), tr("End session %1 on every tab? Optional reason:").arg(sid),
         QLineEdit::Normal, QString(), &ok);
     if (ok)
-        m_host->endSession(sid, reason, operatorName());
+        m_host->forceLogout(sid, reason, operatorName());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -73,7 +73,8 @@ public:
     }
     quint16 port()
     {
-        const QString addr = waitFor(QStringLiteral("listening")).value(QStringLiteral("address")).toString();
+        const QString addr
+            = waitFor(QStringLiteral("listening")).value(QStringLiteral("address")).toString();
         return quint16(addr.section(QLatin1Char(':'), -1).toUInt());
     }
     void signal(int sig) { ::kill(pid_t(m_process.processId()), sig); }
@@ -111,7 +112,8 @@ private:
 
 void tst_Headless::initTestCase()
 {
-    QVERIFY2(!wardenBin().isEmpty() && QFile::exists(wardenBin()), "WARDEN_BIN must point at the built warden");
+    QVERIFY2(!wardenBin().isEmpty() && QFile::exists(wardenBin()),
+             "WARDEN_BIN must point at the built warden");
     QVERIFY(m_dir.isValid());
 }
 
@@ -127,15 +129,21 @@ QString tst_Headless::writeConfig(const QString &name, const QByteArray &body)
 
 QStringList tst_Headless::baseArgs(const QString &config) const
 {
-    return {QStringLiteral("--no-gui"), QStringLiteral("--config"), config, QStringLiteral("--data-dir"),
-            m_dir.filePath(QStringLiteral("data")), QStringLiteral("--log-format"), QStringLiteral("json")};
+    return {QStringLiteral("--no-gui"),
+            QStringLiteral("--config"),
+            config,
+            QStringLiteral("--data-dir"),
+            m_dir.filePath(QStringLiteral("data")),
+            QStringLiteral("--log-format"),
+            QStringLiteral("json")};
 }
 
 void tst_Headless::seedStyleClientIsLoggedOutOnTime()
 {
-    const QString cfg = writeConfig(QStringLiteral("seed.ini"),
-                                    "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
-                                        + "\n[session]\nidle_timeout = 1.5\nwarning = 0.5\n");
+    const QString cfg
+        = writeConfig(QStringLiteral("seed.ini"),
+                      "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
+                          + "\n[session]\nidle_timeout = 1.5\nwarning = 0.5\n");
     HeadlessWarden w(baseArgs(cfg));
     const quint16 port = w.port();
     QVERIFY(port);
@@ -174,8 +182,10 @@ void tst_Headless::seedStyleClientIsLoggedOutOnTime()
 
 void tst_Headless::sighupReloadsValidAndRefusesInvalid()
 {
-    const QByteArray head = "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret + "\n";
-    const QString cfg = writeConfig(QStringLiteral("reload.ini"), head + "[session]\nidle_timeout = 20\n");
+    const QByteArray head
+        = "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret + "\n";
+    const QString cfg
+        = writeConfig(QStringLiteral("reload.ini"), head + "[session]\nidle_timeout = 20\n");
     HeadlessWarden w(baseArgs(cfg));
     const quint16 port = w.port();
     QVERIFY(port);
@@ -204,7 +214,8 @@ void tst_Headless::sighupReloadsValidAndRefusesInvalid()
     const QJsonObject failed = w.waitFor(QStringLiteral("reload_failed"));
     QVERIFY(!failed.isEmpty());
     QCOMPARE(failed.value(QStringLiteral("file")).toString(), cfg);
-    QCOMPARE(failed.value(QStringLiteral("key")).toString(), QStringLiteral("session/idle_timeout"));
+    QCOMPARE(failed.value(QStringLiteral("key")).toString(),
+             QStringLiteral("session/idle_timeout"));
     QVERIFY(failed.value(QStringLiteral("reason")).toString().contains(QLatin1String("banana")));
     QVERIFY(before.isConnected());
 
@@ -214,14 +225,16 @@ void tst_Headless::sighupReloadsValidAndRefusesInvalid()
     QVERIFY(after.waitForEvent(QStringLiteral("message")) >= 0);
     const QJsonObject ok = after.firstData(QStringLiteral("message"));
     QCOMPARE(ok.value(QStringLiteral("code")).toInt(), 200);
-    QCOMPARE(ok.value(QStringLiteral("idle_timeout")).toDouble(), 30.0); // still the last good config
+    QCOMPARE(ok.value(QStringLiteral("idle_timeout")).toDouble(),
+             30.0); // still the last good config
     QCOMPARE(w.process().state(), QProcess::Running);
 }
 
 void tst_Headless::sigtermStopsGracefully()
 {
-    const QString cfg = writeConfig(QStringLiteral("term.ini"),
-                                    "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret + "\n");
+    const QString cfg
+        = writeConfig(QStringLiteral("term.ini"),
+                      "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret + "\n");
     HeadlessWarden w(baseArgs(cfg));
     const quint16 port = w.port();
     QVERIFY(port);
@@ -247,13 +260,15 @@ void tst_Headless::sigtermStopsGracefully()
 
 void tst_Headless::textFormatByDefault()
 {
-    const QString cfg = writeConfig(QStringLiteral("text.ini"),
-                                    "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret + "\n");
+    const QString cfg
+        = writeConfig(QStringLiteral("text.ini"),
+                      "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret + "\n");
     QProcess p;
-    p.start(wardenBin(), {QStringLiteral("--no-gui"), QStringLiteral("--config"), cfg, QStringLiteral("--data-dir"),
-                          m_dir.filePath(QStringLiteral("data"))});
+    p.start(wardenBin(), {QStringLiteral("--no-gui"), QStringLiteral("--config"), cfg,
+                          QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("data"))});
     QByteArray out;
-    QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains(" listening address=127.0.0.1:"), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (out += p.readAllStandardOutput()).contains(" listening address=127.0.0.1:"), 5000);
     ::kill(pid_t(p.processId()), SIGINT);
     QVERIFY(p.waitForFinished(5000));
     QCOMPARE(p.exitCode(), 0);
@@ -265,13 +280,20 @@ void tst_Headless::commandLineErrorsExit2_data()
 {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("message");
-    QTest::addRow("unknown option") << QStringList{QStringLiteral("--bogus")} << "unknown option --bogus";
-    QTest::addRow("bad listen") << QStringList{QStringLiteral("--no-gui"), QStringLiteral("--listen"), QStringLiteral("nowhere")}
+    QTest::addRow("unknown option")
+        << QStringList{QStringLiteral("--bogus")} << "unknown option --bogus";
+    QTest::addRow("bad listen") << QStringList{QStringLiteral("--no-gui"),
+                                               QStringLiteral("--listen"),
+                                               QStringLiteral("nowhere")}
                                 << "--listen";
-    QTest::addRow("missing value") << QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config")} << "needs a value";
-    QTest::addRow("bad idle timeout") << QStringList{QStringLiteral("--idle-timeout"), QStringLiteral("-3")} << "--idle-timeout";
-    QTest::addRow("bad log format") << QStringList{QStringLiteral("--log-format"), QStringLiteral("xml")} << "--log-format";
-    QTest::addRow("stray argument") << QStringList{QStringLiteral("start")} << "unexpected argument";
+    QTest::addRow("missing value")
+        << QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config")} << "needs a value";
+    QTest::addRow("bad idle timeout")
+        << QStringList{QStringLiteral("--idle-timeout"), QStringLiteral("-3")} << "--idle-timeout";
+    QTest::addRow("bad log format")
+        << QStringList{QStringLiteral("--log-format"), QStringLiteral("xml")} << "--log-format";
+    QTest::addRow("stray argument")
+        << QStringList{QStringLiteral("start")} << "unexpected argument";
     QTest::addRow("token without user") << QStringList{QStringLiteral("token")} << "--user";
 }
 
@@ -290,14 +312,16 @@ void tst_Headless::commandLineErrorsExit2()
 
 void tst_Headless::badConfigFileExits1WithFileKeyReason()
 {
-    const QString cfg = writeConfig(QStringLiteral("bad.ini"), "[session]\nidle_timeout = 10\nwarning = 20\n");
+    const QString cfg
+        = writeConfig(QStringLiteral("bad.ini"), "[session]\nidle_timeout = 10\nwarning = 20\n");
     QProcess p;
-    p.start(wardenBin(), {QStringLiteral("--no-gui"), QStringLiteral("--config"), cfg, QStringLiteral("--data-dir"),
-                          m_dir.filePath(QStringLiteral("data"))});
+    p.start(wardenBin(), {QStringLiteral("--no-gui"), QStringLiteral("--config"), cfg,
+                          QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("data"))});
     QVERIFY(p.waitForFinished(5000));
     QCOMPARE(p.exitCode(), 1);
     const QString err = QString::fromUtf8(p.readAllStandardError());
-    QVERIFY2(err.contains(cfg) && err.contains(QLatin1String("[session] warning")), qPrintable(err));
+    QVERIFY2(err.contains(cfg) && err.contains(QLatin1String("[session] warning")),
+             qPrintable(err));
 }
 
 void tst_Headless::busyPortExits1()
@@ -306,8 +330,8 @@ void tst_Headless::busyPortExits1()
     QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
     QProcess p;
     p.start(wardenBin(), {QStringLiteral("--no-gui"), QStringLiteral("--listen"),
-                          QStringLiteral("127.0.0.1:%1").arg(squatter.serverPort()), QStringLiteral("--data-dir"),
-                          m_dir.filePath(QStringLiteral("data"))});
+                          QStringLiteral("127.0.0.1:%1").arg(squatter.serverPort()),
+                          QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("data"))});
     QVERIFY(p.waitForFinished(5000));
     QCOMPARE(p.exitCode(), 1);
     QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QLatin1String("cannot listen")));
@@ -315,11 +339,13 @@ void tst_Headless::busyPortExits1()
 
 void tst_Headless::tokenCommandMintsAVerifiableToken()
 {
-    const QString cfg = writeConfig(QStringLiteral("tok.ini"), "[auth]\njwt_secret = " + kSecret + "\n");
+    const QString cfg
+        = writeConfig(QStringLiteral("tok.ini"), "[auth]\njwt_secret = " + kSecret + "\n");
     QProcess p;
-    p.start(wardenBin(), {QStringLiteral("token"), QStringLiteral("--user"), QStringLiteral("carol"),
-                          QStringLiteral("--session"), QStringLiteral("s-9"), QStringLiteral("--ttl"),
-                          QStringLiteral("600"), QStringLiteral("--config"), cfg});
+    p.start(wardenBin(),
+            {QStringLiteral("token"), QStringLiteral("--user"), QStringLiteral("carol"),
+             QStringLiteral("--session"), QStringLiteral("s-9"), QStringLiteral("--ttl"),
+             QStringLiteral("600"), QStringLiteral("--config"), cfg});
     QVERIFY(p.waitForFinished(5000));
     QCOMPARE(p.exitCode(), 0);
     const QByteArray token = p.readAllStandardOutput().trimmed();
@@ -332,11 +358,13 @@ void tst_Headless::tokenCommandMintsAVerifiableToken()
 
 void tst_Headless::shippedExampleConfigLoads()
 {
-    const QString example = qEnvironmentVariable("WARDEN_SOURCE_DIR") + QStringLiteral("/resources/warden.ini");
+    const QString example
+        = qEnvironmentVariable("WARDEN_SOURCE_DIR") + QStringLiteral("/resources/warden.ini");
     QVERIFY(QFile::exists(example));
     QProcess p;
-    p.start(wardenBin(), {QStringLiteral("token"), QStringLiteral("--user"), QStringLiteral("x"), QStringLiteral("--config"),
-                          example, QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("example"))});
+    p.start(wardenBin(), {QStringLiteral("token"), QStringLiteral("--user"), QStringLiteral("x"),
+                          QStringLiteral("--config"), example, QStringLiteral("--data-dir"),
+                          m_dir.filePath(QStringLiteral("example"))});
     QVERIFY(p.waitForFinished(5000));
     QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
     QVERIFY(QFile::exists(m_dir.filePath(QStringLiteral("example/jwt.secret"))));

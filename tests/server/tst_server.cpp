@@ -55,6 +55,11 @@ private Q_SLOTS:
     void socketIoPathIsNotRaw();
     void stopClosesClientsWith4001();
     void eventLogCarriesFields();
+    void logoutUserEverywhereWithDryRun();
+    void extendSessionMovesDeadline();
+    void broadcastReachesLoggedInClients();
+    void stopAndStartListening();
+    void unknownIdsAre404();
 
 private:
     ServerConfig fastConfig(qint64 idleMs, qint64 warningMs) const;
@@ -356,8 +361,8 @@ void tst_Server::operatorKickEndsSessionAndRefusesToken()
     auto a = loggedIn(token);
     auto b = loggedIn(token);
     QVERIFY(a && b);
-    m_server->host()->endSession(QStringLiteral("k1"), QStringLiteral("suspicious"),
-                                 QStringLiteral("ops"));
+    m_server->host()->forceLogout(QStringLiteral("k1"), QStringLiteral("suspicious"),
+                                  QStringLiteral("ops"));
     QVERIFY(a->waitForDisconnected());
     QVERIFY(b->waitForDisconnected());
     QCOMPARE(a->closeCode(), int(CloseCode::Kicked));
@@ -681,6 +686,144 @@ void tst_Server::eventLogCarriesFields()
     for (const char *key : {"id", "ts", "type", "connection_id", "session_id", "user", "peer"})
         QVERIFY2(json.contains(QLatin1String(key)), key);
     QVERIFY(m_server->eventsOf(ServerEvent::Type::Listening).size() == 1);
+}
+
+void tst_Server::logoutUserEverywhereWithDryRun()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto a1 = loggedIn(m_server->token(QStringLiteral("alice"), QStringLiteral("a1")));
+    auto a1b = loggedIn(m_server->token(QStringLiteral("alice"), QStringLiteral("a1")));
+    auto a2 = loggedIn(m_server->token(QStringLiteral("alice"), QStringLiteral("a2")));
+    auto bob = loggedIn(m_server->token(QStringLiteral("bob")));
+    QVERIFY(a1 && a1b && a2 && bob);
+
+    OperatorResult dry;
+    bool gotDry = false;
+    m_server->host()->logoutUser(QStringLiteral("alice"), QStringLiteral("r"),
+                                 QStringLiteral("ops"), true, this, [&](const OperatorResult &r) {
+                                     dry = r;
+                                     gotDry = true;
+                                 });
+    QTRY_VERIFY(gotDry);
+    QCOMPARE(dry.sessions, 2);
+    QCOMPARE(dry.connections, 3);
+    QVERIFY(a1->roundTrip() && a1->isConnected());
+
+    OperatorResult real;
+    bool gotReal = false;
+    m_server->host()->logoutUser(QStringLiteral("alice"), QStringLiteral("r"),
+                                 QStringLiteral("ops"), false, this, [&](const OperatorResult &r) {
+                                     real = r;
+                                     gotReal = true;
+                                 });
+    QTRY_VERIFY(gotReal);
+    QCOMPARE(real.connections, 3);
+    for (TestClient *c : {a1.get(), a1b.get(), a2.get()}) {
+        QVERIFY(c->waitForDisconnected());
+        QCOMPARE(c->closeCode(), int(CloseCode::Kicked));
+    }
+    QVERIFY(bob->roundTrip() && bob->isConnected());
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Audit, 2));
+    const ServerEvent audit = m_server->eventsOf(ServerEvent::Type::Audit).last();
+    QCOMPARE(audit.details.value(QStringLiteral("action")).toString(),
+             QStringLiteral("logout_user"));
+    QCOMPARE(audit.details.value(QStringLiteral("target")).toString(), QStringLiteral("alice"));
+    QCOMPARE(audit.details.value(QStringLiteral("actor")).toString(), QStringLiteral("ops"));
+    QCOMPARE(audit.details.value(QStringLiteral("connections")).toInt(), 3);
+}
+
+void tst_Server::extendSessionMovesDeadline()
+{
+    QVERIFY(m_server->start(fastConfig(1000, 500)));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice"), QStringLiteral("ext")));
+    QVERIFY(c);
+    QVERIFY(c->waitForEvent(QStringLiteral("expiring"), 3000) >= 0);
+    QElapsedTimer t;
+    t.start();
+    bool got = false;
+    m_server->host()->extendSession(QStringLiteral("ext"), QStringLiteral("ops"), this,
+                                    [&](const OperatorResult &r) { got = r.ok(); });
+    QTRY_VERIFY(got);
+    QVERIFY(c->waitForEvent(QStringLiteral("extended"), 2000) >= 0);
+    // The deadline moved by one idle timeout: still connected after the old deadline.
+    QVERIFY(c->waitForDisconnected(4000));
+    QVERIFY2(t.elapsed() >= 900, qPrintable(QString::number(t.elapsed())));
+    QCOMPARE(c->closeCode(), int(CloseCode::IdleTimeout));
+}
+
+void tst_Server::broadcastReachesLoggedInClients()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto alice = loggedIn(m_server->token(QStringLiteral("alice")));
+    auto bob = loggedIn(m_server->token(QStringLiteral("bob")));
+    TestClient anon;
+    QVERIFY(alice && bob && anon.open(m_server->url()));
+    bool got = false;
+    OperatorResult result;
+    m_server->host()->call<OperatorResult>(
+        this,
+        [](ServerWorker &w) {
+            return w.broadcast(QStringLiteral("notice"),
+                               QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}},
+                               QStringLiteral("bob"), QStringLiteral("ops"));
+        },
+        [&](const OperatorResult &r) {
+            result = r;
+            got = true;
+        });
+    QTRY_VERIFY(got);
+    QCOMPARE(result.connections, 1);
+    QVERIFY(bob->waitForEvent(QStringLiteral("notice")) >= 0);
+    QCOMPARE(bob->firstData(QStringLiteral("notice")).value(QStringLiteral("text")).toString(),
+             QStringLiteral("hi"));
+    QVERIFY(alice->roundTrip());
+    QVERIFY(alice->framesOf(QStringLiteral("notice")).isEmpty());
+
+    got = false;
+    m_server->host()->call<OperatorResult>(
+        this,
+        [](ServerWorker &w) {
+            return w.broadcast(QStringLiteral("message"), {}, {}, QStringLiteral("ops"));
+        },
+        [&](const OperatorResult &r) {
+            result = r;
+            got = true;
+        });
+    QTRY_VERIFY(got);
+    QCOMPARE(result.status, 400);
+}
+
+void tst_Server::stopAndStartListening()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    bool got = false;
+    m_server->host()->setListening(false, QStringLiteral("ops"), this,
+                                   [&](const OperatorResult &r) { got = r.ok(); });
+    QTRY_VERIFY(got);
+    TestClient refused;
+    QVERIFY(!refused.open(m_server->url(), 1000));
+    QVERIFY(c->roundTrip()); // existing connections are untouched
+    got = false;
+    m_server->host()->setListening(true, QStringLiteral("ops"), this,
+                                   [&](const OperatorResult &r) { got = r.ok(); });
+    QTRY_VERIFY(got);
+    QVERIFY(loggedIn(m_server->token(QStringLiteral("bob"))));
+}
+
+void tst_Server::unknownIdsAre404()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    QList<int> statuses;
+    auto collect = [&](const OperatorResult &r) {
+        statuses.append(r.status);
+    };
+    m_server->host()->disconnectConnection(999, {}, QStringLiteral("ops"), this, collect);
+    m_server->host()->forceLogout(QStringLiteral("nope"), {}, QStringLiteral("ops"), this, collect);
+    m_server->host()->extendSession(QStringLiteral("nope"), QStringLiteral("ops"), this, collect);
+    QTRY_COMPARE(statuses.size(), 3);
+    QCOMPARE(statuses, (QList<int>{404, 404, 404}));
 }
 
 QTEST_GUILESS_MAIN(tst_Server)
