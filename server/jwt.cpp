@@ -61,11 +61,12 @@ TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64
     if (header.value(QLatin1String("alg")).toString() != QLatin1String("HS256"))
         return fail("unsupported_alg");
 
-    const auto sig = QByteArray::fromBase64Encoding(parts[2], B64 | QByteArray::AbortOnBase64DecodingErrors);
-    if (!sig || secret.isEmpty())
+    // Compare the encoded form: decoding first would accept the spare low bits of the last
+    // character, giving one token several spellings (and so several default session ids).
+    if (secret.isEmpty())
         return fail("bad_signature");
-    const QByteArray expected = hs256(parts[0] + '.' + parts[1], secret);
-    if (!constantTimeEquals(*sig, expected))
+    const QByteArray expected = hs256(parts[0] + '.' + parts[1], secret).toBase64(B64);
+    if (!constantTimeEquals(parts[2], expected))
         return fail("bad_signature");
 
     const QJsonValue sub = payload.value(QLatin1String("sub"));
