@@ -83,7 +83,8 @@ TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64
         return fail("malformed");
 
     const qint64 expMs = exp.isDouble() ? qint64(exp.toDouble() * 1000.0) : 0;
-    if (expMs != 0 && expMs <= nowMs)
+    // Test presence, not expMs != 0: "exp": 0 is the epoch, long past, not "no exp".
+    if (exp.isDouble() && expMs <= nowMs)
         return fail("expired");
     if (nbf.isDouble() && qint64(nbf.toDouble() * 1000.0) > nowMs)
         return fail("not_yet_valid");
