@@ -29,6 +29,13 @@ bool decodePart(const QByteArray &part, QJsonObject *out)
     return true;
 }
 
+// Seconds whose value in ms fits a qint64; converting a larger double is undefined behaviour.
+bool isNumericDate(const QJsonValue &v)
+{
+    constexpr double LimitSecs = 9.0e15;
+    return v.isDouble() && v.toDouble() > -LimitSecs && v.toDouble() < LimitSecs;
+}
+
 QByteArray hs256(const QByteArray &data, const QByteArray &secret)
 {
     return QMessageAuthenticationCode::hash(data, secret, QCryptographicHash::Sha256);
@@ -73,10 +80,10 @@ TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64
     if (!sub.isString() || sub.toString().isEmpty())
         return fail("missing_sub");
     const QJsonValue exp = payload.value(QLatin1String("exp"));
-    if (!exp.isUndefined() && !exp.isDouble())
+    if (!exp.isUndefined() && !isNumericDate(exp))
         return fail("malformed");
     const QJsonValue nbf = payload.value(QLatin1String("nbf"));
-    if (!nbf.isUndefined() && !nbf.isDouble())
+    if (!nbf.isUndefined() && !isNumericDate(nbf))
         return fail("malformed");
     const QJsonValue sid = payload.value(QLatin1String("sid"));
     if (!sid.isUndefined() && (!sid.isString() || sid.toString().isEmpty() || sid.toString().size() > 256))
