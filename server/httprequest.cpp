@@ -76,10 +76,21 @@ QByteArray HttpRequest::queryValue(const QByteArray &key) const
 HttpRequest::Parse HttpRequest::parse(const QByteArray &data, HttpRequest *out, QByteArray *error)
 {
     const qsizetype end = data.indexOf("\r\n\r\n");
-    if (end < 0)
-        return data.size() > MaxHeadBytes ? Parse::TooLarge : Parse::Incomplete;
+    if (end < 0 && data.size() > MaxHeadBytes)
+        return Parse::TooLarge;
     if (end + 4 > MaxHeadBytes)
         return Parse::TooLarge;
+    // Look for bare LFs before waiting for more: a head sent with LF only never contains CRLF CRLF,
+    // so it would otherwise sit as Incomplete until the timeout instead of getting an answer.
+    const qsizetype scanTo = end < 0 ? data.size() : end + 4;
+    for (qsizetype i = data.indexOf('\n'); i >= 0 && i < scanTo; i = data.indexOf('\n', i + 1)) {
+        if (i == 0 || data.at(i - 1) != '\r') {
+            *error = "lines must end with CRLF";
+            return Parse::Bad;
+        }
+    }
+    if (end < 0)
+        return Parse::Incomplete;
 
     HttpRequest r;
     r.headBytes = end + 4;
