@@ -116,7 +116,9 @@ HttpRequest::Parse HttpRequest::parse(const QByteArray &data, HttpRequest *out, 
         return bad("malformed method");
     if (r.version != "HTTP/1.1" && r.version != "HTTP/1.0")
         return bad("unsupported HTTP version");
-    if (!r.target.startsWith('/') || hasControlChars(r.target) || r.target.contains(' '))
+    // hasControlChars() lets tabs through (they are fine in header values), not in the target.
+    if (!r.target.startsWith('/') || hasControlChars(r.target) || r.target.contains(' ')
+        || r.target.contains('\t'))
         return bad("malformed request target");
     const qsizetype q = r.target.indexOf('?');
     r.path = q < 0 ? r.target : r.target.left(q);
