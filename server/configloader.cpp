@@ -23,7 +23,8 @@ QString parseSeconds(const QString &v, double min, double max, qint64 *outMs)
 {
     bool ok = false;
     const double s = v.trimmed().toDouble(&ok);
-    if (!ok)
+    // toDouble() accepts "nan" and "inf"; NaN slips past the range check below.
+    if (!ok || !qIsFinite(s))
         return QStringLiteral("'%1' is not a number of seconds").arg(v);
     if (s < min || s > max)
         return QStringLiteral("%1 is out of range [%2, %3] seconds").arg(v).arg(min).arg(max);

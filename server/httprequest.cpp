@@ -90,10 +90,21 @@ QByteArray HttpRequest::queryValue(const QByteArray &key) const
 HttpRequest::Parse HttpRequest::parse(const QByteArray &data, HttpRequest *out, QByteArray *error)
 {
     const qsizetype end = data.indexOf("\r\n\r\n");
-    if (end < 0)
-        return data.size() > MaxHeadBytes ? Parse::TooLarge : Parse::Incomplete;
+    if (end < 0 && data.size() > MaxHeadBytes)
+        return Parse::TooLarge;
     if (end + 4 > MaxHeadBytes)
         return Parse::TooLarge;
+    // Look for bare LFs before waiting for more: a head sent with LF only never contains CRLF CRLF,
+    // so it would otherwise sit as Incomplete until the timeout instead of getting an answer.
+    const qsizetype scanTo = end < 0 ? data.size() : end + 4;
+    for (qsizetype i = data.indexOf('\n'); i >= 0 && i < scanTo; i = data.indexOf('\n', i + 1)) {
+        if (i == 0 || data.at(i - 1) != '\r') {
+            *error = "lines must end with CRLF";
+            return Parse::Bad;
+        }
+    }
+    if (end < 0)
+        return Parse::Incomplete;
 
     HttpRequest r;
     r.headBytes = end + 4;
@@ -119,7 +130,9 @@ HttpRequest::Parse HttpRequest::parse(const QByteArray &data, HttpRequest *out, 
         return bad("malformed method");
     if (r.version != "HTTP/1.1" && r.version != "HTTP/1.0")
         return bad("unsupported HTTP version");
-    if (!r.target.startsWith('/') || hasControlChars(r.target) || r.target.contains(' '))
+    // hasControlChars() lets tabs through (they are fine in header values), not in the target.
+    if (!r.target.startsWith('/') || hasControlChars(r.target) || r.target.contains(' ')
+        || r.target.contains('\t'))
         return bad("malformed request target");
     const qsizetype q = r.target.indexOf('?');
     r.path = q < 0 ? r.target : r.target.left(q);

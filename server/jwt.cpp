@@ -30,6 +30,13 @@ bool decodePart(const QByteArray &part, QJsonObject *out)
     return true;
 }
 
+// Seconds whose value in ms fits a qint64; converting a larger double is undefined behaviour.
+bool isNumericDate(const QJsonValue &v)
+{
+    constexpr double LimitSecs = 9.0e15;
+    return v.isDouble() && v.toDouble() > -LimitSecs && v.toDouble() < LimitSecs;
+}
+
 QByteArray hs256(const QByteArray &data, const QByteArray &secret)
 {
     return QMessageAuthenticationCode::hash(data, secret, QCryptographicHash::Sha256);
@@ -62,22 +69,22 @@ TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64
     if (header.value(QLatin1String("alg")).toString() != QLatin1String("HS256"))
         return fail("unsupported_alg");
 
-    const auto sig
-        = QByteArray::fromBase64Encoding(parts[2], B64 | QByteArray::AbortOnBase64DecodingErrors);
-    if (!sig || secret.isEmpty())
+    // Compare the encoded form: decoding first would accept the spare low bits of the last
+    // character, giving one token several spellings (and so several default session ids).
+    if (secret.isEmpty())
         return fail("bad_signature");
-    const QByteArray expected = hs256(parts[0] + '.' + parts[1], secret);
-    if (!constantTimeEquals(*sig, expected))
+    const QByteArray expected = hs256(parts[0] + '.' + parts[1], secret).toBase64(B64);
+    if (!constantTimeEquals(parts[2], expected))
         return fail("bad_signature");
 
     const QJsonValue sub = payload.value(QLatin1String("sub"));
     if (!sub.isString() || sub.toString().isEmpty())
         return fail("missing_sub");
     const QJsonValue exp = payload.value(QLatin1String("exp"));
-    if (!exp.isUndefined() && !exp.isDouble())
+    if (!exp.isUndefined() && !isNumericDate(exp))
         return fail("malformed");
     const QJsonValue nbf = payload.value(QLatin1String("nbf"));
-    if (!nbf.isUndefined() && !nbf.isDouble())
+    if (!nbf.isUndefined() && !isNumericDate(nbf))
         return fail("malformed");
     const QJsonValue sid = payload.value(QLatin1String("sid"));
     if (!sid.isUndefined()
@@ -85,7 +92,8 @@ TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64
         return fail("malformed");
 
     const qint64 expMs = exp.isDouble() ? qint64(exp.toDouble() * 1000.0) : 0;
-    if (expMs != 0 && expMs <= nowMs)
+    // Test presence, not expMs != 0: "exp": 0 is the epoch, long past, not "no exp".
+    if (exp.isDouble() && expMs <= nowMs)
         return fail("expired");
     if (nbf.isDouble() && qint64(nbf.toDouble() * 1000.0) > nowMs)
         return fail("not_yet_valid");
