@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server/serverevent.h"
+#include "server/tcpsocketinfo.h"
+
+#include <QtCore/QHash>
+#include <QtCore/QList>
+#include <QtCore/QString>
+
+#include <optional>
+
+// Reads the kernel's TCP sockets on Warden's listening ports (netlink inet_diag with a kernel-side
+// port filter, else /proc/net/tcp{,6}). A plain object, not a QObject: it lives in the thread that
+// calls it (meant for the server worker's thread) and is not thread-safe; poll() blocks for the
+// duration of one kernel query (~ms), so keep it off the GUI thread.
+//
+// Typical use, on a timer in the worker:
+//     TcpSnapshot snap = m_tcpMonitor.poll({m_mainPort});
+//     QHash<QString, ConnectionId> ids; // TcpSocketInfo::keyFor(c.localAddress, c.peer) -> c.id
+//     TcpMonitor::matchConnections(&snap, ids);
+//     for (const TcpSocketInfo &s : m_tcpMonitor.closeWaitAlarms(snap, nowMs, 30000)) { ... }
+//     emit the snapshot (a copyable metatype) to the host / admin API.
+class TcpMonitor final
+{
+public:
+    TcpMonitor() = default;
+
+    // Tests pin the source: Netlink or Proc use only that source (a failure then yields
+    // Unavailable with the reason in TcpSnapshot::error), Unavailable simulates a machine with
+    // neither. std::nullopt (the default) tries netlink, then /proc, then reports Unavailable.
+    void setForcedSource(std::optional<TcpSnapshot::Source> source) { m_forced = source; }
+    std::optional<TcpSnapshot::Source> forcedSource() const { return m_forced; }
+
+    // The directory that holds net/tcp and net/tcp6; "/proc" by default. Injectable for tests.
+    void setProcRoot(const QString &root) { m_procRoot = root; }
+    QString procRoot() const { return m_procRoot; }
+
+    // Every TCP socket (IPv4 and IPv6, all states) whose local port is one of ports, with
+    // per-state counts and what the poll cost. Port 0 and duplicates are ignored; an empty list
+    // yields an empty (but available) snapshot. Synchronous; touches no member state.
+    TcpSnapshot poll(const QList<quint16> &ports) const;
+
+    // Fills TcpSocketInfo::connectionId from idByKey (TcpSocketInfo::key() -> id): one hash
+    // lookup per socket. Sockets without an entry get 0.
+    static void matchConnections(TcpSnapshot *snapshot,
+                                 const QHash<QString, ConnectionId> &idByKey);
+
+    // The CLOSE_WAIT sockets (keyed by 4-tuple) seen in CLOSE_WAIT in every snapshot passed here
+    // for longer than alarmAfterMs, each returned once. A socket that leaves CLOSE_WAIT (or
+    // disappears) is forgotten, so it alarms again if it comes back. An unavailable snapshot
+    // carries no news: it changes nothing and returns nothing.
+    QList<TcpSocketInfo> closeWaitAlarms(const TcpSnapshot &snapshot, qint64 nowMs,
+                                         qint64 alarmAfterMs);
+    // Forgets every CLOSE_WAIT first-seen time (e.g. after the listening ports changed).
+    void resetCloseWaitAlarms() { m_closeWait.clear(); }
+
+private:
+    struct CloseWaitEntry
+    {
+        qint64 firstSeenMs = 0;
+        bool alarmed = false;
+    };
+
+    std::optional<TcpSnapshot::Source> m_forced;
+    QString m_procRoot = QStringLiteral("/proc");
+    QHash<QString, CloseWaitEntry> m_closeWait; // key() -> when it was first seen in CLOSE_WAIT
+};
