@@ -101,6 +101,17 @@ const QList<KeySpec> &specs()
              c.handshakeTimeoutMs = int(n);
              return err;
          }},
+        {"tcp/poll_interval_ms",
+         [](const QString &v, ServerConfig &c) {
+             qint64 n = 0;
+             const QString err = parseInt(v, 0, 3600000, &n);
+             c.tcpPollIntervalMs = int(n);
+             return err;
+         }},
+        {"tcp/close_wait_alarm",
+         [](const QString &v, ServerConfig &c) {
+             return parseSeconds(v, 0.01, 86400, &c.closeWaitAlarmMs);
+         }},
         {"log/format",
          [](const QString &v, ServerConfig &c) {
              const QString t = v.trimmed();

@@ -29,6 +29,8 @@ struct ConnectionInfo
     quint64 bytesIn = 0;
     quint64 bytesOut = 0;
     int socketState = 0; // QAbstractSocket::SocketState
+    int tcpState = 0; // kernel TCP state (TcpSocketInfo::State), 0 = unknown
+    qint64 rttUs = -1; // kernel smoothed RTT, -1 = unknown
 
     static QString endpointName(Endpoint e)
     {

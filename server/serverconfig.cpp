@@ -39,6 +39,8 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("session/revocation_ttl"), seconds(revocationTtlMs)},
         {QStringLiteral("limits/max_message_bytes"), QString::number(maxMessageBytes)},
         {QStringLiteral("limits/handshake_timeout_ms"), QString::number(handshakeTimeoutMs)},
+        {QStringLiteral("tcp/poll_interval_ms"), QString::number(tcpPollIntervalMs)},
+        {QStringLiteral("tcp/close_wait_alarm"), seconds(closeWaitAlarmMs)},
         {QStringLiteral("log/format"), logFormat},
         {QStringLiteral("log/ring_size"), QString::number(eventRingSize)},
     };

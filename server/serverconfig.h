@@ -26,6 +26,9 @@ struct ServerConfig
     qint64 maxMessageBytes = 64 * 1024;
     int handshakeTimeoutMs = 10 * 1000;
 
+    int tcpPollIntervalMs = 1000; // 0 = kernel TCP monitor off
+    qint64 closeWaitAlarmMs = 10 * 1000;
+
     QString logFormat = QStringLiteral("text");
     int eventRingSize = 20000;
 

@@ -29,6 +29,7 @@ constexpr TypeName kNames[] = {
     {ServerEvent::Type::Rejected, "rejected"},
     {ServerEvent::Type::Error, "error"},
     {ServerEvent::Type::Audit, "audit"},
+    {ServerEvent::Type::TcpAlarm, "tcp_alarm"},
 };
 
 QString isoTime(qint64 ms)

@@ -29,6 +29,7 @@ struct ServerEvent
         Rejected,
         Error,
         Audit,
+        TcpAlarm,
     };
 
     quint64 id = 0; // assigned by the event ring; increasing

@@ -19,6 +19,7 @@ void ServerHost::registerMetaTypes()
     qRegisterMetaType<ConnectionDelta>();
     qRegisterMetaType<ServerStats>();
     qRegisterMetaType<OperatorResult>();
+    qRegisterMetaType<TcpSnapshot>();
     qRegisterMetaType<SessionInfo>();
     qRegisterMetaType<ConnectionId>("ConnectionId");
 }
@@ -39,6 +40,7 @@ ServerHost::ServerHost(QObject *parent, ServerWorker::Clock clock)
     connect(m_worker, &ServerWorker::statsChanged, this, &ServerHost::statsChanged);
     connect(m_worker, &ServerWorker::reloaded, this, &ServerHost::reloaded);
     connect(m_worker, &ServerWorker::stopped, this, &ServerHost::stopped);
+    connect(m_worker, &ServerWorker::tcpSnapshotReady, this, &ServerHost::tcpSnapshotReady);
     m_thread->start();
 }
 

@@ -82,6 +82,7 @@ Q_SIGNALS:
     void statsChanged(const ServerStats &stats);
     void reloaded(bool ok, const QStringList &changed, const QString &error);
     void stopped();
+    void tcpSnapshotReady(const TcpSnapshot &snapshot);
 
 private:
     // Runs f in the server thread. Captures must be values: nothing else may cross threads.

@@ -55,8 +55,13 @@ ServerWorker::ServerWorker(Clock clock)
     , m_timer(this)
     , m_eventFlush(this)
     , m_snapshotFlush(this)
+    , m_tcpPoll(this)
     , m_stopDeadline(this)
 {
+    m_tcpSnapshot.source = TcpSnapshot::Source::Unavailable;
+    m_tcpSnapshot.stateCounts = TcpSnapshot::unknownCounts();
+    connect(&m_tcpPoll, &QTimer::timeout, this, &ServerWorker::pollTcp);
+
     m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::PreciseTimer);
     connect(&m_timer, &QTimer::timeout, this, &ServerWorker::onTimer);
@@ -144,6 +149,73 @@ void ServerWorker::start(const ServerConfig &config)
     flushEvents();
     Q_EMIT started(true, m_config.listenString(), QString());
     Q_EMIT statsChanged(stats());
+    applyTcpInterval();
+}
+
+void ServerWorker::applyTcpInterval()
+{
+    if (m_config.tcpPollIntervalMs <= 0 || m_stopping) {
+        m_tcpPoll.stop();
+        return;
+    }
+    m_tcpPoll.start(m_config.tcpPollIntervalMs);
+    pollTcp();
+}
+
+void ServerWorker::addMonitoredPort(quint16 port)
+{
+    if (port && !m_extraTcpPorts.contains(port))
+        m_extraTcpPorts.append(port);
+}
+
+void ServerWorker::pollTcp()
+{
+    QList<quint16> ports = m_extraTcpPorts;
+    if (m_config.listenPort)
+        ports.prepend(m_config.listenPort);
+    TcpSnapshot snap = m_tcpMonitor.poll(ports);
+    TcpMonitor::matchConnections(&snap, m_connectionByTcpKey);
+    const bool available = snap.isAvailable();
+    QSet<ConnectionId> seen;
+    for (const TcpSocketInfo &s : std::as_const(snap.sockets)) {
+        if (!s.connectionId)
+            continue;
+        auto it = m_connections.find(s.connectionId);
+        if (it == m_connections.end())
+            continue;
+        seen.insert(s.connectionId);
+        const qint64 rtt = s.hasTcpInfo ? qint64(s.rttUs) : -1;
+        if (it->info.tcpState != s.state || it->info.rttUs != rtt) {
+            it->info.tcpState = s.state;
+            it->info.rttUs = rtt;
+            markDirty(s.connectionId);
+        }
+    }
+    if (available) {
+        for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
+            if (!seen.contains(it.key()) && it->info.tcpState != 0) {
+                it->info.tcpState = 0;
+                it->info.rttUs = -1;
+                markDirty(it.key());
+            }
+        }
+    }
+    const QList<TcpSocketInfo> alarms
+        = m_tcpMonitor.closeWaitAlarms(snap, now(), m_config.closeWaitAlarmMs);
+    for (const TcpSocketInfo &s : alarms) {
+        ServerEvent e = makeEvent(ServerEvent::Type::TcpAlarm);
+        e.connectionId = s.connectionId;
+        e.peer = s.peerEndpoint();
+        e.details.insert(QLatin1String("state"), TcpSnapshot::stateName(s.state));
+        e.details.insert(QLatin1String("local"), s.localEndpoint());
+        e.details.insert(
+            QLatin1String("reason"),
+            QStringLiteral("CLOSE_WAIT for more than %1 ms: Warden did not close this socket")
+                .arg(m_config.closeWaitAlarmMs));
+        log(e);
+    }
+    m_tcpSnapshot = snap;
+    Q_EMIT tcpSnapshotReady(m_tcpSnapshot);
 }
 
 void ServerWorker::applyConfig(const ServerConfig &config, const QString &source)
@@ -181,6 +253,10 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     }
     m_sessions.setRevocationTtl(next.revocationTtlMs);
     m_ring.setCapacity(next.eventRingSize);
+    if (old.tcpPollIntervalMs != next.tcpPollIntervalMs || old.listenPort != next.listenPort) {
+        m_tcpMonitor.resetCloseWaitAlarms();
+        applyTcpInterval();
+    }
     if (m_frontend)
         m_frontend->setHandshakeTimeout(next.handshakeTimeoutMs);
     if (old.maxMessageBytes != next.maxMessageBytes) {
@@ -229,6 +305,7 @@ void ServerWorker::stop(int timeoutMs)
     log(e);
     if (m_frontend)
         m_frontend->close();
+    m_tcpPoll.stop();
     for (auto &c : m_connections)
         closeConnection(c, CloseCode::ShuttingDown, QStringLiteral("shutting_down"));
     if (m_connections.isEmpty()) {
@@ -518,6 +595,8 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     c.info.path = socket->requestUrl().path();
     c.info.connectedAtMs = now();
     c.info.socketState = int(socket->state());
+    c.tcpKey = TcpSocketInfo::keyFor(c.info.localAddress, c.info.peer);
+    m_connectionByTcpKey.insert(c.tcpKey, id);
     m_connections.insert(id, c);
     ++m_accepted;
 
@@ -710,6 +789,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
         return;
     Connection c = *it;
     m_connections.erase(it);
+    m_connectionByTcpKey.remove(c.tcpKey);
     m_connectionDeadlines.remove(id);
     if (c.info.authenticated)
         m_sessions.leave(c.info.sessionId, id);

@@ -8,6 +8,7 @@
 #include "server/serverconfig.h"
 #include "server/serverevent.h"
 #include "server/sessionregistry.h"
+#include "server/tcpmonitor.h"
 
 #include <QtCore/QHash>
 #include <QtCore/QJsonObject>
@@ -74,6 +75,10 @@ public:
     ServerStats stats() const;
     const ServerConfig &config() const { return m_config; }
     const EventRing &eventRing() const { return m_ring; }
+    // The latest kernel TCP snapshot (source Unavailable until the first poll).
+    const TcpSnapshot &tcpSnapshot() const { return m_tcpSnapshot; }
+    // Ports whose sockets the TCP monitor reports: the main port (more may be added, e.g. admin).
+    void addMonitoredPort(quint16 port);
 
 Q_SIGNALS:
     void started(bool ok, const QString &listen, const QString &error);
@@ -82,6 +87,9 @@ Q_SIGNALS:
     void statsChanged(const ServerStats &stats);
     void reloaded(bool ok, const QStringList &changed, const QString &error);
     void stopped();
+    // The kernel's view of Warden's port, once per [tcp] poll_interval_ms (shared list: cheap to
+    // copy).
+    void tcpSnapshotReady(const TcpSnapshot &snapshot);
 
 private:
     struct Connection
@@ -91,6 +99,7 @@ private:
         QByteArray tokenHash;
         quint16 closeCode = 0; // set when Warden starts the close
         QString closeReason;
+        QString tcpKey; // TcpSocketInfo::keyFor(local, peer)
     };
 
     void onWebSocket(QWebSocket *socket);
@@ -142,6 +151,14 @@ private:
     QSet<ConnectionId> m_dirty;
     QList<ConnectionId> m_removed;
     QTimer m_snapshotFlush;
+
+    TcpMonitor m_tcpMonitor;
+    TcpSnapshot m_tcpSnapshot;
+    QHash<QString, ConnectionId> m_connectionByTcpKey;
+    QList<quint16> m_extraTcpPorts;
+    QTimer m_tcpPoll;
+    void pollTcp();
+    void applyTcpInterval();
 
     qint64 m_startedAtMs = 0;
     quint64 m_accepted = 0;

@@ -16,6 +16,10 @@
 
 #include <memory>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 class tst_Server : public QObject
 {
     Q_OBJECT
@@ -60,6 +64,8 @@ private Q_SLOTS:
     void broadcastReachesLoggedInClients();
     void stopAndStartListening();
     void unknownIdsAre404();
+    void kernelTcpStatePerConnection();
+    void closeWaitAlarmReachesEventLog();
 
 private:
     ServerConfig fastConfig(qint64 idleMs, qint64 warningMs) const;
@@ -824,6 +830,72 @@ void tst_Server::unknownIdsAre404()
     m_server->host()->extendSession(QStringLiteral("nope"), QStringLiteral("ops"), this, collect);
     QTRY_COMPARE(statuses.size(), 3);
     QCOMPARE(statuses, (QList<int>{404, 404, 404}));
+}
+
+void tst_Server::kernelTcpStatePerConnection()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.tcpPollIntervalMs = 50;
+    QVERIFY(m_server->start(cfg));
+    m_server->host()->setSnapshotsEnabled(true);
+    ConnectionDelta last;
+    QHash<quint64, ConnectionInfo> rows;
+    connect(m_server->host(), &ServerHost::connectionsChanged, this, [&](const ConnectionDelta &d) {
+        for (const ConnectionInfo &c : d.upserts)
+            rows.insert(c.id, c);
+    });
+    TcpSnapshot snap;
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, this,
+            [&](const TcpSnapshot &s) { snap = s; });
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !rows.isEmpty() && rows.begin()->tcpState == TcpSocketInfo::Established, 5000);
+    QTRY_VERIFY(rows.begin()->rttUs > 0);
+    QTRY_VERIFY(snap.isAvailable() && snap.count(TcpSocketInfo::Established) >= 1);
+    QCOMPARE(snap.count(TcpSocketInfo::Listen), 1);
+    bool matched = false;
+    for (const TcpSocketInfo &s : std::as_const(snap.sockets))
+        matched = matched
+                  || (s.connectionId == rows.begin()->id && s.peerPort == c->socket().localPort());
+    QVERIFY(matched);
+}
+
+void tst_Server::closeWaitAlarmReachesEventLog()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.tcpPollIntervalMs = 50;
+    cfg.closeWaitAlarmMs = 150;
+    QVERIFY(m_server->start(cfg));
+    // A listener that "forgets" to close: the peer closes, this side keeps its socket.
+    const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+    QVERIFY(lfd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    QCOMPARE(::bind(lfd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    QCOMPARE(::listen(lfd, 4), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(lfd, reinterpret_cast<sockaddr *>(&addr), &len);
+    const quint16 port = ntohs(addr.sin_port);
+    m_server->host()->call<bool>(this, [port](ServerWorker &w) {
+        w.addMonitoredPort(port);
+        return true;
+    });
+    QTcpSocket peer;
+    peer.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(peer.waitForConnected(3000));
+    const int fd = ::accept(lfd, nullptr, nullptr);
+    QVERIFY(fd >= 0);
+    peer.disconnectFromHost();
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::TcpAlarm, 1, 5000));
+    const ServerEvent alarm = m_server->eventsOf(ServerEvent::Type::TcpAlarm).first();
+    QCOMPARE(alarm.details.value(QStringLiteral("state")).toString(), QStringLiteral("CLOSE_WAIT"));
+    QVERIFY(alarm.details.value(QStringLiteral("local"))
+                .toString()
+                .endsWith(QLatin1Char(':') + QString::number(port)));
+    ::close(fd);
+    ::close(lfd);
 }
 
 QTEST_GUILESS_MAIN(tst_Server)
