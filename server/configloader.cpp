@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "server/configloader.h"
 
+#include "server/inifile.h"
+
 #include <QtCore/QDir>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
 #include <QtCore/QRandomGenerator>
-#include <QtCore/QSettings>
 #include <QtCore/QStandardPaths>
 
 #include <functional>
@@ -140,14 +141,6 @@ const KeySpec *findSpec(const QString &key)
     return nullptr;
 }
 
-QString settingText(const QVariant &v)
-{
-    // QSettings splits unquoted values at commas; the loader wants the text as written.
-    if (v.metaType().id() == QMetaType::QStringList)
-        return v.toStringList().join(QLatin1String(", "));
-    return v.toString();
-}
-
 ConfigError loadSecret(ServerConfig &cfg)
 {
     const QString path = QDir(cfg.dataDir).filePath(QStringLiteral("jwt.secret"));
@@ -245,21 +238,23 @@ ConfigResult ConfigLoader::load(const QString &file, const QMap<QString, QString
             r.error = {file, {}, QStringLiteral("cannot read the file")};
             return r;
         }
-        QSettings s(file, QSettings::IniFormat);
-        if (s.status() != QSettings::NoError) {
-            r.error = {file, {}, QStringLiteral("not a valid INI file")};
+        QFile f(file);
+        if (!f.open(QIODevice::ReadOnly)) {
+            r.error = {file, {}, f.errorString()};
             return r;
         }
-        const QStringList keys = s.allKeys();
-        for (const QString &k : keys) {
-            if (!findSpec(k)) {
-                const QString shown
-                    = k.contains(QLatin1Char('/')) ? k : QStringLiteral("General/") + k;
-                r.error = {file, shown, QStringLiteral("unknown key")};
+        const IniFile::Result ini = IniFile::parse(f.read(IniFile::MaxBytes + 1));
+        if (!ini.error.isEmpty()) {
+            r.error = {file, ini.key, ini.error};
+            return r;
+        }
+        for (auto it = ini.values.cbegin(); it != ini.values.cend(); ++it) {
+            if (!findSpec(it.key())) {
+                r.error = {file, it.key(), QStringLiteral("unknown key")};
                 return r;
             }
-            values.insert(k, settingText(s.value(k)));
         }
+        values = ini.values;
     }
 
     ServerConfig cfg;
