@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// libFuzzer target: the raw endpoint's frame codec. Decoding must never crash, and whatever
+// decodes as an event must survive an encode/decode round trip.
+#include "server/framecodec.h"
+
+#include <cstddef>
+#include <cstdint>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const QString text = QString::fromUtf8(reinterpret_cast<const char *>(data), qsizetype(size));
+    const DecodedFrame f = FrameCodec::decode(text);
+    if (f.kind == DecodedFrame::Kind::Event) {
+        const DecodedFrame back = FrameCodec::decode(FrameCodec::encode(f.event, f.data));
+        if (back.kind != DecodedFrame::Kind::Event || back.event != f.event)
+            __builtin_trap();
+    }
+    return 0;
+}
