@@ -45,6 +45,28 @@ QString parseInt(const QString &v, qint64 min, qint64 max, qint64 *out)
     return {};
 }
 
+QString parseCount(const QString &v, int *out)
+{
+    qint64 n = 0;
+    const QString err = parseInt(v, 0, 10000000, &n);
+    *out = int(n);
+    return err;
+}
+
+QString parseBool(const QString &v, bool *out)
+{
+    const QString t = v.trimmed().toLower();
+    if (t == QLatin1String("true") || t == QLatin1String("yes") || t == QLatin1String("1")
+        || t == QLatin1String("on"))
+        *out = true;
+    else if (t == QLatin1String("false") || t == QLatin1String("no") || t == QLatin1String("0")
+             || t == QLatin1String("off"))
+        *out = false;
+    else
+        return QStringLiteral("'%1' is not true or false").arg(v);
+    return {};
+}
+
 const QList<KeySpec> &specs()
 {
     static const QList<KeySpec> table = {
@@ -112,6 +134,46 @@ const QList<KeySpec> &specs()
         {"tcp/close_wait_alarm",
          [](const QString &v, ServerConfig &c) {
              return parseSeconds(v, 0.01, 86400, &c.closeWaitAlarmMs);
+         }},
+        {"limits/max_connections",
+         [](const QString &v, ServerConfig &c) {
+             return parseCount(v, &c.maxConnections);
+         }},
+        {"limits/max_connections_per_ip",
+         [](const QString &v, ServerConfig &c) {
+             return parseCount(v, &c.maxConnectionsPerIp);
+         }},
+        {"limits/login_failures_per_minute",
+         [](const QString &v, ServerConfig &c) {
+             return parseCount(v, &c.loginFailuresPerMinute);
+         }},
+        {"limits/login_ban",
+         [](const QString &v, ServerConfig &c) {
+             return parseSeconds(v, 0, 86400, &c.loginBanMs);
+         }},
+        {"security/allowed_origins",
+         [](const QString &v, ServerConfig &c) {
+             QStringList list;
+             const QStringList parts = v.split(QLatin1Char(','), Qt::SkipEmptyParts);
+             for (const QString &p : parts) {
+                 const QString t = p.trimmed();
+                 if (t.isEmpty())
+                     continue;
+                 const bool ok = t == QLatin1String("*") || t.startsWith(QLatin1String("*."))
+                                 || t.startsWith(QLatin1String("http://"))
+                                 || t.startsWith(QLatin1String("https://"));
+                 if (!ok || t.contains(QLatin1Char(' ')) || t.endsWith(QLatin1Char('/')))
+                     return QStringLiteral(
+                                "'%1' is not an origin (scheme://host[:port]), *.domain or *")
+                         .arg(t);
+                 list.append(t);
+             }
+             c.allowedOrigins = list;
+             return QString();
+         }},
+        {"security/require_origin",
+         [](const QString &v, ServerConfig &c) {
+             return parseBool(v, &c.requireOrigin);
          }},
         {"log/format",
          [](const QString &v, ServerConfig &c) {

@@ -129,6 +129,12 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
             respond(socket, HttpResponse::text(405, "WebSocket upgrades use GET"));
             return;
         }
+        if (m_admissionCheck) {
+            if (const auto refusal = m_admissionCheck(request, peer)) {
+                respond(socket, *refusal);
+                return;
+            }
+        }
         if (m_upgradeFilter) {
             if (const auto refusal = m_upgradeFilter(request, peer)) {
                 respond(socket, *refusal);
@@ -158,7 +164,7 @@ void HttpFrontend::onWebSocketReady()
 
 void HttpFrontend::respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly)
 {
-    if (response.status >= 400)
+    if (response.status >= 400 && !response.alreadyLogged)
         Q_EMIT requestRefused(peerString(socket), response.status,
                               QString::fromUtf8(response.body.trimmed()));
     forget(socket);

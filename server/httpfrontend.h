@@ -48,6 +48,8 @@ public:
     void setHandshakeTimeout(int ms) { m_handshakeTimeoutMs = ms; }
     void setHttpHandler(HttpHandler handler) { m_httpHandler = std::move(handler); }
     void setUpgradeFilter(UpgradeFilter filter) { m_upgradeFilter = std::move(filter); }
+    // Runs before the upgrade filter: origin and connection-limit checks.
+    void setAdmissionCheck(UpgradeFilter check) { m_admissionCheck = std::move(check); }
     qsizetype pendingCount() const { return m_pending.size(); }
 
 Q_SIGNALS:
@@ -69,6 +71,7 @@ private:
     QWebSocketServer *m_ws = nullptr;
     HttpHandler m_httpHandler;
     UpgradeFilter m_upgradeFilter;
+    UpgradeFilter m_admissionCheck;
     int m_handshakeTimeoutMs = 10000;
 
     DeadlineIndex::Key m_nextKey = 1;

@@ -38,6 +38,7 @@ struct HttpResponse
     QByteArray contentType = "text/plain; charset=utf-8";
     QByteArray body;
     QList<QPair<QByteArray, QByteArray>> extraHeaders;
+    bool alreadyLogged = false; // the caller wrote its own event; the front end stays quiet
 
     static HttpResponse text(int status, const QByteArray &body);
     static HttpResponse json(int status, const QByteArray &body);

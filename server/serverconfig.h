@@ -4,6 +4,7 @@
 #include <QtCore/QMap>
 #include <QtCore/QMetaType>
 #include <QtCore/QString>
+#include <QtCore/QStringList>
 #include <QtNetwork/QHostAddress>
 
 // The effective configuration of one server: a copyable value that crosses threads.
@@ -24,6 +25,13 @@ struct ServerConfig
     qint64 revocationTtlMs = qint64(7) * 24 * 3600 * 1000;
 
     qint64 maxMessageBytes = 64 * 1024;
+    int maxConnections = 0; // 0 = no limit
+    int maxConnectionsPerIp = 0;
+    int loginFailuresPerMinute = 20; // per IP, then refused for loginBanMs
+    qint64 loginBanMs = 60 * 1000;
+
+    QStringList allowedOrigins; // empty = this server's address and localhost
+    bool requireOrigin = false;
     int handshakeTimeoutMs = 10 * 1000;
 
     int tcpPollIntervalMs = 1000; // 0 = kernel TCP monitor off

@@ -120,6 +120,26 @@ void ServerWorker::start(const ServerConfig &config)
             return HttpResponse::text(404, "the Socket.IO endpoint is not enabled in this build");
         return std::nullopt;
     });
+    applyAdmissionSettings();
+    m_frontend->setAdmissionCheck([this](const HttpRequest &req,
+                                         const QHostAddress &peer) -> std::optional<HttpResponse> {
+        const auto refusal = m_admission.check(req, peer, int(m_connections.size()),
+                                               m_connectionsPerIp.value(peer.toString()), now());
+        if (!refusal)
+            return std::nullopt;
+        ServerEvent e = makeEvent(ServerEvent::Type::Rejected);
+        e.peer = peer.toString();
+        e.details.insert(QLatin1String("status"), refusal->status);
+        e.details.insert(QLatin1String("reason"), refusal->reason);
+        e.details.insert(QLatin1String("detail"), refusal->detail);
+        if (!req.header("origin").isEmpty())
+            e.details.insert(QLatin1String("origin"),
+                             QString::fromUtf8(req.header("origin").left(200)));
+        log(e);
+        HttpResponse r = AdmissionPolicy::toResponse(*refusal);
+        r.alreadyLogged = true;
+        return r;
+    });
     connect(m_frontend.get(), &HttpFrontend::webSocketAccepted, this, &ServerWorker::onWebSocket);
     connect(m_frontend.get(), &HttpFrontend::requestRefused, this,
             [this](const QString &peer, int status, const QString &reason) {
@@ -150,6 +170,19 @@ void ServerWorker::start(const ServerConfig &config)
     Q_EMIT started(true, m_config.listenString(), QString());
     Q_EMIT statsChanged(stats());
     applyTcpInterval();
+}
+
+void ServerWorker::applyAdmissionSettings()
+{
+    AdmissionPolicy::Settings s;
+    s.allowedOrigins = m_config.allowedOrigins;
+    s.requireOrigin = m_config.requireOrigin;
+    s.maxConnections = m_config.maxConnections;
+    s.maxConnectionsPerIp = m_config.maxConnectionsPerIp;
+    s.loginFailuresPerMinute = m_config.loginFailuresPerMinute;
+    s.loginBanMs = m_config.loginBanMs;
+    s.listenHost = m_config.listenAddress.toString();
+    m_admission.setSettings(s);
 }
 
 void ServerWorker::applyTcpInterval()
@@ -253,6 +286,7 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     }
     m_sessions.setRevocationTtl(next.revocationTtlMs);
     m_ring.setCapacity(next.eventRingSize);
+    applyAdmissionSettings();
     if (old.tcpPollIntervalMs != next.tcpPollIntervalMs || old.listenPort != next.listenPort) {
         m_tcpMonitor.resetCloseWaitAlarms();
         applyTcpInterval();
@@ -597,6 +631,7 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     c.info.socketState = int(socket->state());
     c.tcpKey = TcpSocketInfo::keyFor(c.info.localAddress, c.info.peer);
     m_connectionByTcpKey.insert(c.tcpKey, id);
+    ++m_connectionsPerIp[socket->peerAddress().toString()];
     m_connections.insert(id, c);
     ++m_accepted;
 
@@ -707,6 +742,7 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
         e.details.insert(QLatin1String("reason"), QLatin1String("invalid_token"));
         e.details.insert(QLatin1String("detail"), check.error);
         log(e);
+        m_admission.recordLoginFailure(c.socket->peerAddress(), t);
         QJsonObject data{{QLatin1String("code"), 401},
                          {QLatin1String("reason"), QLatin1String("invalid_token")},
                          {QLatin1String("detail"), check.error},
@@ -790,6 +826,9 @@ void ServerWorker::onDisconnected(ConnectionId id)
     Connection c = *it;
     m_connections.erase(it);
     m_connectionByTcpKey.remove(c.tcpKey);
+    const QString ip = c.socket->peerAddress().toString();
+    if (--m_connectionsPerIp[ip] <= 0)
+        m_connectionsPerIp.remove(ip);
     m_connectionDeadlines.remove(id);
     if (c.info.authenticated)
         m_sessions.leave(c.info.sessionId, id);

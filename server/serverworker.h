@@ -3,6 +3,7 @@
 
 #include "server/closecodes.h"
 #include "server/connectioninfo.h"
+#include "server/admissionpolicy.h"
 #include "server/eventring.h"
 #include "server/operatorresult.h"
 #include "server/serverconfig.h"
@@ -151,6 +152,10 @@ private:
     QSet<ConnectionId> m_dirty;
     QList<ConnectionId> m_removed;
     QTimer m_snapshotFlush;
+
+    AdmissionPolicy m_admission;
+    QHash<QString, int> m_connectionsPerIp; // peer address -> open WebSockets
+    void applyAdmissionSettings();
 
     TcpMonitor m_tcpMonitor;
     TcpSnapshot m_tcpSnapshot;

@@ -6,9 +6,9 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
-TestClient::TestClient(QObject *parent)
+TestClient::TestClient(QObject *parent, const QString &origin)
     : QObject(parent)
-    , m_socket(QString(), QWebSocketProtocol::VersionLatest, this)
+    , m_socket(origin, QWebSocketProtocol::VersionLatest, this)
 {
     connect(&m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
         Frame f;

@@ -23,7 +23,7 @@ public:
         QJsonValue data;
     };
 
-    explicit TestClient(QObject *parent = nullptr);
+    explicit TestClient(QObject *parent = nullptr, const QString &origin = {});
     ~TestClient() override;
 
     // Connects and waits for the handshake; returns false on failure or timeout.
