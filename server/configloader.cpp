@@ -175,6 +175,17 @@ const QList<KeySpec> &specs()
          [](const QString &v, ServerConfig &c) {
              return parseBool(v, &c.requireOrigin);
          }},
+        {"testing/echo_path",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed();
+             if (!t.isEmpty()
+                 && (!t.startsWith(QLatin1Char('/')) || t == QLatin1String("/")
+                     || t.startsWith(QLatin1String("/socket.io"))))
+                 return QStringLiteral("'%1' must be a path like /echo (not / or /socket.io)")
+                     .arg(v);
+             c.echoPath = t;
+             return QString();
+         }},
         {"log/format",
          [](const QString &v, ServerConfig &c) {
              const QString t = v.trimmed();

@@ -49,6 +49,7 @@ QMap<QString, QString> ServerConfig::describe() const
          requireOrigin ? QStringLiteral("true") : QStringLiteral("false")},
         {QStringLiteral("tcp/poll_interval_ms"), QString::number(tcpPollIntervalMs)},
         {QStringLiteral("tcp/close_wait_alarm"), seconds(closeWaitAlarmMs)},
+        {QStringLiteral("testing/echo_path"), echoPath},
         {QStringLiteral("log/format"), logFormat},
         {QStringLiteral("log/ring_size"), QString::number(eventRingSize)},
     };

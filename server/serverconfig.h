@@ -37,6 +37,8 @@ struct ServerConfig
     int tcpPollIntervalMs = 1000; // 0 = kernel TCP monitor off
     qint64 closeWaitAlarmMs = 10 * 1000;
 
+    QString echoPath; // [testing] echo_path: RFC 6455 conformance echo, off when empty
+
     QString logFormat = QStringLiteral("text");
     int eventRingSize = 20000;
 

@@ -617,6 +617,10 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
         connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
         return;
     }
+    if (!m_config.echoPath.isEmpty() && socket->requestUrl().path() == m_config.echoPath) {
+        startEcho(socket);
+        return;
+    }
     const ConnectionId id = m_nextConnectionId++;
     socket->setParent(this);
     socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageBytes));
@@ -649,6 +653,19 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     e.details.insert(QLatin1String("endpoint"), ConnectionInfo::endpointName(c.info.endpoint));
     log(e);
     markDirty(id);
+}
+
+void ServerWorker::startEcho(QWebSocket *socket)
+{
+    // Conformance endpoint: the normal stack (front end, admission, size limits), no protocol.
+    socket->setParent(this);
+    socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageBytes));
+    connect(socket, &QWebSocket::textMessageReceived, socket,
+            [socket](const QString &t) { socket->sendTextMessage(t); });
+    connect(socket, &QWebSocket::binaryMessageReceived, socket,
+            [socket](const QByteArray &b) { socket->sendBinaryMessage(b); });
+    connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+    connect(this, &ServerWorker::stopped, socket, [socket] { socket->abort(); });
 }
 
 void ServerWorker::onText(ConnectionId id, const QString &text)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "server/admissionpolicy.h"
 #include "server/closecodes.h"
 #include "server/connectioninfo.h"
-#include "server/admissionpolicy.h"
 #include "server/eventring.h"
 #include "server/operatorresult.h"
 #include "server/serverconfig.h"
@@ -104,6 +104,7 @@ private:
     };
 
     void onWebSocket(QWebSocket *socket);
+    void startEcho(QWebSocket *socket);
     void onText(ConnectionId id, const QString &text);
     void onBinary(ConnectionId id);
     void onDisconnected(ConnectionId id);
