@@ -2,6 +2,7 @@
 #include "server/configloader.h"
 
 #include "server/inifile.h"
+#include "server/tlsfiles.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QFile>
@@ -174,6 +175,16 @@ const QList<KeySpec> &specs()
         {"security/require_origin",
          [](const QString &v, ServerConfig &c) {
              return parseBool(v, &c.requireOrigin);
+         }},
+        {"tls/cert",
+         [](const QString &v, ServerConfig &c) {
+             c.tlsCertFile = v.trimmed();
+             return QString();
+         }},
+        {"tls/key",
+         [](const QString &v, ServerConfig &c) {
+             c.tlsKeyFile = v.trimmed();
+             return QString();
          }},
         {"testing/echo_path",
          [](const QString &v, ServerConfig &c) {
@@ -357,6 +368,21 @@ ConfigResult ConfigLoader::load(const QString &file, const QMap<QString, QString
         r.error = {overrides.contains(warningKey) ? commandLineName() : file, warningKey,
                    QStringLiteral("must be shorter than session/idle_timeout")};
         return r;
+    }
+    if (cfg.tlsCertFile.isEmpty() != cfg.tlsKeyFile.isEmpty()) {
+        const QString missing
+            = cfg.tlsCertFile.isEmpty() ? QStringLiteral("tls/cert") : QStringLiteral("tls/key");
+        r.error = {file, missing, QStringLiteral("tls/cert and tls/key go together")};
+        return r;
+    }
+    if (!cfg.tlsCertFile.isEmpty()) {
+        QString key;
+        const QString why = TlsFiles::load(cfg.tlsCertFile, cfg.tlsKeyFile, &cfg.tlsCertPem,
+                                           &cfg.tlsKeyPem, &key);
+        if (!why.isEmpty()) {
+            r.error = {file, key, why};
+            return r;
+        }
     }
     if (cfg.dataDir.isEmpty())
         cfg.dataDir = defaultDataDir();

@@ -3,6 +3,7 @@
 
 #include <QtCore/QDeadlineTimer>
 
+#include <QtNetwork/QSslServer>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
 #include <QtWebSockets/QWebSocket>
@@ -47,7 +48,15 @@ HttpFrontend::~HttpFrontend()
 
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
 {
-    auto server = std::make_unique<QTcpServer>();
+    std::unique_ptr<QTcpServer> server;
+    if (m_tls) {
+        auto ssl = std::make_unique<QSslServer>();
+        ssl->setSslConfiguration(*m_tls);
+        ssl->setHandshakeTimeout(m_handshakeTimeoutMs);
+        server = std::move(ssl);
+    } else {
+        server = std::make_unique<QTcpServer>();
+    }
     server->setListenBacklogSize(ListenBacklog);
     server->setMaxPendingConnections(1 << 20);
     if (!server->listen(address, port)) {
@@ -58,6 +67,30 @@ bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *er
             &HttpFrontend::onNewTcpConnection);
     m_tcp = std::move(server); // the old listener (if any) closes here; accepted sockets are ours
     return true;
+}
+
+bool HttpFrontend::setTls(const std::optional<QSslConfiguration> &tls, QString *error)
+{
+    const bool modeChanges = tls.has_value() != m_tls.has_value();
+    const std::optional<QSslConfiguration> old = m_tls;
+    m_tls = tls;
+    if (!m_tcp)
+        return true;
+    if (!modeChanges) {
+        if (tls)
+            static_cast<QSslServer *>(m_tcp.get())->setSslConfiguration(*tls);
+        return true;
+    }
+    // Plain <-> TLS needs a new listener on the same address: free it first, restore on failure.
+    const QHostAddress address = m_tcp->serverAddress();
+    const quint16 port = m_tcp->serverPort();
+    m_tcp.reset();
+    if (listen(address, port, error))
+        return true;
+    m_tls = old;
+    QString ignored;
+    listen(address, port, &ignored);
+    return false;
 }
 
 void HttpFrontend::close()

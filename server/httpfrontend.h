@@ -8,6 +8,7 @@
 #include <QtCore/QObject>
 #include <QtCore/QTimer>
 #include <QtNetwork/QHostAddress>
+#include <QtNetwork/QSslConfiguration>
 
 #include <functional>
 #include <memory>
@@ -40,6 +41,11 @@ public:
     // Binds the new address first; the previous listener is closed only once the new one works,
     // so a failed rebind leaves everything as it was. Connections already handed over stay.
     bool listen(const QHostAddress &address, quint16 port, QString *error);
+    // TLS for the main port (wss://, https://). Set before listen(); changing it later swaps the
+    // certificate for new handshakes without touching live connections, or, when TLS is switched
+    // on or off, rebinds the same address.
+    bool setTls(const std::optional<QSslConfiguration> &tls, QString *error);
+    bool isTls() const { return m_tls.has_value(); }
     void close();
     bool isListening() const;
     QHostAddress address() const;
@@ -73,6 +79,7 @@ private:
     UpgradeFilter m_upgradeFilter;
     UpgradeFilter m_admissionCheck;
     int m_handshakeTimeoutMs = 10000;
+    std::optional<QSslConfiguration> m_tls;
 
     DeadlineIndex::Key m_nextKey = 1;
     QHash<QTcpSocket *, DeadlineIndex::Key> m_pending;

@@ -49,6 +49,21 @@ QMap<QString, QString> ServerConfig::describe() const
          requireOrigin ? QStringLiteral("true") : QStringLiteral("false")},
         {QStringLiteral("tcp/poll_interval_ms"), QString::number(tcpPollIntervalMs)},
         {QStringLiteral("tcp/close_wait_alarm"), seconds(closeWaitAlarmMs)},
+        {QStringLiteral("tls/cert"),
+         tlsCertFile.isEmpty()
+             ? QString()
+             : tlsCertFile + QStringLiteral(" sha256:")
+                   + QString::fromLatin1(
+                       QCryptographicHash::hash(tlsCertPem, QCryptographicHash::Sha256)
+                           .toHex()
+                           .left(12))},
+        {QStringLiteral("tls/key"),
+         tlsKeyFile.isEmpty() ? QString()
+                              : tlsKeyFile + QStringLiteral(" sha256:")
+                                    + QString::fromLatin1(QCryptographicHash::hash(
+                                                              tlsKeyPem, QCryptographicHash::Sha256)
+                                                              .toHex()
+                                                              .left(12))},
         {QStringLiteral("testing/echo_path"), echoPath},
         {QStringLiteral("log/format"), logFormat},
         {QStringLiteral("log/ring_size"), QString::number(eventRingSize)},

@@ -37,6 +37,14 @@ struct ServerConfig
     int tcpPollIntervalMs = 1000; // 0 = kernel TCP monitor off
     qint64 closeWaitAlarmMs = 10 * 1000;
 
+    // [tls] cert/key: PEM files; when both are set the main port speaks wss:// and https://.
+    // The file contents are read at load time so a reload can tell a renewed certificate.
+    QString tlsCertFile;
+    QString tlsKeyFile;
+    QByteArray tlsCertPem;
+    QByteArray tlsKeyPem;
+    bool tlsEnabled() const { return !tlsCertPem.isEmpty() && !tlsKeyPem.isEmpty(); }
+
     QString echoPath; // [testing] echo_path: RFC 6455 conformance echo, off when empty
 
     QString logFormat = QStringLiteral("text");

@@ -5,6 +5,7 @@
 #include "server/framecodec.h"
 #include "server/httpfrontend.h"
 #include "server/jwt.h"
+#include "server/tlsfiles.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
@@ -103,6 +104,11 @@ void ServerWorker::start(const ServerConfig &config)
 
     m_frontend = std::make_unique<HttpFrontend>();
     m_frontend->setHandshakeTimeout(config.handshakeTimeoutMs);
+    if (config.tlsEnabled()) {
+        QString ignored;
+        m_frontend->setTls(TlsFiles::serverConfiguration(config.tlsCertPem, config.tlsKeyPem),
+                           &ignored);
+    }
     m_frontend->setHttpHandler([this](const HttpRequest &req, const QHostAddress &) {
         if (req.path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
             const QJsonObject o{
@@ -165,6 +171,7 @@ void ServerWorker::start(const ServerConfig &config)
     m_startedAtMs = now();
     ServerEvent e = makeEvent(ServerEvent::Type::Listening);
     e.details.insert(QLatin1String("address"), m_config.listenString());
+    e.details.insert(QLatin1String("tls"), m_frontend->isTls());
     log(e);
     flushEvents();
     Q_EMIT started(true, m_config.listenString(), QString());
@@ -270,6 +277,22 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
             return;
         }
         next.listenPort = m_frontend->port();
+    }
+
+    const bool tlsChanged
+        = next.tlsCertPem != m_config.tlsCertPem || next.tlsKeyPem != m_config.tlsKeyPem;
+    if (tlsChanged && m_frontend && !m_stopping) {
+        QString error;
+        const auto tls = next.tlsEnabled() ? std::optional<QSslConfiguration>(
+                             TlsFiles::serverConfiguration(next.tlsCertPem, next.tlsKeyPem))
+                                           : std::nullopt;
+        if (!m_frontend->setTls(tls, &error)) {
+            reportReloadFailure(
+                QString(), QStringLiteral("tls/cert"),
+                QStringLiteral("cannot switch TLS on %1: %2").arg(m_config.listenString(), error),
+                source);
+            return;
+        }
     }
 
     const ServerConfig old = m_config;

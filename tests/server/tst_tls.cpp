@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+// wss:// and https:// on the main port with certificates made at test time by openssl, and a
+// certificate reload that keeps existing TLS clients connected.
+#include "server/configloader.h"
+#include "server/tlsfiles.h"
+#include "tests/common/serverfixture.h"
+#include "tests/common/testclient.h"
+
+#include <QtCore/QFile>
+#include <QtCore/QProcess>
+#include <QtCore/QTemporaryDir>
+#include <QtNetwork/QSslCertificate>
+#include <QtNetwork/QSslSocket>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+class tst_Tls : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void wssLogin();
+    void httpsHealthz();
+    void certificateReloadKeepsClients();
+    void badTlsConfigIsRefused_data();
+    void badTlsConfigIsRefused();
+
+private:
+    bool makeCert(const QString &name);
+    QString path(const QString &f) const { return m_dir.filePath(f); }
+    ServerConfig tlsConfig(ServerFixture &s, const QString &name);
+    QSslConfiguration trusting(const QString &name) const;
+
+    QTemporaryDir m_dir;
+};
+
+bool tst_Tls::makeCert(const QString &name)
+{
+    QProcess p;
+    p.start(QStringLiteral("openssl"),
+            {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+             QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+             QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+             QStringLiteral("-keyout"), path(name + QStringLiteral(".key")), QStringLiteral("-out"),
+             path(name + QStringLiteral(".pem")), QStringLiteral("-days"), QStringLiteral("1"),
+             QStringLiteral("-subj"), QStringLiteral("/CN=") + name, QStringLiteral("-addext"),
+             QStringLiteral("subjectAltName=IP:127.0.0.1,DNS:localhost")});
+    return p.waitForFinished(20000) && p.exitCode() == 0;
+}
+
+void tst_Tls::initTestCase()
+{
+    QVERIFY(QSslSocket::supportsSsl());
+    QVERIFY(m_dir.isValid());
+    QVERIFY2(makeCert(QStringLiteral("first")), "openssl req failed");
+    QVERIFY2(makeCert(QStringLiteral("second")), "openssl req failed");
+}
+
+ServerConfig tst_Tls::tlsConfig(ServerFixture &s, const QString &name)
+{
+    ServerConfig c = s.defaultConfig();
+    QString key;
+    const QString why
+        = TlsFiles::load(path(name + QStringLiteral(".pem")), path(name + QStringLiteral(".key")),
+                         &c.tlsCertPem, &c.tlsKeyPem, &key);
+    if (!why.isEmpty())
+        qWarning("%s", qPrintable(why));
+    c.tlsCertFile = path(name + QStringLiteral(".pem"));
+    c.tlsKeyFile = path(name + QStringLiteral(".key"));
+    return c;
+}
+
+QSslConfiguration tst_Tls::trusting(const QString &name) const
+{
+    QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+    conf.setCaCertificates(QSslCertificate::fromPath(path(name + QStringLiteral(".pem"))));
+    return conf;
+}
+
+void tst_Tls::wssLogin()
+{
+    ServerFixture server;
+    QVERIFY(server.start(tlsConfig(server, QStringLiteral("first"))));
+    TestClient c;
+    c.socket().setSslConfiguration(trusting(QStringLiteral("first")));
+    QVERIFY(c.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(server.port()))));
+    c.loginCheck(server.token(QStringLiteral("alice")));
+    QVERIFY(c.waitForEvent(QStringLiteral("message")) >= 0);
+    QCOMPARE(c.firstData(QStringLiteral("message")).value(QStringLiteral("code")).toInt(), 200);
+    QVERIFY(server.eventsOf(ServerEvent::Type::Listening)
+                .first()
+                .details.value(QStringLiteral("tls"))
+                .toBool());
+
+    // A client that does not trust the certificate fails the handshake; the server stays up.
+    TestClient untrusting;
+    QVERIFY(!untrusting.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(server.port())), 3000));
+    QVERIFY(c.roundTrip());
+}
+
+void tst_Tls::httpsHealthz()
+{
+    ServerFixture server;
+    QVERIFY(server.start(tlsConfig(server, QStringLiteral("first"))));
+    QSslSocket s;
+    s.setSslConfiguration(trusting(QStringLiteral("first")));
+    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server.port());
+    QVERIFY2(s.waitForEncrypted(5000), qPrintable(s.errorString()));
+    s.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray reply;
+    while (!reply.contains("\r\n\r\n") && s.waitForReadyRead(3000))
+        reply += s.readAll();
+    QVERIFY2(reply.startsWith("HTTP/1.1 200"), reply.constData());
+}
+
+void tst_Tls::certificateReloadKeepsClients()
+{
+    ServerFixture server;
+    QVERIFY(server.start(tlsConfig(server, QStringLiteral("first"))));
+    const QUrl url(QStringLiteral("wss://127.0.0.1:%1/").arg(server.port()));
+    TestClient before;
+    before.socket().setSslConfiguration(trusting(QStringLiteral("first")));
+    QVERIFY(before.open(url));
+    before.loginCheck(server.token(QStringLiteral("alice")));
+    QVERIFY(before.waitForEvent(QStringLiteral("message")) >= 0);
+
+    QSignalSpy reloaded(server.host(), &ServerHost::reloaded);
+    ServerConfig next = tlsConfig(server, QStringLiteral("second"));
+    next.listenPort = server.port();
+    server.host()->reload(next, QStringLiteral("test"));
+    QVERIFY(reloaded.wait());
+    QVERIFY2(reloaded.first().at(0).toBool(), qPrintable(reloaded.first().at(2).toString()));
+    QVERIFY(reloaded.first().at(1).toStringList().contains(QStringLiteral("tls/cert")));
+
+    QVERIFY(before.roundTrip());
+    QVERIFY(before.isConnected());
+
+    TestClient after;
+    after.socket().setSslConfiguration(trusting(QStringLiteral("second")));
+    QVERIFY(after.open(url));
+    QCOMPARE(after.socket().sslConfiguration().peerCertificate(),
+             QSslCertificate::fromPath(path(QStringLiteral("second.pem"))).first());
+}
+
+void tst_Tls::badTlsConfigIsRefused_data()
+{
+    QTest::addColumn<QByteArray>("tls");
+    QTest::addColumn<QString>("key");
+    QTest::addRow("cert without key") << QByteArray("cert = CERT\n") << "tls/key";
+    QTest::addRow("key without cert") << QByteArray("key = KEY\n") << "tls/cert";
+    QTest::addRow("missing cert file")
+        << QByteArray("cert = /nonexistent.pem\nkey = KEY\n") << "tls/cert";
+    QTest::addRow("not a certificate") << QByteArray("cert = KEY\nkey = KEY\n") << "tls/cert";
+    QTest::addRow("not a key") << QByteArray("cert = CERT\nkey = CERT\n") << "tls/key";
+}
+
+void tst_Tls::badTlsConfigIsRefused()
+{
+    QFETCH(QByteArray, tls);
+    QFETCH(QString, key);
+    tls.replace("CERT", path(QStringLiteral("first.pem")).toUtf8())
+        .replace("KEY", path(QStringLiteral("first.key")).toUtf8());
+    const QString ini = path(QStringLiteral("bad.ini"));
+    QFile f(ini);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("[auth]\njwt_secret = tls-test-secret-0123456789\n[tls]\n" + tls);
+    f.close();
+    const ConfigResult r = ConfigLoader::load(ini);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error.key, key);
+    QCOMPARE(r.error.file, ini);
+}
+
+QTEST_GUILESS_MAIN(tst_Tls)
+#include "tst_tls.moc"
