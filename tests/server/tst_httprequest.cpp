@@ -24,6 +24,15 @@ QByteArray headOfSize(qsizetype size)
 }
 } // namespace
 
+namespace {
+// A literal with embedded NULs, its length taken from the array (not strlen, not a guess).
+template<qsizetype N>
+QByteArray withNul(const char (&s)[N])
+{
+    return QByteArray(s, N - 1);
+}
+} // namespace
+
 class tst_HttpRequest : public QObject
 {
     Q_OBJECT
@@ -221,9 +230,9 @@ void tst_HttpRequest::rejectsMalformed_data()
     row("control char in target", "GET /a\x01z HTTP/1.1\r\nHost: x\r\n\r\n");
     row("tab in target", "GET /a\tz HTTP/1.1\r\nHost: x\r\n\r\n");
     row("DEL in target", "GET /a\x7fz HTTP/1.1\r\nHost: x\r\n\r\n");
-    row("NUL in target", QByteArray("GET /a\0z HTTP/1.1\r\nHost: x\r\n\r\n", 33));
+    row("NUL in target", withNul("GET /a\0z HTTP/1.1\r\nHost: x\r\n\r\n"));
     row("control char in header value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01z\r\n\r\n");
-    row("NUL in header value", QByteArray("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0z\r\n\r\n", 39));
+    row("NUL in header value", withNul("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0z\r\n\r\n"));
     row("DEL in header value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x7fz\r\n\r\n");
     row("header without colon", "GET / HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n");
     row("empty header name", "GET / HTTP/1.1\r\nHost: x\r\n: value\r\n\r\n");
