@@ -840,12 +840,16 @@ void tst_Server::kernelTcpStatePerConnection()
     m_server->host()->setSnapshotsEnabled(true);
     ConnectionDelta last;
     QHash<quint64, ConnectionInfo> rows;
-    connect(m_server->host(), &ServerHost::connectionsChanged, this, [&](const ConnectionDelta &d) {
-        for (const ConnectionInfo &c : d.upserts)
-            rows.insert(c.id, c);
-    });
     TcpSnapshot snap;
-    connect(m_server->host(), &ServerHost::tcpSnapshotReady, this,
+    // The lambdas write to locals: their context must die with them, or a snapshot delivered
+    // while cleanup() waits for the stop writes into a dead stack frame.
+    QObject receiver;
+    connect(m_server->host(), &ServerHost::connectionsChanged, &receiver,
+            [&](const ConnectionDelta &d) {
+                for (const ConnectionInfo &c : d.upserts)
+                    rows.insert(c.id, c);
+            });
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, &receiver,
             [&](const TcpSnapshot &s) { snap = s; });
     auto c = loggedIn(m_server->token(QStringLiteral("alice")));
     QVERIFY(c);
