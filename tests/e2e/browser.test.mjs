@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// Debian's Chromium, headless, against a real Warden: the demo page (warden.js) and a page with
+// the seed's own client code both see the 401 logout at the idle deadline.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+import { mintToken, startWarden } from "./lib/warden.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = process.env.E2E_ARTIFACTS || join(here, "artifacts");
+const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
+const IDLE_S = 4;
+const WARNING_S = 2.5;
+
+async function launch(t) {
+  const profile = mkdtempSync(join(tmpdir(), "warden-chromium-"));
+  // The machine has no network but loopback: without these flags Chromium stalls on start.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 900, height: 640 },
+    timeout: 60000,
+  });
+  t.after(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  return context;
+}
+
+test("the demo page and the seed's page are both logged out at the idle deadline", async (t) => {
+  const warden = await startWarden({ session: { idle_timeout: IDLE_S, warning: WARNING_S } });
+  t.after(() => warden.stop());
+  const context = await launch(t);
+  mkdirSync(artifacts, { recursive: true });
+
+  // The seed's page: raw WebSocket, loginCheck every 50 ms.
+  const seed = await context.newPage();
+  const seedToken = mintToken({ sub: "seed-user", sid: "seed-session" });
+  const seedUrl = pathToFileURL(join(here, "pages", "seed.html"));
+  seedUrl.search = `?port=${warden.port}&token=${encodeURIComponent(seedToken)}`;
+  await seed.goto(seedUrl.href);
+  await seed.waitForFunction(() => document.body.dataset.loggedInAt, null, { timeout: 10000 });
+  const seedLoggedInAt = Number(await seed.evaluate(() => document.body.dataset.loggedInAt));
+
+  // The demo page: fake login form, token from /demo/token, warden.js does the rest.
+  const demo = await context.newPage();
+  demo.on("pageerror", (e) => console.error("demo page error:", e));
+  await demo.goto(`${warden.url}/demo`);
+  await demo.fill("#user", "dora");
+  await demo.click("#sign-in");
+  await demo.waitForFunction(() => document.getElementById("status").textContent === "logged_in",
+    null, { timeout: 10000 });
+  const demoLoggedInAt = Date.now();
+
+  // The "you will be logged out" dialog appears in the warning window and counts down.
+  const dialog = demo.locator(".warden-dialog");
+  await dialog.waitFor({ state: "visible", timeout: IDLE_S * 1000 + 5000 });
+  assert.match(await dialog.textContent(), /You will be logged out in \d+ s/);
+  await demo.screenshot({ path: join(artifacts, "demo-expiring.png") });
+
+  // Both pages see the 401 at the idle deadline (no mouse or keyboard in between).
+  await seed.waitForFunction(() => document.body.dataset.loggedOut, null,
+    { timeout: IDLE_S * 1000 + 5000 });
+  await demo.waitForFunction(() => document.body.dataset.loggedOut, null,
+    { timeout: IDLE_S * 1000 + 5000 });
+  assert.equal(await seed.evaluate(() => document.body.dataset.loggedOut), "idle_timeout");
+  assert.equal(await seed.evaluate(() => document.body.dataset.closeCode), "4501");
+  assert.equal(await demo.evaluate(() => document.body.dataset.loggedOut), "idle_timeout");
+  const seedLoggedOutAt = Number(await seed.evaluate(() => document.body.dataset.loggedOutAt));
+  const seedIdle = seedLoggedOutAt - seedLoggedInAt;
+  assert.ok(seedIdle >= IDLE_S * 1000 - 200 && seedIdle < IDLE_S * 1000 + 1500,
+    `seed page logged out after ${seedIdle} ms`);
+  const demoIdle = Date.now() - demoLoggedInAt;
+  assert.ok(demoIdle >= IDLE_S * 1000 - 500, `demo page logged out after ${demoIdle} ms`);
+
+  const overlay = demo.locator("#logout-overlay");
+  assert.equal(await overlay.isVisible(), true);
+  assert.match(await overlay.textContent(), /logged out/);
+  assert.equal(await dialog.count(), 0, "the warning dialog is gone");
+  const shot = join(artifacts, "demo-logout.png");
+  await demo.screenshot({ path: shot });
+  if (process.env.WARDEN_UPDATE_DOCS_SCREENSHOT)
+    copyFileSync(shot, join(here, "..", "..", "docs", "demo-logout.png"));
+
+  const expired = await warden.waitFor("expired");
+  assert.equal(expired.reason, "idle_timeout");
+});
+
+test("'stay signed in' in the dialog counts as activity", async (t) => {
+  const warden = await startWarden({ session: { idle_timeout: IDLE_S, warning: WARNING_S } });
+  t.after(() => warden.stop());
+  const context = await launch(t);
+  const demo = await context.newPage();
+  await demo.goto(`${warden.url}/demo`);
+  await demo.fill("#user", "erin");
+  await demo.click("#sign-in");
+  const dialog = demo.locator(".warden-dialog");
+  await dialog.waitFor({ state: "visible", timeout: IDLE_S * 1000 + 5000 });
+  const staidAt = Date.now();
+  await demo.click(".warden-stay");
+  await dialog.waitFor({ state: "detached", timeout: 3000 });
+  // The session lives past the old deadline, then ends one idle timeout after the click.
+  await demo.waitForFunction(() => document.body.dataset.loggedOut, null,
+    { timeout: IDLE_S * 1000 + 5000 });
+  const lived = Date.now() - staidAt;
+  assert.ok(lived >= IDLE_S * 1000 - 500, `logged out ${lived} ms after staying`);
+  assert.equal(await demo.evaluate(() => document.body.dataset.loggedOut), "idle_timeout");
+});
