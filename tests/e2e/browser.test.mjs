@@ -101,6 +101,11 @@ test("'stay signed in' in the dialog counts as activity", async (t) => {
   await demo.goto(`${warden.url}/demo`);
   await demo.fill("#user", "erin");
   await demo.click("#sign-in");
+  // warden.js's reconnect rule: 4000-4499 and transport errors, never 4500-4999.
+  const rule = await demo.evaluate(() =>
+    [1000, 1001, 1003, 1006, 4000, 4001, 4002, 4004, 4499, 4500, 4501, 4504, 4999]
+      .filter((code) => Warden.mayReconnect(code)));
+  assert.deepEqual(rule, [1001, 1006, 4000, 4001, 4002, 4004, 4499]);
   const dialog = demo.locator(".warden-dialog");
   await dialog.waitFor({ state: "visible", timeout: IDLE_S * 1000 + 5000 });
   const staidAt = Date.now();
@@ -112,4 +117,28 @@ test("'stay signed in' in the dialog counts as activity", async (t) => {
   const lived = Date.now() - staidAt;
   assert.ok(lived >= IDLE_S * 1000 - 500, `logged out ${lived} ms after staying`);
   assert.equal(await demo.evaluate(() => document.body.dataset.loggedOut), "idle_timeout");
+});
+
+test("warden.js reconnects after a shutdown (4001) and logs in again", async (t) => {
+  const first = await startWarden({ session: { idle_timeout: 60, warning: 10 } });
+  t.after(() => first.stop());
+  const context = await launch(t);
+  const demo = await context.newPage();
+  await demo.goto(`${first.url}/demo`);
+  await demo.fill("#user", "fred");
+  await demo.click("#sign-in");
+  await demo.waitForFunction(() => document.getElementById("status").textContent === "logged_in",
+    null, { timeout: 10000 });
+
+  await first.kill("SIGTERM");
+  await demo.waitForFunction(() => /status waiting 4001/.test(document.getElementById("log").textContent),
+    null, { timeout: 10000 });
+  // The same port again: the page's backoff finds the new server and logs in with its token.
+  const second = await startWarden({ session: { idle_timeout: 60, warning: 10 } },
+    { listen: `127.0.0.1:${first.port}` });
+  t.after(() => second.stop());
+  await second.waitFor("authenticated", 20000);
+  await demo.waitForFunction(() => document.getElementById("status").textContent === "logged_in",
+    null, { timeout: 10000 });
+  assert.equal(await demo.evaluate(() => document.body.dataset.loggedOut), undefined);
 });

@@ -26,7 +26,7 @@ export function mintToken({ sub, sid, exp, name } = {}) {
   return `${header}.${payload}.${sig}`;
 }
 
-export async function startWarden(sections = {}) {
+export async function startWarden(sections = {}, { listen = "127.0.0.1:0" } = {}) {
   const bin = process.env.WARDEN_BIN;
   if (!bin) throw new Error("WARDEN_BIN is not set (run the tests through ctest)");
   const dir = mkdtempSync(join(tmpdir(), "warden-e2e-"));
@@ -43,7 +43,7 @@ export async function startWarden(sections = {}) {
   const configFile = join(dir, "warden.ini");
   writeFileSync(configFile, ini + "\n");
 
-  const child = spawn(bin, ["--no-gui", "--listen", "127.0.0.1:0", "--log-format", "json",
+  const child = spawn(bin, ["--no-gui", "--listen", listen, "--log-format", "json",
     "--data-dir", join(dir, "data"), "--config", configFile], { stdio: ["ignore", "pipe", "pipe"] });
   const lines = [];
   const waiters = [];
