@@ -58,7 +58,7 @@ QString randomHex(int bytes)
 {
     QByteArray raw(bytes, '\0');
     for (char &c : raw)
-        c = char(QRandomGenerator::global()->bounded(256));
+        c = char(QRandomGenerator::system()->bounded(256));
     return QString::fromLatin1(raw.toHex());
 }
 

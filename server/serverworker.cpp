@@ -55,7 +55,7 @@ QString randomId()
 {
     QByteArray raw(15, '\0');
     for (char &c : raw)
-        c = char(QRandomGenerator::global()->bounded(256));
+        c = char(QRandomGenerator::system()->bounded(256));
     return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding));
 }
 } // namespace
