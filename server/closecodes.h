@@ -18,6 +18,7 @@ enum : quint16 {
     ShuttingDown = 4001,
     Disconnected = 4002, // an operator dropped this connection; the session lives on
     SlowConsumer = 4003,
+    PingTimeout = 4004, // Socket.IO endpoint: no pong within pingTimeout
 
     // Do not reconnect.
     InvalidToken = 4500,

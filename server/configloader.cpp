@@ -125,6 +125,29 @@ const QList<KeySpec> &specs()
              c.handshakeTimeoutMs = int(n);
              return err;
          }},
+        {"socketio/ping_interval",
+         [](const QString &v, ServerConfig &c) {
+             return parseSeconds(v, 0.05, 3600, &c.pingIntervalMs);
+         }},
+        {"socketio/ping_timeout",
+         [](const QString &v, ServerConfig &c) {
+             return parseSeconds(v, 0.05, 3600, &c.pingTimeoutMs);
+         }},
+        {"http/demo",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed().toLower();
+             if (t == QLatin1String("auto"))
+                 c.demo = ServerConfig::Demo::Auto;
+             else if (t == QLatin1String("true") || t == QLatin1String("on")
+                      || t == QLatin1String("1"))
+                 c.demo = ServerConfig::Demo::On;
+             else if (t == QLatin1String("false") || t == QLatin1String("off")
+                      || t == QLatin1String("0"))
+                 c.demo = ServerConfig::Demo::Off;
+             else
+                 return QStringLiteral("'%1' is not true, false or auto").arg(v);
+             return QString();
+         }},
         {"tcp/poll_interval_ms",
          [](const QString &v, ServerConfig &c) {
              qint64 n = 0;

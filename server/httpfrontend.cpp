@@ -180,6 +180,29 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
         return;
     }
 
+    // A plain request may carry a small body (the demo token form); wait until all of it is here.
+    if (!request.header("transfer-encoding").isEmpty()) {
+        respond(socket, HttpResponse::text(411, "send a Content-Length, not a chunked body"));
+        return;
+    }
+    const QByteArray lengthText = request.header("content-length");
+    if (!lengthText.isEmpty()) {
+        bool ok = false;
+        const qlonglong length = lengthText.toLongLong(&ok);
+        if (!ok || length < 0) {
+            respond(socket, HttpResponse::text(400, "bad Content-Length"));
+            return;
+        }
+        if (length > HttpRequest::MaxBodyBytes) {
+            respond(socket, HttpResponse::text(413, "request body too large"));
+            return;
+        }
+        const QByteArray all = socket->peek(request.headBytes + length);
+        if (all.size() < request.headBytes + length)
+            return; // more is coming; the handshake deadline still applies
+        request.body = all.mid(request.headBytes);
+    }
+
     const bool head_ = request.method == "HEAD";
     HttpResponse response
         = m_httpHandler ? m_httpHandler(request, peer) : HttpResponse::text(404, "not found");

@@ -198,6 +198,10 @@ QByteArray HttpResponse::reasonPhrase(int status)
         return "Method Not Allowed";
     case 408:
         return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
     case 426:
         return "Upgrade Required";
     case 429:
@@ -218,7 +222,7 @@ QByteArray HttpResponse::serialize(bool headOnly) const
     QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
     out += "Content-Type: " + contentType + "\r\n";
     out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-    out += "Cache-Control: no-store\r\n";
+    out += "Cache-Control: " + cacheControl + "\r\n";
     for (const auto &h : extraHeaders)
         out += h.first + ": " + h.second + "\r\n";
     out += "Connection: close\r\n\r\n";

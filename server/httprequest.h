@@ -21,6 +21,9 @@ struct HttpRequest
     QByteArray version; // "HTTP/1.1"
     QList<QPair<QByteArray, QByteArray>> headers; // names lower-cased, values trimmed
     qsizetype headBytes = 0; // bytes up to and including the blank line
+    QByteArray body; // filled by the front end when Content-Length announces one
+
+    static constexpr qsizetype MaxBodyBytes = 16 * 1024;
 
     QByteArray header(const QByteArray &lowerName) const;
     bool isWebSocketUpgrade() const;
@@ -36,6 +39,7 @@ struct HttpResponse
 {
     int status = 200;
     QByteArray contentType = "text/plain; charset=utf-8";
+    QByteArray cacheControl = "no-store";
     QByteArray body;
     QList<QPair<QByteArray, QByteArray>> extraHeaders;
     bool alreadyLogged = false; // the caller wrote its own event; the front end stays quiet

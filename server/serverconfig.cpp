@@ -19,6 +19,11 @@ QString ServerConfig::listenString() const
     return host + QLatin1Char(':') + QString::number(listenPort);
 }
 
+bool ServerConfig::demoEnabled() const
+{
+    return demo == Demo::On || (demo == Demo::Auto && listenAddress.isLoopback());
+}
+
 QMap<QString, QString> ServerConfig::describe() const
 {
     const QString secret
@@ -47,6 +52,11 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("security/allowed_origins"), allowedOrigins.join(QLatin1String(", "))},
         {QStringLiteral("security/require_origin"),
          requireOrigin ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("socketio/ping_interval"), seconds(pingIntervalMs)},
+        {QStringLiteral("socketio/ping_timeout"), seconds(pingTimeoutMs)},
+        {QStringLiteral("http/demo"), demo == Demo::Auto
+                                          ? QStringLiteral("auto")
+                                          : QLatin1String(demo == Demo::On ? "true" : "false")},
         {QStringLiteral("tcp/poll_interval_ms"), QString::number(tcpPollIntervalMs)},
         {QStringLiteral("tcp/close_wait_alarm"), seconds(closeWaitAlarmMs)},
         {QStringLiteral("tls/cert"),

@@ -34,6 +34,16 @@ struct ServerConfig
     bool requireOrigin = false;
     int handshakeTimeoutMs = 10 * 1000;
 
+    // Socket.IO endpoint: the server pings every interval; a client silent for the timeout after a
+    // ping is closed.
+    qint64 pingIntervalMs = 25 * 1000;
+    qint64 pingTimeoutMs = 20 * 1000;
+
+    // [http] demo: the demo page and its token endpoint. Auto = on when listening on loopback.
+    enum class Demo : quint8 { Auto, On, Off };
+    Demo demo = Demo::Auto;
+    bool demoEnabled() const;
+
     int tcpPollIntervalMs = 1000; // 0 = kernel TCP monitor off
     qint64 closeWaitAlarmMs = 10 * 1000;
 

@@ -4,13 +4,16 @@
 #include "server/clientmessages.h"
 #include "server/framecodec.h"
 #include "server/httpfrontend.h"
+#include "server/httproutes.h"
 #include "server/jwt.h"
 #include "server/tlsfiles.h"
+#include "server/socketiocodec.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QRandomGenerator>
 #include <QtWebSockets/QWebSocket>
 
 #include <algorithm>
@@ -46,6 +49,15 @@ QString reasonText(EndReason r)
 qint64 secondsLeft(qint64 deadlineMs, qint64 nowMs)
 {
     return qMax<qint64>(0, (deadlineMs - nowMs + 999) / 1000);
+}
+
+// Engine.IO and Socket.IO ids: 120 random bits, base64url (20 characters).
+QString randomId()
+{
+    QByteArray raw(15, '\0');
+    for (char &c : raw)
+        c = char(QRandomGenerator::system()->bounded(256));
+    return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding));
 }
 } // namespace
 
@@ -110,21 +122,13 @@ void ServerWorker::start(const ServerConfig &config)
                            &ignored);
     }
     m_frontend->setHttpHandler([this](const HttpRequest &req, const QHostAddress &) {
-        if (req.path == "/healthz" && (req.method == "GET" || req.method == "HEAD")) {
-            const QJsonObject o{
-                {QLatin1String("status"), QLatin1String(m_stopping ? "stopping" : "ok")},
-                {QLatin1String("connections"), int(m_connections.size())},
-                {QLatin1String("sessions"), int(m_sessions.sessionCount())}};
-            return HttpResponse::json(m_stopping ? 503 : 200,
-                                      QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
-        }
-        return HttpResponse::text(404, "not found");
-    });
-    m_frontend->setUpgradeFilter([](const HttpRequest &req,
-                                    const QHostAddress &) -> std::optional<HttpResponse> {
-        if (req.path == "/socket.io" || req.path.startsWith("/socket.io/"))
-            return HttpResponse::text(404, "the Socket.IO endpoint is not enabled in this build");
-        return std::nullopt;
+        HttpRouteContext ctx;
+        ctx.config = m_config;
+        ctx.stopping = m_stopping;
+        ctx.connections = int(m_connections.size());
+        ctx.sessions = int(m_sessions.sessionCount());
+        ctx.nowMs = now();
+        return HttpRoutes::answer(req, ctx);
     });
     applyAdmissionSettings();
     m_frontend->setAdmissionCheck([this](const HttpRequest &req,
@@ -146,6 +150,8 @@ void ServerWorker::start(const ServerConfig &config)
         r.alreadyLogged = true;
         return r;
     });
+    m_frontend->setUpgradeFilter(
+        [](const HttpRequest &req, const QHostAddress &) { return HttpRoutes::checkUpgrade(req); });
     connect(m_frontend.get(), &HttpFrontend::webSocketAccepted, this, &ServerWorker::onWebSocket);
     connect(m_frontend.get(), &HttpFrontend::requestRefused, this,
             [this](const QString &peer, int status, const QString &reason) {
@@ -519,12 +525,11 @@ OperatorResult ServerWorker::broadcast(const QString &event, const QJsonValue &d
                                        const QString &user, const QString &actor)
 {
     static const QStringList reserved
-        = {QStringLiteral("message"),   QStringLiteral("expiring"), QStringLiteral("extended"),
-           QStringLiteral("error"),     QStringLiteral("pong"),     QStringLiteral("connect"),
-           QStringLiteral("disconnect")};
+        = {QStringLiteral("message"), QStringLiteral("expiring"), QStringLiteral("extended"),
+           QStringLiteral("error"), QStringLiteral("pong")};
     if (event.isEmpty() || event.size() > FrameCodec::MaxEventNameLength)
         return OperatorResult::failure(400, QStringLiteral("event must be 1-128 characters"));
-    if (reserved.contains(event))
+    if (reserved.contains(event) || SocketIoCodec::isReservedEvent(event))
         return OperatorResult::failure(
             400, QStringLiteral("'%1' is reserved by the protocol").arg(event));
     OperatorResult r;
@@ -654,6 +659,9 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     c.info.peer = peerOf(socket);
     c.info.localAddress = localOf(socket);
     c.info.path = socket->requestUrl().path();
+    c.info.endpoint = HttpRoutes::isSocketIoPath(c.info.path.toUtf8())
+                          ? ConnectionInfo::Endpoint::SocketIo
+                          : ConnectionInfo::Endpoint::Raw;
     c.info.connectedAtMs = now();
     c.info.socketState = int(socket->state());
     c.tcpKey = TcpSocketInfo::keyFor(c.info.localAddress, c.info.peer);
@@ -669,6 +677,13 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     connect(socket, &QWebSocket::disconnected, this, [this, id] { onDisconnected(id); });
 
     m_connectionDeadlines.schedule(id, now() + m_config.loginTimeoutMs);
+    if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
+        // Engine.IO's open packet goes out at once; the CONNECT that follows is the login.
+        sendRaw(m_connections[id],
+                SocketIoCodec::encodeOpen(randomId(), m_config.pingIntervalMs,
+                                          m_config.pingTimeoutMs, m_config.maxMessageBytes));
+        m_pingDeadlines.schedule(id, now() + m_config.pingIntervalMs);
+    }
     armTimer();
 
     ServerEvent e = makeEvent(ServerEvent::Type::Connected, &m_connections[id]);
@@ -702,12 +717,15 @@ void ServerWorker::onText(ConnectionId id, const QString &text)
     markDirty(id);
     if (c.closeCode)
         return; // closing: whatever still arrives is ignored
+    if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
+        onSocketIoText(c, text);
+        return;
+    }
 
     const DecodedFrame f = FrameCodec::decode(text);
     switch (f.kind) {
     case DecodedFrame::Kind::Ping:
-        c.socket->sendTextMessage(QStringLiteral("3"));
-        ++c.info.msgsOut;
+        sendRaw(c, QStringLiteral("3"));
         return;
     case DecodedFrame::Kind::Pong:
         return;
@@ -720,24 +738,100 @@ void ServerWorker::onText(ConnectionId id, const QString &text)
     case DecodedFrame::Kind::Event:
         break;
     }
+    handleEvent(c, f.event, f.data, -1);
+}
 
-    if (f.event == QLatin1String("loginCheck")) {
-        handleLogin(c, f.data.toObject().value(QLatin1String("holding")));
+void ServerWorker::onSocketIoText(Connection &c, const QString &text)
+{
+    const SocketIoPacket p = SocketIoCodec::decode(text);
+    switch (p.kind) {
+    case SocketIoPacket::Kind::Ping:
+        sendRaw(c, SocketIoCodec::encodePong());
+        return;
+    case SocketIoPacket::Kind::Pong:
+        if (c.awaitingPong) {
+            c.awaitingPong = false;
+            m_pingDeadlines.schedule(c.info.id,
+                                     qMax(now(), c.pingSentMs + m_config.pingIntervalMs));
+            armTimer();
+        }
+        return;
+    case SocketIoPacket::Kind::Noop:
+    case SocketIoPacket::Kind::Ack: // Warden never asks the client for an ack
+        return;
+    case SocketIoPacket::Kind::Close:
+        closeConnection(c, CloseCode::Normal, QStringLiteral("client_close"));
+        return;
+    case SocketIoPacket::Kind::Disconnect:
+        if (p.nsp == QLatin1String("/")) {
+            c.sioConnected = false;
+            closeConnection(c, CloseCode::Normal, QStringLiteral("client_disconnect"));
+        }
+        return;
+    case SocketIoPacket::Kind::BinaryEvent:
+        // The attachments follow as binary frames: skip them instead of closing with 1003.
+        c.binaryToSkip += p.attachments;
+        send(c, QStringLiteral("error"),
+             QJsonObject{{QLatin1String("code"), 400},
+                         {QLatin1String("reason"), QLatin1String("binary_not_supported")},
+                         {QLatin1String("message"),
+                          QLatin1String("binary events are not supported; send JSON")}});
+        return;
+    case SocketIoPacket::Kind::Invalid:
+        send(c, QStringLiteral("error"),
+             QJsonObject{{QLatin1String("code"), 400},
+                         {QLatin1String("reason"), QLatin1String("bad_frame")},
+                         {QLatin1String("message"), p.error}});
+        return;
+    case SocketIoPacket::Kind::Connect:
+        if (p.nsp != QLatin1String("/")) {
+            sendRaw(c, SocketIoCodec::encodeConnectError(QStringLiteral("Invalid namespace"), {},
+                                                         p.nsp));
+            return;
+        }
+        if (!c.sioConnected)
+            handleLogin(c, p.auth.value(QLatin1String("token")));
+        return;
+    case SocketIoPacket::Kind::Event:
+        break;
+    }
+    if (p.nsp != QLatin1String("/"))
+        return; // a namespace this connection never joined: Socket.IO drops such packets
+    if (!c.sioConnected) {
+        refuseLogin(c, 401, QStringLiteral("login_required"), 0);
         return;
     }
-    if (f.event == QLatin1String("login")) {
-        handleLogin(c, f.data.toObject().value(QLatin1String("token")));
+    handleEvent(c, p.event, p.data, p.ackId);
+}
+
+void ServerWorker::handleEvent(Connection &c, const QString &event, const QJsonValue &data,
+                               qint64 ackId)
+{
+    const auto ack = [&](const QJsonValue &value) {
+        sendRaw(c, SocketIoCodec::encodeAck(ackId, QJsonArray{value}));
+    };
+    if (event == QLatin1String("loginCheck")) {
+        handleLogin(c, data.toObject().value(QLatin1String("holding")));
         return;
     }
-    if (f.event == QLatin1String("ping")) {
-        send(c, QStringLiteral("pong"), f.data);
+    if (event == QLatin1String("login")) {
+        handleLogin(c, data.toObject().value(QLatin1String("token")));
+        return;
+    }
+    if (event == QLatin1String("ping")) {
+        if (ackId >= 0)
+            ack(data);
+        else
+            send(c, QStringLiteral("pong"), data);
         return;
     }
     if (!c.info.authenticated) {
         sendMessage(c, 401, QStringLiteral("login_required"));
         return;
     }
-    if (f.event == QLatin1String("logout")) {
+    if (event == QLatin1String("logout")) {
+        if (ackId >= 0)
+            ack(QJsonObject{{QLatin1String("ok"), true}});
         handleLogout(c);
         return;
     }
@@ -749,14 +843,43 @@ void ServerWorker::onText(ConnectionId id, const QString &text)
     if (m_sessions.touch(sid, t))
         sendExtended(sid);
     updateSessionFields(sid);
-    if (f.event != QLatin1String("activity")) {
+    if (ackId >= 0) {
+        // The ack answers the event: the session's new deadline.
+        const SessionRegistry::Session *s = m_sessions.find(sid);
+        const qint64 deadline = s ? m_sessions.deadlineOf(*s) : t;
+        ack(QJsonObject{{QLatin1String("ok"), true},
+                        {QLatin1String("event"), event},
+                        {QLatin1String("session_id"), sid},
+                        {QLatin1String("expires_in"), double(secondsLeft(deadline, t))},
+                        {QLatin1String("deadline"), double(deadline)}});
+        return;
+    }
+    if (event != QLatin1String("activity")) {
         send(c, QStringLiteral("error"),
              QJsonObject{{QLatin1String("code"), 400},
                          {QLatin1String("reason"), QLatin1String("unknown_event")},
-                         {QLatin1String("event"), f.event},
+                         {QLatin1String("event"), event},
                          {QLatin1String("message"),
                           ClientMessages::text(QStringLiteral("unknown_event"), m_config.locale)}});
     }
+}
+
+void ServerWorker::refuseLogin(Connection &c, int code, const QString &reason, quint16 closeCode,
+                               const QJsonObject &extra)
+{
+    QJsonObject data = extra;
+    data.insert(QLatin1String("code"), code);
+    data.insert(QLatin1String("reason"), reason);
+    const QString text = ClientMessages::text(reason, m_config.locale);
+    if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
+        // socket.io-client reports this as connect_error(err) with err.message and err.data.
+        sendRaw(c, SocketIoCodec::encodeConnectError(text, data));
+    } else {
+        data.insert(QLatin1String("message"), text);
+        send(c, QStringLiteral("message"), data);
+    }
+    if (closeCode)
+        closeConnection(c, closeCode, reason);
 }
 
 void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
@@ -764,7 +887,7 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     const QByteArray token = tokenValue.toString().toUtf8();
     if (token.isEmpty()) {
         if (!c.info.authenticated)
-            sendMessage(c, 422, QStringLiteral("missing_token"));
+            refuseLogin(c, 422, QStringLiteral("missing_token"), 0);
         return;
     }
     const QByteArray hash = QCryptographicHash::hash(token, QCryptographicHash::Sha256);
@@ -783,13 +906,8 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
         e.details.insert(QLatin1String("detail"), check.error);
         log(e);
         m_admission.recordLoginFailure(c.socket->peerAddress(), t);
-        QJsonObject data{{QLatin1String("code"), 401},
-                         {QLatin1String("reason"), QLatin1String("invalid_token")},
-                         {QLatin1String("detail"), check.error},
-                         {QLatin1String("message"),
-                          ClientMessages::text(QStringLiteral("invalid_token"), m_config.locale)}};
-        send(c, QStringLiteral("message"), data);
-        closeConnection(c, CloseCode::InvalidToken, QStringLiteral("invalid_token"));
+        refuseLogin(c, 401, QStringLiteral("invalid_token"), CloseCode::InvalidToken,
+                    QJsonObject{{QLatin1String("detail"), check.error}});
         return;
     }
 
@@ -802,8 +920,7 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
         e.details.insert(QLatin1String("reason"), QLatin1String(why.reason));
         e.details.insert(QLatin1String("detail"), QLatin1String("session already ended"));
         log(e);
-        sendMessage(c, 401, QLatin1String(why.reason));
-        closeConnection(c, why.closeCode, QLatin1String(why.reason));
+        refuseLogin(c, 401, QLatin1String(why.reason), why.closeCode);
         return;
     }
 
@@ -821,6 +938,10 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
                    {QLatin1String("session_id"), c.info.sessionId},
                    {QLatin1String("expires_in"), double(secondsLeft(deadline, t))},
                    {QLatin1String("idle_timeout"), double(m_config.idleTimeoutMs) / 1000.0}};
+    if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
+        c.sioConnected = true;
+        sendRaw(c, SocketIoCodec::encodeConnect(randomId()));
+    }
     send(c, QStringLiteral("message"), ok);
 
     ServerEvent e = makeEvent(ServerEvent::Type::Authenticated, &c);
@@ -854,6 +975,10 @@ void ServerWorker::onBinary(ConnectionId id)
     if (it == m_connections.end() || it->closeCode)
         return;
     ++it->info.msgsIn;
+    if (it->binaryToSkip > 0) {
+        --it->binaryToSkip; // an attachment of a binary event already refused
+        return;
+    }
     closeConnection(*it, CloseCode::UnsupportedData,
                     QStringLiteral("binary frames are not supported"));
 }
@@ -870,6 +995,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
     if (--m_connectionsPerIp[ip] <= 0)
         m_connectionsPerIp.remove(ip);
     m_connectionDeadlines.remove(id);
+    m_pingDeadlines.remove(id);
     if (c.info.authenticated)
         m_sessions.leave(c.info.sessionId, id);
 
@@ -904,7 +1030,18 @@ void ServerWorker::onDisconnected(ConnectionId id)
 
 void ServerWorker::send(Connection &c, const QString &event, const QJsonValue &data)
 {
-    const QString frame = FrameCodec::encode(event, data);
+    if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
+        // socket.io-client would take a reserved name for its own lifecycle event.
+        if (SocketIoCodec::isReservedEvent(event))
+            return;
+        sendRaw(c, SocketIoCodec::encodeEvent(event, data));
+        return;
+    }
+    sendRaw(c, FrameCodec::encode(event, data));
+}
+
+void ServerWorker::sendRaw(Connection &c, const QString &frame)
+{
     c.socket->sendTextMessage(frame);
     ++c.info.msgsOut;
     c.info.bytesOut += quint64(frame.size());
@@ -923,6 +1060,13 @@ void ServerWorker::closeConnection(Connection &c, quint16 code, const QString &r
 {
     if (c.closeCode)
         return;
+    // Socket.IO: "41" before a do-not-reconnect close, so socket.io-client ends with
+    // "io server disconnect" and does not reconnect; 4000-4499 closes go without it.
+    if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo && c.sioConnected && code >= 4500
+        && code <= 4999)
+        sendRaw(c, SocketIoCodec::encodeDisconnect());
+    c.sioConnected = false;
+    m_pingDeadlines.remove(c.info.id);
     c.closeCode = code;
     c.closeReason = reason;
     c.socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
@@ -998,6 +1142,8 @@ void ServerWorker::armTimer()
     std::optional<qint64> next = m_sessions.nextWakeMs();
     if (const auto c = m_connectionDeadlines.nearest())
         next = next ? qMin(*next, *c) : *c;
+    if (const auto p = m_pingDeadlines.nearest())
+        next = next ? qMin(*next, *p) : *p;
     if (!next) {
         m_timer.stop();
         return;
@@ -1045,8 +1191,23 @@ void ServerWorker::onTimer()
         ServerEvent e = makeEvent(ServerEvent::Type::AuthFailed, &*it);
         e.details.insert(QLatin1String("reason"), QLatin1String("login_timeout"));
         log(e);
-        sendMessage(*it, 401, QStringLiteral("login_timeout"));
-        closeConnection(*it, CloseCode::LoginTimeout, QStringLiteral("login_timeout"));
+        refuseLogin(*it, 401, QStringLiteral("login_timeout"), CloseCode::LoginTimeout);
+    }
+
+    // Socket.IO heartbeats: a due key is either the next ping or an unanswered one.
+    const QList<DeadlineIndex::Key> pings = m_pingDeadlines.takeDue(t);
+    for (DeadlineIndex::Key id : pings) {
+        auto it = m_connections.find(id);
+        if (it == m_connections.end() || it->closeCode)
+            continue;
+        if (it->awaitingPong) {
+            closeConnection(*it, CloseCode::PingTimeout, QStringLiteral("ping_timeout"));
+            continue;
+        }
+        sendRaw(*it, SocketIoCodec::encodePing());
+        it->awaitingPong = true;
+        it->pingSentMs = t;
+        m_pingDeadlines.schedule(id, t + m_config.pingTimeoutMs);
     }
     m_armedAtMs = 0;
     armTimer();

@@ -101,6 +101,11 @@ private:
         quint16 closeCode = 0; // set when Warden starts the close
         QString closeReason;
         QString tcpKey; // TcpSocketInfo::keyFor(local, peer)
+        // Socket.IO endpoint only.
+        bool sioConnected = false; // the namespace "/" is connected (CONNECT accepted)
+        bool awaitingPong = false;
+        qint64 pingSentMs = 0;
+        int binaryToSkip = 0; // attachments of a refused binary event still to come
     };
 
     void onWebSocket(QWebSocket *socket);
@@ -108,10 +113,18 @@ private:
     void onText(ConnectionId id, const QString &text);
     void onBinary(ConnectionId id);
     void onDisconnected(ConnectionId id);
+    void onSocketIoText(Connection &c, const QString &text);
+    // An application event from either endpoint; ackId >= 0 asks a Socket.IO ack.
+    void handleEvent(Connection &c, const QString &event, const QJsonValue &data, qint64 ackId);
     void handleLogin(Connection &c, const QJsonValue &token);
+    // A refused login: 42["message", data] (raw) or 44{message, data} (Socket.IO), then the close
+    // code unless it is 0.
+    void refuseLogin(Connection &c, int code, const QString &reason, quint16 closeCode,
+                     const QJsonObject &extra = {});
     void handleLogout(Connection &c);
 
     void send(Connection &c, const QString &event, const QJsonValue &data);
+    void sendRaw(Connection &c, const QString &frame);
     void sendMessage(Connection &c, int code, const QString &reason);
     void closeConnection(Connection &c, quint16 code, const QString &reason);
     // Sends the 401 message then closes each connection with the reason's code.
@@ -143,6 +156,7 @@ private:
     ConnectionId m_nextConnectionId = 1;
     QHash<ConnectionId, Connection> m_connections;
     DeadlineIndex m_connectionDeadlines; // login timeout before login, close grace after a close
+    DeadlineIndex m_pingDeadlines; // Socket.IO: next ping, or the pong timeout while awaiting one
 
     QTimer m_timer; // the one expiry timer, armed at the nearest deadline
     qint64 m_armedAtMs = 0;

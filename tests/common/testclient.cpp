@@ -81,6 +81,24 @@ int TestClient::waitForEvent(const QString &event, int timeoutMs, int from)
     return find();
 }
 
+int TestClient::waitForRaw(const QString &prefix, int timeoutMs, int from)
+{
+    auto find = [&]() {
+        for (int i = from; i < m_frames.size(); ++i) {
+            if (m_frames.at(i).raw.startsWith(prefix))
+                return i;
+        }
+        return -1;
+    };
+    QDeadlineTimer deadline(timeoutMs);
+    while (find() < 0 && !deadline.hasExpired() && !m_disconnected) {
+        QSignalSpy spy(&m_socket, &QWebSocket::textMessageReceived);
+        if (!spy.wait(int(qMax<qint64>(1, deadline.remainingTime()))))
+            break;
+    }
+    return find();
+}
+
 bool TestClient::waitForDisconnected(int timeoutMs)
 {
     if (m_disconnected)

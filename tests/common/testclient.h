@@ -35,6 +35,8 @@ public:
 
     // Waits until a frame with this event arrives (counting from `from`), returns its index or -1.
     int waitForEvent(const QString &event, int timeoutMs = 5000, int from = 0);
+    // Waits until a frame starting with this prefix arrives (from `from`), returns its index or -1.
+    int waitForRaw(const QString &prefix, int timeoutMs = 5000, int from = 0);
     bool waitForDisconnected(int timeoutMs = 5000);
     // Sends ["ping",{"n":k}] and waits for the matching pong: everything the server sent before
     // it has arrived by then, which lets a test prove that something was NOT sent.

@@ -148,6 +148,13 @@ void tst_Config::fullValidFile()
                                     "max_message_bytes=4096\n"
                                     "handshake_timeout_ms=2500\n"
                                     "\n"
+                                    "[socketio]\n"
+                                    "ping_interval=10\n"
+                                    "ping_timeout=2.5\n"
+                                    "\n"
+                                    "[http]\n"
+                                    "demo=false\n"
+                                    "\n"
                                     "[log]\n"
                                     "format=json\n"
                                     "ring_size=500\n");
@@ -168,6 +175,10 @@ void tst_Config::fullValidFile()
     QCOMPARE(c.handshakeTimeoutMs, 2500);
     QCOMPARE(c.logFormat, QStringLiteral("json"));
     QCOMPARE(c.eventRingSize, 500);
+    QCOMPARE(c.pingIntervalMs, qint64(10000));
+    QCOMPARE(c.pingTimeoutMs, qint64(2500));
+    QCOMPARE(c.demo, ServerConfig::Demo::Off);
+    QVERIFY(!c.demoEnabled());
     // With a secret in the file nothing is generated.
     QVERIFY(!QFile::exists(QFile::decodeName(dataDir) + QStringLiteral("/jwt.secret")));
 }
@@ -279,6 +290,11 @@ void tst_Config::badValues_data()
         "limits/handshake_timeout_ms");
     row("log/format=xml", "[log]\nformat=xml\n", "log/format");
     row("ring_size too small", "[log]\nring_size=5\n", "log/ring_size");
+    row("ping_interval zero", "[socketio]\nping_interval=0\n", "socketio/ping_interval");
+    row("ping_interval over an hour", "[socketio]\nping_interval=3601\n", "socketio/ping_interval");
+    row("ping_timeout abc", "[socketio]\nping_timeout=abc\n", "socketio/ping_timeout");
+    row("demo maybe", "[http]\ndemo=maybe\n", "http/demo");
+    row("demo empty", "[http]\ndemo=\n", "http/demo");
 }
 
 void tst_Config::badValues()

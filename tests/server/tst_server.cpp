@@ -6,15 +6,19 @@
 #include "tests/common/testclient.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QDeadlineTimer>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
 #include <QtCore/QTimer>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -56,7 +60,19 @@ private Q_SLOTS:
     void plainHttp_data();
     void plainHttp();
     void slowHandshakeIsCutOff();
-    void socketIoPathIsNotRaw();
+    void socketIoUpgradeChecks_data();
+    void socketIoUpgradeChecks();
+    void socketIoOpenConnectEventsAndAcks();
+    void socketIoBadTokenGetsConnectError();
+    void socketIoMissingTokenAndEventsBeforeConnect();
+    void socketIoIdleExpirySends41ThenCloses();
+    void socketIoKickAndLogoutSend41();
+    void socketIoPingsAreNotActivity();
+    void socketIoSilentClientIsClosed();
+    void socketIoBinaryEventIsRefusedCleanly();
+    void socketIoStopClosesWithout41();
+    void demoTokenEndpoint();
+    void demoCanBeTurnedOff();
     void stopClosesClientsWith4001();
     void eventLogCarriesFields();
     void logoutUserEverywhereWithDryRun();
@@ -71,6 +87,23 @@ private:
     ServerConfig fastConfig(qint64 idleMs, qint64 warningMs) const;
     std::unique_ptr<TestClient> loggedIn(const QByteArray &token);
     QByteArray httpGet(const QByteArray &request);
+    QUrl socketIoUrl() const
+    {
+        return m_server->url(QStringLiteral("/socket.io/?EIO=4&transport=websocket"));
+    }
+    // Opens the Socket.IO endpoint, checks the open packet and connects with the token.
+    std::unique_ptr<TestClient> socketIoConnected(const QByteArray &token);
+    // Runs fn in the server thread and waits for its value.
+    template<typename R>
+    std::optional<R> callSync(std::function<R(ServerWorker &)> fn)
+    {
+        auto out = std::make_shared<std::optional<R>>();
+        m_server->host()->call<R>(this, std::move(fn), [out](const R &r) { *out = r; });
+        QDeadlineTimer deadline(3000);
+        while (!*out && !deadline.hasExpired())
+            QTest::qWait(5);
+        return *out;
+    }
 
     std::unique_ptr<ServerFixture> m_server;
 };
@@ -99,6 +132,20 @@ std::unique_ptr<TestClient> tst_Server::loggedIn(const QByteArray &token)
     if (!c->open(m_server->url()))
         return nullptr;
     c->loginCheck(token);
+    const int i = c->waitForEvent(QStringLiteral("message"));
+    if (i < 0 || c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt() != 200)
+        return nullptr;
+    return c;
+}
+
+std::unique_ptr<TestClient> tst_Server::socketIoConnected(const QByteArray &token)
+{
+    auto c = std::make_unique<TestClient>();
+    if (!c->open(socketIoUrl()) || c->waitForRaw(QStringLiteral("0{")) != 0)
+        return nullptr;
+    c->sendRaw(QStringLiteral(R"(40{"token":"%1"})").arg(QString::fromLatin1(token)));
+    if (c->waitForRaw(QStringLiteral("40{")) < 0)
+        return nullptr;
     const int i = c->waitForEvent(QStringLiteral("message"));
     if (i < 0 || c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt() != 200)
         return nullptr;
@@ -615,6 +662,30 @@ void tst_Server::plainHttp_data()
     QTest::addRow("huge head") << QByteArray("GET / HTTP/1.1\r\nX: " + QByteArray(20000, 'a')
                                              + "\r\n\r\n")
                                << 431;
+    QTest::addRow("warden.js") << QByteArray("GET /warden.js HTTP/1.1\r\nHost: x\r\n\r\n") << 200;
+    QTest::addRow("demo") << QByteArray("GET /demo HTTP/1.1\r\nHost: x\r\n\r\n") << 200;
+    QTest::addRow("demo token by GET")
+        << QByteArray("GET /demo/token HTTP/1.1\r\nHost: x\r\n\r\n") << 405;
+    QTest::addRow("demo token bad json")
+        << QByteArray("POST /demo/token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        << 400;
+    QTest::addRow("demo token no user")
+        << QByteArray("POST /demo/token HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}") << 400;
+    QTest::addRow("demo token empty body")
+        << QByteArray("POST /demo/token HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
+    QTest::addRow("body too large")
+        << QByteArray("POST /demo/token HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n")
+        << 413;
+    QTest::addRow("bad content length")
+        << QByteArray("POST /demo/token HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n") << 400;
+    QTest::addRow("chunked") << QByteArray(
+        "POST /demo/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+                             << 411;
+    QTest::addRow("socket.io polling")
+        << QByteArray("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
+    QTest::addRow("socket.io no upgrade")
+        << QByteArray("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n\r\n")
+        << 400;
     QTest::addRow("upgrade by POST") << QByteArray(
         "POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
                                      << 405;
@@ -647,14 +718,325 @@ void tst_Server::slowHandshakeIsCutOff()
     QVERIFY(m_server->waitForEvent(ServerEvent::Type::Rejected));
 }
 
-void tst_Server::socketIoPathIsNotRaw()
+void tst_Server::socketIoUpgradeChecks_data()
 {
+    QTest::addColumn<QByteArray>("target");
+    QTest::addColumn<int>("status");
+    QTest::addRow("trailing slash") << QByteArray("/socket.io/?EIO=4&transport=websocket") << 101;
+    QTest::addRow("no trailing slash") << QByteArray("/socket.io?EIO=4&transport=websocket") << 101;
+    QTest::addRow("extra keys") << QByteArray("/socket.io/?EIO=4&transport=websocket&t=Nx1&b64=1")
+                                << 101;
+    QTest::addRow("keys reordered") << QByteArray("/socket.io/?transport=websocket&EIO=4") << 101;
+    QTest::addRow("EIO 3") << QByteArray("/socket.io/?EIO=3&transport=websocket") << 400;
+    QTest::addRow("EIO missing") << QByteArray("/socket.io/?transport=websocket") << 400;
+    QTest::addRow("EIO garbage") << QByteArray("/socket.io/?EIO=x&transport=websocket") << 400;
+    QTest::addRow("transport missing") << QByteArray("/socket.io/?EIO=4") << 400;
+    QTest::addRow("transport polling") << QByteArray("/socket.io/?EIO=4&transport=polling") << 400;
+    QTest::addRow("no query") << QByteArray("/socket.io/") << 400;
+    QTest::addRow("sub path") << QByteArray("/socket.io/x?EIO=4&transport=websocket") << 404;
+    QTest::addRow("raw path") << QByteArray("/anything") << 101;
+}
+
+void tst_Server::socketIoUpgradeChecks()
+{
+    QFETCH(QByteArray, target);
+    QFETCH(int, status);
     QVERIFY(m_server->start(m_server->defaultConfig()));
     const QByteArray reply
-        = httpGet("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
-                  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
-    QVERIFY2(!reply.startsWith("HTTP/1.1 101"), reply.left(80).constData());
+        = httpGet("GET " + target
+                  + " HTTP/1.1\r\nHost: x\r\n"
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    const QByteArray expected = QByteArray("HTTP/1.1 ") + QByteArray::number(status) + " ";
+    QVERIFY2(reply.startsWith(expected), reply.left(200).constData());
+}
+
+void tst_Server::socketIoOpenConnectEventsAndAcks()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.pingIntervalMs = 12345;
+    cfg.pingTimeoutMs = 6789;
+    QVERIFY(m_server->start(cfg));
+    TestClient c;
+    QVERIFY(c.open(socketIoUrl()));
+    QCOMPARE(c.waitForRaw(QStringLiteral("0")), 0);
+    const QJsonObject open = QJsonDocument::fromJson(c.frames().at(0).raw.mid(1).toUtf8()).object();
+    QVERIFY(!open.value(QStringLiteral("sid")).toString().isEmpty());
+    QCOMPARE(open.value(QStringLiteral("upgrades")).toArray(), QJsonArray());
+    QCOMPARE(open.value(QStringLiteral("pingInterval")).toInt(), 12345);
+    QCOMPARE(open.value(QStringLiteral("pingTimeout")).toInt(), 6789);
+    QCOMPARE(open.value(QStringLiteral("maxPayload")).toInt(), int(cfg.maxMessageBytes));
+
+    const QByteArray token = m_server->token(QStringLiteral("alice"), QStringLiteral("sio1"));
+    c.sendRaw(QStringLiteral(R"(40{"token":"%1"})").arg(QString::fromLatin1(token)));
+    const int connected = c.waitForRaw(QStringLiteral("40"));
+    QCOMPARE(connected, 1);
+    const QJsonObject sid = QJsonDocument::fromJson(c.frames().at(1).raw.mid(2).toUtf8()).object();
+    QVERIFY(!sid.value(QStringLiteral("sid")).toString().isEmpty());
+    const int ok = c.waitForEvent(QStringLiteral("message"));
+    QVERIFY(ok > connected);
+    QCOMPARE(c.frames().at(ok).data.toObject().value(QStringLiteral("code")).toInt(), 200);
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Authenticated));
+    const auto conns
+        = callSync<QList<ConnectionInfo>>([](ServerWorker &w) { return w.connections(); });
+    QVERIFY(conns && conns->size() == 1);
+    QCOMPARE(conns->first().endpoint, ConnectionInfo::Endpoint::SocketIo);
+    QCOMPARE(m_server->eventsOf(ServerEvent::Type::Connected)
+                 .first()
+                 .details.value(QStringLiteral("endpoint"))
+                 .toString(),
+             QStringLiteral("socket.io"));
+
+    // An event with an ack id is answered 43<id>[...] with the session's deadline.
+    int from = int(c.frames().size());
+    c.sendRaw(QStringLiteral(R"(4217["activity",{}])"));
+    int a = c.waitForRaw(QStringLiteral("4317["), 3000, from);
+    QVERIFY(a >= 0);
+    const QJsonObject ack
+        = QJsonDocument::fromJson(c.frames().at(a).raw.mid(4).toUtf8()).array().at(0).toObject();
+    QCOMPARE(ack.value(QStringLiteral("ok")).toBool(), true);
+    QCOMPARE(ack.value(QStringLiteral("session_id")).toString(), QStringLiteral("sio1"));
+    QVERIFY(ack.value(QStringLiteral("deadline")).toDouble() > 0);
+    // Unknown events with an ack are answered by the ack; without one, by an error event.
+    from = int(c.frames().size());
+    c.sendRaw(QStringLiteral(R"(428["whatever",1])"));
+    QVERIFY(c.waitForRaw(QStringLiteral("438[{"), 3000, from) >= 0);
+    c.sendRaw(QStringLiteral(R"(42["whatever",1])"));
+    const int e = c.waitForEvent(QStringLiteral("error"), 3000, from);
+    QVERIFY(e >= 0);
+    QCOMPARE(c.frames().at(e).data.toObject().value(QStringLiteral("reason")).toString(),
+             QStringLiteral("unknown_event"));
+    // ping with an ack echoes its data; without an ack it is ["pong", data].
+    from = int(c.frames().size());
+    c.sendRaw(QStringLiteral(R"(429["ping",{"n":3}])"));
+    QVERIFY(c.waitForRaw(QStringLiteral(R"(439[{"n":3}])"), 3000, from) >= 0);
+    // Malformed packets get an error event; the connection stays.
+    from = int(c.frames().size());
+    c.sendRaw(QStringLiteral("42{nope"));
+    const int bad = c.waitForEvent(QStringLiteral("error"), 3000, from);
+    QVERIFY(bad >= 0);
+    QCOMPARE(c.frames().at(bad).data.toObject().value(QStringLiteral("reason")).toString(),
+             QStringLiteral("bad_frame"));
+    // Another namespace is refused with a connect error for that namespace.
+    c.sendRaw(QStringLiteral("40/admin,"));
+    QVERIFY(c.waitForRaw(QStringLiteral("44/admin,"), 3000, from) >= 0);
+    QVERIFY(c.isConnected());
+    // The client leaving the namespace ends the connection, not the session.
+    c.sendRaw(QStringLiteral("41"));
+    QVERIFY(c.waitForDisconnected());
+    QCOMPARE(c.closeCode(), 1000);
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Disconnected));
+    const auto alive = callSync<bool>(
+        [](ServerWorker &w) { return w.session(QStringLiteral("sio1")).has_value(); });
+    QVERIFY(alive && *alive);
+}
+
+void tst_Server::socketIoBadTokenGetsConnectError()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    TestClient c;
+    QVERIFY(c.open(socketIoUrl()));
+    c.sendRaw(QStringLiteral(R"(40{"token":"not.a.token"})"));
+    const int i = c.waitForRaw(QStringLiteral("44{"));
+    QVERIFY(i >= 0);
+    const QJsonObject err = QJsonDocument::fromJson(c.frames().at(i).raw.mid(2).toUtf8()).object();
+    QVERIFY(!err.value(QStringLiteral("message")).toString().isEmpty());
+    const QJsonObject data = err.value(QStringLiteral("data")).toObject();
+    QCOMPARE(data.value(QStringLiteral("code")).toInt(), 401);
+    QCOMPARE(data.value(QStringLiteral("reason")).toString(), QStringLiteral("invalid_token"));
+    QCOMPARE(data.value(QStringLiteral("detail")).toString(), QStringLiteral("malformed"));
+    QVERIFY(c.waitForDisconnected());
+    QCOMPARE(c.closeCode(), int(CloseCode::InvalidToken));
+    for (const auto &f : c.frames())
+        QVERIFY2(f.raw != QLatin1String("41"), "no 41 without a connected namespace");
+}
+
+void tst_Server::socketIoMissingTokenAndEventsBeforeConnect()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    TestClient c;
+    QVERIFY(c.open(socketIoUrl()));
+    c.sendRaw(QStringLiteral(R"(42["activity",{}])"));
+    int i = c.waitForRaw(QStringLiteral("44{"));
+    QVERIFY(i >= 0);
+    QVERIFY(c.frames().at(i).raw.contains(QLatin1String("login_required")));
+    c.sendRaw(QStringLiteral("40"));
+    i = c.waitForRaw(QStringLiteral("44{"), 3000, i + 1);
+    QVERIFY(i >= 0);
+    QVERIFY(c.frames().at(i).raw.contains(QLatin1String("missing_token")));
+    QVERIFY(c.isConnected());
+    // Still open: the real token works afterwards.
+    c.sendRaw(QStringLiteral(R"(40{"token":"%1"})")
+                  .arg(QString::fromLatin1(m_server->token(QStringLiteral("alice")))));
+    QVERIFY(c.waitForRaw(QStringLiteral("40{"), 3000, i + 1) >= 0);
+}
+
+void tst_Server::socketIoIdleExpirySends41ThenCloses()
+{
+    QVERIFY(m_server->start(fastConfig(1000, 500)));
+    QElapsedTimer t;
+    t.start();
+    auto c = socketIoConnected(m_server->token(QStringLiteral("alice"), QStringLiteral("sio-x")));
+    QVERIFY(c);
+    QVERIFY(c->waitForEvent(QStringLiteral("expiring"), 3000) >= 0);
+    QVERIFY(c->waitForDisconnected(3000));
+    const qint64 closedAt = t.elapsed();
+    QVERIFY2(closedAt >= 950 && closedAt < 1600, qPrintable(QString::number(closedAt)));
+    QCOMPARE(c->closeCode(), int(CloseCode::IdleTimeout));
+    const auto &frames = c->frames();
+    QVERIFY(frames.size() >= 2);
+    QCOMPARE(frames.last().raw, QStringLiteral("41"));
+    const TestClient::Frame &m = frames.at(frames.size() - 2);
+    QCOMPARE(m.event, QStringLiteral("message"));
+    QCOMPARE(m.data.toObject().value(QStringLiteral("code")).toInt(), 401);
+    QCOMPARE(m.data.toObject().value(QStringLiteral("reason")).toString(),
+             QStringLiteral("idle_timeout"));
+}
+
+void tst_Server::socketIoKickAndLogoutSend41()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray token = m_server->token(QStringLiteral("bob"), QStringLiteral("sio-k"));
+    auto sio = socketIoConnected(token);
+    auto raw = loggedIn(token); // tabs on both endpoints share the session
+    QVERIFY(sio && raw);
+    m_server->host()->forceLogout(QStringLiteral("sio-k"), QString(), QStringLiteral("ops"));
+    QVERIFY(sio->waitForDisconnected());
+    QVERIFY(raw->waitForDisconnected());
+    QCOMPARE(sio->closeCode(), int(CloseCode::Kicked));
+    QCOMPARE(raw->closeCode(), int(CloseCode::Kicked));
+    QCOMPARE(sio->frames().last().raw, QStringLiteral("41"));
+    QVERIFY(raw->frames().last().raw != QLatin1String("41")); // the raw endpoint never sends it
+
+    auto other = socketIoConnected(m_server->token(QStringLiteral("bob"), QStringLiteral("sio-l")));
+    QVERIFY(other);
+    other->sendRaw(QStringLiteral(R"(423["logout",{}])"));
+    QVERIFY(other->waitForDisconnected());
+    QCOMPARE(other->closeCode(), int(CloseCode::LoggedOut));
+    QCOMPARE(other->frames().last().raw, QStringLiteral("41"));
+    QVERIFY(other->waitForRaw(QStringLiteral("433[")) >= 0);
+}
+
+void tst_Server::socketIoPingsAreNotActivity()
+{
+    ServerConfig cfg = fastConfig(1200, 400);
+    cfg.pingIntervalMs = 100;
+    cfg.pingTimeoutMs = 300;
+    QVERIFY(m_server->start(cfg));
+    QElapsedTimer t;
+    t.start();
+    auto c = socketIoConnected(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    // Answer every server ping, as socket.io-client does; the session still expires on time.
+    int answered = 0;
+    QObject::connect(&c->socket(), &QWebSocket::textMessageReceived, c.get(),
+                     [&](const QString &text) {
+                         if (text == QLatin1String("2")) {
+                             c->sendRaw(QStringLiteral("3"));
+                             ++answered;
+                         }
+                     });
+    QVERIFY(c->waitForDisconnected(4000));
+    QVERIFY2(answered >= 5, qPrintable(QString::number(answered)));
+    QCOMPARE(c->closeCode(), int(CloseCode::IdleTimeout));
+    QVERIFY2(t.elapsed() < 1900, qPrintable(QString::number(t.elapsed())));
+}
+
+void tst_Server::socketIoSilentClientIsClosed()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.pingIntervalMs = 100;
+    cfg.pingTimeoutMs = 200;
+    QVERIFY(m_server->start(cfg));
+    QElapsedTimer t;
+    t.start();
+    auto c = socketIoConnected(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    QVERIFY(c->waitForDisconnected(3000));
+    QCOMPARE(c->closeCode(), int(CloseCode::PingTimeout));
+    QVERIFY(CloseCode::mayReconnect(c->closeCode()));
+    QVERIFY2(t.elapsed() >= 250 && t.elapsed() < 1500, qPrintable(QString::number(t.elapsed())));
+    QCOMPARE(c->frames().last().raw, QStringLiteral("2"));
+}
+
+void tst_Server::socketIoBinaryEventIsRefusedCleanly()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto c = socketIoConnected(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    const int from = int(c->frames().size());
+    c->sendRaw(QStringLiteral(R"(451-["upload",{"_placeholder":true,"num":0}])"));
+    c->sendBinary(QByteArray("\x01\x02\x03", 3));
+    const int e = c->waitForEvent(QStringLiteral("error"), 3000, from);
+    QVERIFY(e >= 0);
+    QCOMPARE(c->frames().at(e).data.toObject().value(QStringLiteral("reason")).toString(),
+             QStringLiteral("binary_not_supported"));
+    c->sendRaw(QStringLiteral(R"(4211["ping",1])"));
+    QVERIFY(c->waitForRaw(QStringLiteral("4311[1]"), 3000, from) >= 0);
+    QVERIFY(c->isConnected());
+    // A binary frame nobody announced is still a protocol error.
+    c->sendBinary(QByteArray("\x01", 1));
+    QVERIFY(c->waitForDisconnected());
+    QCOMPARE(c->closeCode(), int(CloseCode::UnsupportedData));
+}
+
+void tst_Server::socketIoStopClosesWithout41()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto c = socketIoConnected(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    QVERIFY(m_server->stop(5000));
+    QVERIFY(c->waitForDisconnected());
+    QCOMPARE(c->closeCode(), int(CloseCode::ShuttingDown));
+    for (const auto &f : c->frames())
+        QVERIFY2(f.raw != QLatin1String("41"), "a restart must let socket.io-client reconnect");
+}
+
+void tst_Server::demoTokenEndpoint()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray body = R"({"user":"dora"})";
+    const QByteArray reply = httpGet("POST /demo/token HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                                     + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    QVERIFY2(reply.startsWith("HTTP/1.1 200 "), reply.constData());
+    const QJsonObject o
+        = QJsonDocument::fromJson(reply.mid(reply.indexOf("\r\n\r\n") + 4)).object();
+    QCOMPARE(o.value(QStringLiteral("user")).toString(), QStringLiteral("dora"));
+    const QByteArray token = o.value(QStringLiteral("token")).toString().toLatin1();
+    const TokenCheck check
+        = Jwt::verify(token, ServerFixture::secret(), QDateTime::currentMSecsSinceEpoch());
+    QVERIFY(check.ok);
+    QCOMPARE(check.claims.user, QStringLiteral("dora"));
+    QVERIFY(check.claims.sessionId.startsWith(QLatin1String("demo-")));
+    QVERIFY(check.claims.expiresAtMs > QDateTime::currentMSecsSinceEpoch());
+    QVERIFY(check.claims.expiresAtMs < QDateTime::currentMSecsSinceEpoch() + 3601 * 1000);
+    QVERIFY(loggedIn(token));
+
+    const QByteArray js = httpGet("GET /warden.js HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(js.contains("Content-Type: text/javascript"));
+    QVERIFY(js.contains("Cache-Control: public, max-age=300"));
+    QVERIFY(js.contains("Warden"));
+    const QByteArray demo = httpGet("GET /demo HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY(demo.contains("Content-Type: text/html"));
+    QVERIFY(demo.contains("/warden.js"));
+}
+
+void tst_Server::demoCanBeTurnedOff()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.demo = ServerConfig::Demo::Off;
+    QVERIFY(m_server->start(cfg));
+    QVERIFY(httpGet("GET /demo HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 404 "));
+    QVERIFY(httpGet("POST /demo/token HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+                .startsWith("HTTP/1.1 404 "));
+    QVERIFY(httpGet("GET /warden.js HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 200 "));
+    // Auto: on for loopback only.
+    cfg.demo = ServerConfig::Demo::Auto;
+    QVERIFY(cfg.demoEnabled());
+    cfg.listenAddress = QHostAddress(QHostAddress::Any);
+    QVERIFY(!cfg.demoEnabled());
+    cfg.demo = ServerConfig::Demo::On;
+    QVERIFY(cfg.demoEnabled());
 }
 
 void tst_Server::stopClosesClientsWith4001()
@@ -840,12 +1222,16 @@ void tst_Server::kernelTcpStatePerConnection()
     m_server->host()->setSnapshotsEnabled(true);
     ConnectionDelta last;
     QHash<quint64, ConnectionInfo> rows;
-    connect(m_server->host(), &ServerHost::connectionsChanged, this, [&](const ConnectionDelta &d) {
-        for (const ConnectionInfo &c : d.upserts)
-            rows.insert(c.id, c);
-    });
     TcpSnapshot snap;
-    connect(m_server->host(), &ServerHost::tcpSnapshotReady, this,
+    // The lambdas write to locals: their context must die with them, or a snapshot delivered
+    // while cleanup() waits for the stop writes into a dead stack frame.
+    QObject receiver;
+    connect(m_server->host(), &ServerHost::connectionsChanged, &receiver,
+            [&](const ConnectionDelta &d) {
+                for (const ConnectionInfo &c : d.upserts)
+                    rows.insert(c.id, c);
+            });
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, &receiver,
             [&](const TcpSnapshot &s) { snap = s; });
     auto c = loggedIn(m_server->token(QStringLiteral("alice")));
     QVERIFY(c);
