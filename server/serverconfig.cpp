@@ -43,6 +43,11 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("tcp/close_wait_alarm"), seconds(closeWaitAlarmMs)},
         {QStringLiteral("log/format"), logFormat},
         {QStringLiteral("log/ring_size"), QString::number(eventRingSize)},
+        {QStringLiteral("admin/listen"), adminListen},
+        {QStringLiteral("admin/allow_insecure_remote"),
+         adminAllowInsecureRemote ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("admin/metrics_auth"),
+         adminMetricsAuth ? QStringLiteral("true") : QStringLiteral("false")},
     };
 }
 
