@@ -107,7 +107,7 @@ Args parseArgs(const QStringList &args)
                 QString v;
                 if (arg.contains(QLatin1Char('=')))
                     v = arg.section(QLatin1Char('='), 1);
-                else if (i + 1 < args.size())
+                else if (i + 1 < args.size() && !args.at(i + 1).startsWith(QLatin1String("--")))
                     v = args.at(++i);
                 else
                     throw UsageError{QStringLiteral("option %1 needs a value").arg(name)};
