@@ -18,6 +18,7 @@ QString CommandLine::usage()
         "  --no-gui                 run headless (no display needed); one log line per event\n"
         "  --config FILE            INI configuration (see resources/warden.ini)\n"
         "  --listen ADDR:PORT       WebSocket/HTTP address (default 127.0.0.1:1215)\n"
+        "  --admin-listen ADDR:PORT admin API address (default 127.0.0.1:1216; empty = off)\n"
         "  --data-dir DIR           state directory (default ~/.local/share/warden)\n"
         "  --idle-timeout SECONDS   idle timeout of sessions (default 900)\n"
         "  --log-format text|json   headless output format (default text)\n"
@@ -28,7 +29,8 @@ QString CommandLine::usage()
         "Signals (headless): SIGINT/SIGTERM stop gracefully (clients get close 4001),\n"
         "SIGHUP reloads the config file; a bad file is refused and the old config kept.\n"
         "\n"
-        "warden token prints an HS256 login token signed with the configured secret.\n");
+        "warden token prints an HS256 login token signed with the configured secret.\n"
+        "warden ctl COMMAND drives a running Warden through its admin API (warden ctl --help).\n");
 }
 
 bool CommandLine::parse(const QStringList &args, CommandLine *out, QString *error)
@@ -84,6 +86,23 @@ bool CommandLine::parse(const QStringList &args, CommandLine *out, QString *erro
                 return false;
             }
             cl.overrides.insert(QStringLiteral("server/listen"), v);
+        } else if (name == QLatin1String("--admin-listen")) {
+            // An explicit empty value (--admin-listen=) turns the admin API off.
+            if (arg.contains(QLatin1Char('='))) {
+                v = arg.section(QLatin1Char('='), 1);
+            } else if (!takeValue(name, &v)) {
+                return false;
+            }
+            if (!v.isEmpty()) {
+                QHostAddress a;
+                quint16 p = 0;
+                QString why;
+                if (!ConfigLoader::parseListen(v, &a, &p, &why)) {
+                    *error = QStringLiteral("--admin-listen: %1").arg(why);
+                    return false;
+                }
+            }
+            cl.overrides.insert(QStringLiteral("admin/listen"), v);
         } else if (name == QLatin1String("--data-dir")) {
             if (!takeValue(name, &v))
                 return false;

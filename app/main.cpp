@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "app/commandline.h"
+#include "app/ctl.h"
 #include "app/wardenapp.h"
 
 #include <QtCore/QCoreApplication>
@@ -21,6 +22,11 @@ int main(int argc, char **argv)
     QStringList args;
     for (int i = 1; i < argc; ++i)
         args.append(QString::fromLocal8Bit(argv[i]));
+
+    if (!args.isEmpty() && args.first() == QLatin1String("ctl")) {
+        QCoreApplication app(argc, argv);
+        return Ctl::run(args.mid(1));
+    }
 
     CommandLine cl;
     QString error;

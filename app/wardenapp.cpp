@@ -63,6 +63,19 @@ int WardenApp::run(const CommandLine &cl, bool gui)
                          QCoreApplication::exit(1);
                      });
 
+    // Say once where the admin API and its token are (like qbittorrent-nox prints its password).
+    QObject::connect(&host, &ServerHost::eventsReady, qApp, [](const ServerEventList &events) {
+        for (const ServerEvent &e : events) {
+            if (e.type != ServerEvent::Type::Listening
+                || e.details.value(QLatin1String("service")).toString() != QLatin1String("admin"))
+                continue;
+            std::fprintf(stderr, "warden: admin API on %s; token in %s%s\n",
+                         qPrintable(e.details.value(QLatin1String("address")).toString()),
+                         qPrintable(e.details.value(QLatin1String("token_file")).toString()),
+                         e.details.value(QLatin1String("token_created")).toBool() ? " (new)" : "");
+        }
+    });
+
     std::unique_ptr<HeadlessConsole> console;
     std::unique_ptr<MainWindow> window;
     if (gui) {

@@ -34,6 +34,20 @@ QString parseSeconds(const QString &v, double min, double max, qint64 *outMs)
     return {};
 }
 
+QString parseBool(const QString &v, bool *out)
+{
+    const QString t = v.trimmed().toLower();
+    if (t == QLatin1String("true") || t == QLatin1String("yes") || t == QLatin1String("1")
+        || t == QLatin1String("on"))
+        *out = true;
+    else if (t == QLatin1String("false") || t == QLatin1String("no") || t == QLatin1String("0")
+             || t == QLatin1String("off"))
+        *out = false;
+    else
+        return QStringLiteral("'%1' is not true or false").arg(v);
+    return {};
+}
+
 QString parseInt(const QString &v, qint64 min, qint64 max, qint64 *out)
 {
     bool ok = false;
@@ -52,20 +66,6 @@ QString parseCount(const QString &v, int *out)
     const QString err = parseInt(v, 0, 10000000, &n);
     *out = int(n);
     return err;
-}
-
-QString parseBool(const QString &v, bool *out)
-{
-    const QString t = v.trimmed().toLower();
-    if (t == QLatin1String("true") || t == QLatin1String("yes") || t == QLatin1String("1")
-        || t == QLatin1String("on"))
-        *out = true;
-    else if (t == QLatin1String("false") || t == QLatin1String("no") || t == QLatin1String("0")
-             || t == QLatin1String("off"))
-        *out = false;
-    else
-        return QStringLiteral("'%1' is not true or false").arg(v);
-    return {};
 }
 
 const QList<KeySpec> &specs()
@@ -234,6 +234,27 @@ const QList<KeySpec> &specs()
              const QString err = parseInt(v, 100, 10000000, &n);
              c.eventRingSize = int(n);
              return err;
+         }},
+        {"admin/listen",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed();
+             if (!t.isEmpty()) {
+                 QHostAddress a;
+                 quint16 p = 0;
+                 QString why;
+                 if (!ConfigLoader::parseListen(t, &a, &p, &why))
+                     return why;
+             }
+             c.adminListen = t;
+             return QString();
+         }},
+        {"admin/allow_insecure_remote",
+         [](const QString &v, ServerConfig &c) {
+             return parseBool(v, &c.adminAllowInsecureRemote);
+         }},
+        {"admin/metrics_auth",
+         [](const QString &v, ServerConfig &c) {
+             return parseBool(v, &c.adminMetricsAuth);
          }},
     };
     return table;
@@ -407,6 +428,19 @@ ConfigResult ConfigLoader::load(const QString &file, const QMap<QString, QString
             return r;
         }
     }
+    if (!cfg.adminListen.isEmpty() && !cfg.adminAllowInsecureRemote) {
+        QHostAddress a;
+        quint16 p = 0;
+        QString why;
+        ConfigLoader::parseListen(cfg.adminListen, &a, &p, &why);
+        if (!a.isLoopback()) {
+            const QString key = QStringLiteral("admin/listen");
+            r.error = {overrides.contains(key) ? commandLineName() : file, key,
+                       QStringLiteral("refusing a non-loopback admin address without TLS; set "
+                                      "[admin] allow_insecure_remote = true to allow it")};
+            return r;
+        }
+    }
     if (cfg.dataDir.isEmpty())
         cfg.dataDir = defaultDataDir();
     if (cfg.jwtSecret.isEmpty()) {
@@ -414,6 +448,8 @@ ConfigResult ConfigLoader::load(const QString &file, const QMap<QString, QString
         if (!r.ok())
             return r;
     }
+    cfg.sourceFile = file;
+    cfg.sourceOverrides = overrides;
     r.config = cfg;
     return r;
 }

@@ -36,6 +36,7 @@ struct SessionInfo
     qint64 lastActivityMs = 0;
     qint64 expiresAtMs = 0; // the current deadline
     qint64 hardEndMs = 0; // 0 = none
+    qint64 idleTimeoutMs = 0; // this session's own idle timeout; 0 = the configured one
     bool warned = false;
     QList<quint64> connections;
 };

@@ -77,6 +77,11 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("testing/echo_path"), echoPath},
         {QStringLiteral("log/format"), logFormat},
         {QStringLiteral("log/ring_size"), QString::number(eventRingSize)},
+        {QStringLiteral("admin/listen"), adminListen},
+        {QStringLiteral("admin/allow_insecure_remote"),
+         adminAllowInsecureRemote ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("admin/metrics_auth"),
+         adminMetricsAuth ? QStringLiteral("true") : QStringLiteral("false")},
     };
 }
 

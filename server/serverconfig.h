@@ -60,6 +60,16 @@ struct ServerConfig
     QString logFormat = QStringLiteral("text");
     int eventRingSize = 20000;
 
+    // Admin API: "ADDR:PORT", empty = off. Applied at start only (a reload reports the change).
+    QString adminListen = QStringLiteral("127.0.0.1:1216");
+    bool adminAllowInsecureRemote = false;
+    bool adminMetricsAuth = false; // require a token for /metrics even from loopback
+
+    // Where this configuration came from (set by ConfigLoader::load), so the server thread can
+    // read it again for an admin API reload. Not configuration keys themselves.
+    QString sourceFile;
+    QMap<QString, QString> sourceOverrides;
+
     QString listenString() const;
     // "group/key" -> display value (secrets shown as a fingerprint), for diffs and `info` output.
     QMap<QString, QString> describe() const;

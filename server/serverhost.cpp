@@ -41,6 +41,8 @@ ServerHost::ServerHost(QObject *parent, ServerWorker::Clock clock)
     connect(m_worker, &ServerWorker::reloaded, this, &ServerHost::reloaded);
     connect(m_worker, &ServerWorker::stopped, this, &ServerHost::stopped);
     connect(m_worker, &ServerWorker::tcpSnapshotReady, this, &ServerHost::tcpSnapshotReady);
+    // POST /api/v1/stop: the worker cannot stop the process; the host stops, `stopped` follows.
+    connect(m_worker, &ServerWorker::stopRequested, this, [this] { stop(); });
     m_thread->start();
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "server/serverworker.h"
 
+#include "server/adminserver.h"
 #include "server/clientmessages.h"
 #include "server/framecodec.h"
 #include "server/httpfrontend.h"
@@ -179,6 +180,7 @@ void ServerWorker::start(const ServerConfig &config)
     e.details.insert(QLatin1String("address"), m_config.listenString());
     e.details.insert(QLatin1String("tls"), m_frontend->isTls());
     log(e);
+    m_admin = AdminServer::create(*this); // nullptr when [admin] listen is empty or unusable
     flushEvents();
     Q_EMIT started(true, m_config.listenString(), QString());
     Q_EMIT statsChanged(stats());
@@ -334,6 +336,7 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
         e.details.insert(QLatin1String("address"), m_config.listenString());
     log(e);
     flushEvents();
+    m_metrics.reloaded(true);
     Q_EMIT reloaded(true, changed, QString());
     Q_EMIT statsChanged(stats());
 }
@@ -350,6 +353,7 @@ void ServerWorker::reportReloadFailure(const QString &file, const QString &key,
     e.details.insert(QLatin1String("source"), source);
     log(e);
     flushEvents();
+    m_metrics.reloaded(false);
     QString text = reason;
     if (!key.isEmpty())
         text = key + QStringLiteral(": ") + text;
@@ -436,6 +440,7 @@ OperatorResult ServerWorker::forceLogout(const QString &sessionId, const QString
     }
     r.sessions = 1;
     r.connections = int(ended->connections.size());
+    m_metrics.kicked(1);
     ServerEvent e = makeEvent(ServerEvent::Type::Kicked);
     e.sessionId = sessionId;
     e.user = ended->user;
@@ -471,6 +476,7 @@ OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reas
         const auto ended = m_sessions.end(sid, EndReason::Kicked, now());
         if (!ended)
             continue;
+        m_metrics.kicked(1);
         ServerEvent e = makeEvent(ServerEvent::Type::Kicked);
         e.sessionId = sid;
         e.user = user;
@@ -584,6 +590,7 @@ SessionInfo ServerWorker::sessionInfo(const SessionRegistry::Session &s) const
     i.lastActivityMs = s.lastActivityMs;
     i.expiresAtMs = m_sessions.deadlineOf(s);
     i.hardEndMs = s.hardEndMs;
+    i.idleTimeoutMs = s.idleMs;
     i.warned = s.warned;
     for (ConnectionId id : s.connections)
         i.connections.append(id);
@@ -714,6 +721,7 @@ void ServerWorker::onText(ConnectionId id, const QString &text)
     Connection &c = *it;
     ++c.info.msgsIn;
     c.info.bytesIn += quint64(text.size());
+    m_metrics.messageIn(text.size());
     markDirty(id);
     if (c.closeCode)
         return; // closing: whatever still arrives is ignored
@@ -899,8 +907,11 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     }
 
     const qint64 t = now();
-    const TokenCheck check = Jwt::verify(token, m_config.jwtSecret, t);
+    const TokenCheck check = m_issuedTokens.contains(token)
+                                 ? m_issuedTokens.verify(token, t)
+                                 : Jwt::verify(token, m_config.jwtSecret, t);
     if (!check.ok) {
+        m_metrics.authFailed();
         ServerEvent e = makeEvent(ServerEvent::Type::AuthFailed, &c);
         e.details.insert(QLatin1String("reason"), QLatin1String("invalid_token"));
         e.details.insert(QLatin1String("detail"), check.error);
@@ -913,6 +924,7 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
 
     const SessionRegistry::JoinResult joined = m_sessions.join(check.claims, c.info.id, t);
     if (joined.outcome == SessionRegistry::JoinOutcome::Refused) {
+        m_metrics.authFailed();
         const EndReasonInfo why = endReasonInfo(joined.refusedFor);
         ServerEvent e = makeEvent(ServerEvent::Type::AuthFailed, &c);
         e.sessionId = check.claims.sessionId;
@@ -937,7 +949,7 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
                    {QLatin1String("user"), c.info.user},
                    {QLatin1String("session_id"), c.info.sessionId},
                    {QLatin1String("expires_in"), double(secondsLeft(deadline, t))},
-                   {QLatin1String("idle_timeout"), double(m_config.idleTimeoutMs) / 1000.0}};
+                   {QLatin1String("idle_timeout"), double(m_sessions.idleTimeoutOf(*s)) / 1000.0}};
     if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
         c.sioConnected = true;
         sendRaw(c, SocketIoCodec::encodeConnect(randomId()));
@@ -1010,6 +1022,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
         code = CloseCode::TooBig;
         reason = QStringLiteral("message too big");
     }
+    m_metrics.disconnected(code);
     e.details.insert(QLatin1String("code"), code);
     e.details.insert(QLatin1String("reason"), reason);
     e.details.insert(QLatin1String("initiator"), QLatin1String(byServer ? "server" : "client"));
@@ -1045,6 +1058,7 @@ void ServerWorker::sendRaw(Connection &c, const QString &frame)
     c.socket->sendTextMessage(frame);
     ++c.info.msgsOut;
     c.info.bytesOut += quint64(frame.size());
+    m_metrics.messageOut(frame.size());
     markDirty(c.info.id);
 }
 
@@ -1169,6 +1183,7 @@ void ServerWorker::onTimer()
         if (d.expired) {
             e.details.insert(QLatin1String("reason"), reasonText(d.reason));
             e.details.insert(QLatin1String("lateness_ms"), double(t - d.deadlineMs));
+            m_metrics.expired(t - d.deadlineMs);
             log(e);
             closeSessionConnections(d.connections, d.reason);
         } else {
@@ -1190,6 +1205,7 @@ void ServerWorker::onTimer()
         }
         ServerEvent e = makeEvent(ServerEvent::Type::AuthFailed, &*it);
         e.details.insert(QLatin1String("reason"), QLatin1String("login_timeout"));
+        m_metrics.authFailed();
         log(e);
         refuseLogin(*it, 401, QStringLiteral("login_timeout"), CloseCode::LoginTimeout);
     }
@@ -1283,4 +1299,42 @@ ServerStats ServerWorker::stats() const
     s.eventsTotal = m_ring.lastId();
     s.connectionsAccepted = m_accepted;
     return s;
+}
+
+OperatorResult ServerWorker::createSession(const QString &user, const QString &name,
+                                           qint64 idleTimeoutMs, qint64 maxAgeMs,
+                                           const QString &actor)
+{
+    const qint64 t = now();
+    OperatorResult r;
+    TokenClaims claims;
+    claims.user = user;
+    claims.name = name;
+    claims.sessionId
+        = QStringLiteral("a-") + QString::number(QRandomGenerator::system()->generate64(), 16);
+    claims.expiresAtMs = maxAgeMs > 0 ? t + maxAgeMs : 0;
+    if (user.isEmpty() || user.size() > 256)
+        r = OperatorResult::failure(400, QStringLiteral("user must be 1-256 characters"));
+    else if (idleTimeoutMs < 0 || maxAgeMs < 0)
+        r = OperatorResult::failure(400, QStringLiteral("timeouts must be positive"));
+    else if (m_stopping)
+        r = OperatorResult::failure(409, QStringLiteral("the server is stopping"));
+    else if (!m_sessions.create(claims, idleTimeoutMs, t))
+        r = OperatorResult::failure(409, QStringLiteral("session id collision; try again"));
+    if (!r.ok()) {
+        audit(QStringLiteral("create_session"), user, actor, QString(), r);
+        return r;
+    }
+    r.sessions = 1;
+    const SessionRegistry::Session *s = m_sessions.find(claims.sessionId);
+    r.data.insert(QLatin1String("token"), QString::fromLatin1(m_issuedTokens.issue(claims)));
+    r.data.insert(QLatin1String("session_id"), claims.sessionId);
+    r.data.insert(QLatin1String("user"), user);
+    r.data.insert(QLatin1String("expires_at_ms"), double(m_sessions.deadlineOf(*s)));
+    r.data.insert(QLatin1String("idle_timeout_s"), double(m_sessions.idleTimeoutOf(*s)) / 1000.0);
+    OperatorResult logged = r;
+    logged.data = {}; // the token never reaches the event log
+    audit(QStringLiteral("create_session"), claims.sessionId, actor, QString(), logged);
+    armTimer();
+    return r;
 }

@@ -5,6 +5,8 @@
 #include "server/closecodes.h"
 #include "server/connectioninfo.h"
 #include "server/eventring.h"
+#include "server/issuedtokens.h"
+#include "server/metrics.h"
 #include "server/operatorresult.h"
 #include "server/serverconfig.h"
 #include "server/serverevent.h"
@@ -21,6 +23,7 @@
 #include <memory>
 #include <optional>
 
+class AdminServer;
 class HttpFrontend;
 class QWebSocket;
 
@@ -81,6 +84,28 @@ public:
     // Ports whose sockets the TCP monitor reports: the main port (more may be added, e.g. admin).
     void addMonitoredPort(quint16 port);
 
+    // Admin API support (server/adminserver.h, docs/admin-api.md).
+    // A session issued to a backend: an opaque random login token bound to a new session whose
+    // idle clock starts now. idleTimeoutMs/maxAgeMs 0 = the configured timeout / no hard end.
+    OperatorResult createSession(const QString &user, const QString &name, qint64 idleTimeoutMs,
+                                 qint64 maxAgeMs, const QString &actor);
+    // An operator action carried out outside the facade (reload, stop...), for the audit log.
+    void recordAudit(const QString &action, const QString &target, const QString &actor,
+                     const QString &reason, const OperatorResult &result)
+    {
+        audit(action, target, actor, reason, result);
+    }
+    void logEvent(ServerEvent::Type type, const QJsonObject &details)
+    {
+        ServerEvent e = makeEvent(type);
+        e.details = details;
+        log(e);
+    }
+    Metrics &metrics() { return m_metrics; }
+    const Metrics &metrics() const { return m_metrics; }
+    AdminServer *adminServer() const { return m_admin.get(); }
+    qint64 currentTimeMs() const { return now(); }
+
 Q_SIGNALS:
     void started(bool ok, const QString &listen, const QString &error);
     void eventsReady(const ServerEventList &events);
@@ -91,6 +116,8 @@ Q_SIGNALS:
     // The kernel's view of Warden's port, once per [tcp] poll_interval_ms (shared list: cheap to
     // copy).
     void tcpSnapshotReady(const TcpSnapshot &snapshot);
+    // An operator asked to stop the whole process (admin API); the host stops, the app exits.
+    void stopRequested();
 
 private:
     struct Connection
@@ -185,4 +212,8 @@ private:
     bool m_stopping = false;
     bool m_stopped = false;
     QTimer m_stopDeadline;
+
+    Metrics m_metrics;
+    IssuedTokens m_issuedTokens;
+    std::unique_ptr<AdminServer> m_admin; // declared last: goes first, while the rest still exists
 };

@@ -9,7 +9,7 @@ SessionRegistry::SessionRegistry(qint64 idleTimeoutMs, qint64 warningMs, qint64 
 
 qint64 SessionRegistry::deadlineOf(const Session &s) const
 {
-    const qint64 idle = s.lastActivityMs + m_idleMs;
+    const qint64 idle = s.lastActivityMs + idleTimeoutOf(s);
     return s.hardEndMs > 0 ? qMin(idle, s.hardEndMs) : idle;
 }
 
@@ -63,6 +63,25 @@ SessionRegistry::JoinResult SessionRegistry::join(const TokenClaims &claims, Con
     return {JoinOutcome::Created};
 }
 
+bool SessionRegistry::create(const TokenClaims &claims, qint64 idleTimeoutMs, qint64 nowMs)
+{
+    if (claims.sessionId.isEmpty() || m_sessions.contains(claims.sessionId)
+        || tombstone(claims.sessionId))
+        return false;
+    Session s;
+    s.id = claims.sessionId;
+    s.user = claims.user;
+    s.name = claims.name;
+    s.createdMs = nowMs;
+    s.lastActivityMs = nowMs;
+    s.hardEndMs = claims.expiresAtMs;
+    s.idleMs = qMax<qint64>(0, idleTimeoutMs);
+    s.key = m_nextKey++;
+    m_sessionByKey.insert(s.key, s.id);
+    reschedule(*m_sessions.insert(s.id, s));
+    return true;
+}
+
 void SessionRegistry::leave(const QString &sessionId, ConnectionId conn)
 {
     auto it = m_sessions.find(sessionId);
@@ -96,7 +115,8 @@ bool SessionRegistry::extend(const QString &sessionId, qint64 nowMs)
     Session &s = *it;
     // deadline = lastActivity + idle, so moving lastActivity by one idle timeout past
     // max(deadline, now) - idle extends by exactly one idle timeout.
-    s.lastActivityMs = qMax(s.lastActivityMs, nowMs - m_idleMs) + m_idleMs;
+    const qint64 idle = idleTimeoutOf(s);
+    s.lastActivityMs = qMax(s.lastActivityMs, nowMs - idle) + idle;
     bool withdrawn = false;
     if (s.warned && deadlineOf(s) - m_warningMs > nowMs) {
         s.warned = false;
@@ -146,7 +166,8 @@ QList<SessionRegistry::Due> SessionRegistry::takeDue(qint64 nowMs)
         Session &s = *it;
         const qint64 deadline = deadlineOf(s);
         if (deadline <= nowMs) {
-            const bool hardEnd = s.hardEndMs > 0 && s.hardEndMs <= s.lastActivityMs + m_idleMs;
+            const bool hardEnd
+                = s.hardEndMs > 0 && s.hardEndMs <= s.lastActivityMs + idleTimeoutOf(s);
             const EndReason reason = hardEnd ? EndReason::SessionExpired : EndReason::IdleTimeout;
             out.append(Due{true, reason, s.id, s.user, deadline, s.connections});
             m_sessionByKey.remove(key);

@@ -26,6 +26,7 @@ public:
         qint64 createdMs = 0;
         qint64 lastActivityMs = 0;
         qint64 hardEndMs = 0; // 0 = none
+        qint64 idleMs = 0; // this session's own idle timeout; 0 = the registry's
         bool warned = false;
         QList<ConnectionId> connections;
         DeadlineIndex::Key key = 0;
@@ -75,6 +76,12 @@ public:
     // is joined without counting as activity; an ended one is refused for the reason it ended.
     JoinResult join(const TokenClaims &claims, ConnectionId conn, qint64 nowMs);
     void leave(const QString &sessionId, ConnectionId conn);
+    // A session without connections yet (issued by a backend through the admin API); its idle
+    // clock starts now. idleTimeoutMs > 0 overrides the registry's timeout for this session only
+    // (it then survives setTimeouts()). Returns false when the id is live or ended.
+    bool create(const TokenClaims &claims, qint64 idleTimeoutMs, qint64 nowMs);
+    // The idle timeout that applies to s.
+    qint64 idleTimeoutOf(const Session &s) const { return s.idleMs > 0 ? s.idleMs : m_idleMs; }
     // Activity: moves the deadline. Returns true when a warning that had been sent is withdrawn.
     bool touch(const QString &sessionId, qint64 nowMs);
     // Operator extension: the deadline moves to max(deadline, now) + idle timeout (capped by the

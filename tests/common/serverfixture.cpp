@@ -25,6 +25,7 @@ ServerConfig ServerFixture::defaultConfig() const
     c.idleTimeoutMs = 60000;
     c.warningMs = 10000;
     c.loginTimeoutMs = 10000;
+    c.adminListen.clear(); // tests that want the admin API set it (port 0)
     return c;
 }
 

@@ -60,6 +60,11 @@ private Q_SLOTS:
     void tombstoneLastsUntilTokenExp();
     void leaveKeepsSession();
     void sessionsOfUser();
+    void createWithoutConnection();
+    void createRefusesLiveAndEndedIds();
+    void perSessionIdleTimeout();
+    void perSessionIdleTimeoutSurvivesSetTimeouts();
+    void perSessionIdleTimeoutExtendAndHardEnd();
 };
 
 void tst_SessionRegistry::emptyRegistry()
@@ -419,6 +424,90 @@ void tst_SessionRegistry::sessionsOfUser()
 
     reg.end(sid("a1"), EndReason::Kicked, 10);
     QCOMPARE(reg.sessionsOfUser(QStringLiteral("alice")), QList<QString>{sid("a2")});
+}
+
+void tst_SessionRegistry::createWithoutConnection()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    QVERIFY(reg.create(claims(sid("api")), 0, 100));
+    const SessionRegistry::Session *s = reg.find(sid("api"));
+    QVERIFY(s);
+    QVERIFY(s->connections.isEmpty());
+    QCOMPARE(s->createdMs, qint64(100));
+    QCOMPARE(reg.deadlineOf(*s), qint64(1100));
+    QCOMPARE(reg.nextWakeMs(), std::optional<qint64>(900));
+    // A tab joining later is not activity: the idle clock started at creation.
+    QCOMPARE(reg.join(claims(sid("api")), 7, 500).outcome, Outcome::Joined);
+    QCOMPARE(reg.deadlineOf(*reg.find(sid("api"))), qint64(1100));
+    QCOMPARE(reg.find(sid("api"))->connections, QList<ConnectionId>{7});
+    // It expires like any other session, connections or not.
+    reg.leave(sid("api"), 7);
+    reg.takeDue(900);
+    const auto due = reg.takeDue(1100);
+    QCOMPARE(due.size(), 1);
+    QVERIFY(due.first().expired);
+    QCOMPARE(reg.sessionCount(), 0);
+}
+
+void tst_SessionRegistry::createRefusesLiveAndEndedIds()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    QVERIFY(reg.create(claims(sid("a")), 0, 0));
+    QVERIFY(!reg.create(claims(sid("a")), 0, 10));
+    QVERIFY(!reg.create(claims(QString()), 0, 10));
+    QVERIFY(reg.end(sid("a"), EndReason::Kicked, 20));
+    QVERIFY(!reg.create(claims(sid("a")), 0, 30)); // tombstoned
+    QCOMPARE(reg.join(claims(sid("a")), 1, 40).outcome, Outcome::Refused);
+}
+
+void tst_SessionRegistry::perSessionIdleTimeout()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    QVERIFY(reg.create(claims(sid("short")), 400, 0));
+    reg.join(claims(sid("default")), 1, 0);
+    QCOMPARE(reg.idleTimeoutOf(*reg.find(sid("short"))), qint64(400));
+    QCOMPARE(reg.idleTimeoutOf(*reg.find(sid("default"))), IdleMs);
+    QCOMPARE(reg.deadlineOf(*reg.find(sid("short"))), qint64(400));
+    QVERIFY(!reg.touch(sid("short"), 100));
+    QCOMPARE(reg.deadlineOf(*reg.find(sid("short"))), qint64(500));
+    // Warning at 500 - 200, expiry at 500; the default session is untouched.
+    auto due = reg.takeDue(300);
+    QCOMPARE(due.size(), 1);
+    QVERIFY(!due.first().expired);
+    due = reg.takeDue(500);
+    QCOMPARE(due.size(), 1);
+    QVERIFY(due.first().expired);
+    QCOMPARE(due.first().reason, EndReason::IdleTimeout);
+    QVERIFY(reg.find(sid("default")));
+}
+
+void tst_SessionRegistry::perSessionIdleTimeoutSurvivesSetTimeouts()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    QVERIFY(reg.create(claims(sid("own")), 5000, 0));
+    reg.join(claims(sid("default")), 1, 0);
+    reg.setTimeouts(2000, 100, 10);
+    QCOMPARE(reg.deadlineOf(*reg.find(sid("own"))), qint64(5000));
+    QCOMPARE(reg.deadlineOf(*reg.find(sid("default"))), qint64(2000));
+}
+
+void tst_SessionRegistry::perSessionIdleTimeoutExtendAndHardEnd()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    QVERIFY(reg.create(claims(sid("e")), 300, 0));
+    reg.extend(sid("e"), 100); // max(300, 100) + 300
+    QCOMPARE(reg.deadlineOf(*reg.find(sid("e"))), qint64(600));
+    // A hard end (max age) before the idle deadline ends it as session_expired.
+    QVERIFY(reg.create(claims(sid("h"), QStringLiteral("alice"), 250), 300, 0));
+    const auto due = reg.takeDue(250);
+    bool found = false;
+    for (const auto &d : due) {
+        if (d.sessionId == sid("h") && d.expired) {
+            found = true;
+            QCOMPARE(d.reason, EndReason::SessionExpired);
+        }
+    }
+    QVERIFY(found);
 }
 
 QTEST_APPLESS_MAIN(tst_SessionRegistry)

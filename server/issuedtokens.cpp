@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+#include "server/issuedtokens.h"
+
+#include <QtCore/QCryptographicHash>
+#include <QtCore/QRandomGenerator>
+
+namespace {
+QByteArray hashOf(const QByteArray &token)
+{
+    return QCryptographicHash::hash(token, QCryptographicHash::Sha256);
+}
+} // namespace
+
+QByteArray IssuedTokens::issue(const TokenClaims &claims)
+{
+    QByteArray raw(32, '\0');
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), raw.size() / 4);
+    const QByteArray token
+        = raw.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    m_claims.insert(hashOf(token), claims);
+    return token;
+}
+
+bool IssuedTokens::contains(const QByteArray &token) const
+{
+    return m_claims.contains(hashOf(token));
+}
+
+TokenCheck IssuedTokens::verify(const QByteArray &token, qint64 nowMs) const
+{
+    TokenCheck check;
+    const auto it = m_claims.constFind(hashOf(token));
+    if (it == m_claims.cend()) {
+        check.error = QStringLiteral("unknown_token");
+        return check;
+    }
+    if (it->expiresAtMs > 0 && it->expiresAtMs <= nowMs) {
+        check.error = QStringLiteral("expired");
+        return check;
+    }
+    check.ok = true;
+    check.claims = *it;
+    return check;
+}

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server/jwt.h"
+
+#include <QtCore/QByteArray>
+#include <QtCore/QHash>
+
+// Opaque login tokens issued through the admin API (for backends that do not sign JWTs). Only a
+// SHA-256 of each token is kept. A token has no dots, so it can never be mistaken for a JWT.
+// Lives in the server worker thread.
+class IssuedTokens final
+{
+public:
+    // A new random token (43 base64url characters) bound to the claims.
+    QByteArray issue(const TokenClaims &claims);
+    static bool looksIssued(const QByteArray &token) { return !token.contains('.'); }
+    bool contains(const QByteArray &token) const;
+    // Like Jwt::verify: "unknown_token" for a token Warden never issued, "expired" past max age.
+    TokenCheck verify(const QByteArray &token, qint64 nowMs) const;
+    qsizetype size() const { return m_claims.size(); }
+
+private:
+    QHash<QByteArray, TokenClaims> m_claims; // sha256(token) -> claims
+};
