@@ -43,6 +43,9 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("tcp/close_wait_alarm"), seconds(closeWaitAlarmMs)},
         {QStringLiteral("log/format"), logFormat},
         {QStringLiteral("log/ring_size"), QString::number(eventRingSize)},
+        {QStringLiteral("log/keep_days"), QString::number(logKeepDays)},
+        {QStringLiteral("log/max_rows"), QString::number(logMaxRows)},
+        {QStringLiteral("shutdown/spread_ms"), QString::number(shutdownSpreadMs)},
     };
 }
 

@@ -39,6 +39,7 @@ ServerHost::ServerHost(QObject *parent, ServerWorker::Clock clock)
     connect(m_worker, &ServerWorker::connectionsChanged, this, &ServerHost::connectionsChanged);
     connect(m_worker, &ServerWorker::statsChanged, this, &ServerHost::statsChanged);
     connect(m_worker, &ServerWorker::reloaded, this, &ServerHost::reloaded);
+    connect(m_worker, &ServerWorker::reloadApplied, this, &ServerHost::reloadApplied);
     connect(m_worker, &ServerWorker::stopped, this, &ServerHost::stopped);
     connect(m_worker, &ServerWorker::tcpSnapshotReady, this, &ServerHost::tcpSnapshotReady);
     m_thread->start();

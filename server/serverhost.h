@@ -81,6 +81,7 @@ Q_SIGNALS:
     void connectionsChanged(const ConnectionDelta &delta);
     void statsChanged(const ServerStats &stats);
     void reloaded(bool ok, const QStringList &changed, const QString &error);
+    void reloadApplied(const QStringList &appliedLive, const QStringList &restartRequired);
     void stopped();
     void tcpSnapshotReady(const TcpSnapshot &snapshot);
 
