@@ -857,12 +857,16 @@ void tst_Server::kernelTcpStatePerConnection()
     m_server->host()->setSnapshotsEnabled(true);
     ConnectionDelta last;
     QHash<quint64, ConnectionInfo> rows;
-    connect(m_server->host(), &ServerHost::connectionsChanged, this, [&](const ConnectionDelta &d) {
-        for (const ConnectionInfo &c : d.upserts)
-            rows.insert(c.id, c);
-    });
     TcpSnapshot snap;
-    connect(m_server->host(), &ServerHost::tcpSnapshotReady, this,
+    // The lambdas capture locals: their context must die before the locals do, not with the
+    // test object (signals still arrive while cleanup() stops the server).
+    QObject guard;
+    connect(m_server->host(), &ServerHost::connectionsChanged, &guard,
+            [&](const ConnectionDelta &d) {
+                for (const ConnectionInfo &c : d.upserts)
+                    rows.insert(c.id, c);
+            });
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, &guard,
             [&](const TcpSnapshot &s) { snap = s; });
     auto c = loggedIn(m_server->token(QStringLiteral("alice")));
     QVERIFY(c);
@@ -1046,9 +1050,9 @@ void tst_Server::stopSpreadsClosesOverSpreadMs()
     ServerConfig cfg = m_server->defaultConfig();
     cfg.shutdownSpreadMs = 800;
     QVERIFY(m_server->start(cfg));
-    std::vector<std::unique_ptr<TestClient>> clients;
     QList<qint64> closedAt;
     QElapsedTimer t;
+    std::vector<std::unique_ptr<TestClient>> clients; // destroyed before what its lambdas capture
     for (int i = 0; i < 5; ++i) {
         clients.push_back(std::make_unique<TestClient>());
         QVERIFY(clients.back()->open(m_server->url()));
