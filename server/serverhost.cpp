@@ -85,6 +85,13 @@ void ServerHost::stop(int timeoutMs)
     post([w = m_worker, timeoutMs] { w->stop(timeoutMs); });
 }
 
+void ServerHost::restart(int timeoutMs)
+{
+    if (m_stopping)
+        return;
+    post([w = m_worker, timeoutMs] { w->restart(timeoutMs); });
+}
+
 void ServerHost::disconnectConnection(ConnectionId id, const QString &reason, const QString &actor,
                                       QObject *context, ResultHandler done)
 {

@@ -386,6 +386,12 @@ void ServerWorker::finishStop()
     flushStore();
     if (m_store)
         m_store->close();
+    if (m_restarting) {
+        // Not from inside the close or disconnect call that got us here: the old listener and
+        // sockets must be gone before the new run starts.
+        QMetaObject::invokeMethod(this, &ServerWorker::restartNow, Qt::QueuedConnection);
+        return;
+    }
     Q_EMIT stopped();
 }
 
@@ -1141,6 +1147,48 @@ void ServerWorker::stopForRestart(int timeoutMs)
     if (!m_stopping)
         m_stopCode = CloseCode::Restarting;
     stop(timeoutMs);
+}
+
+void ServerWorker::restart(int timeoutMs)
+{
+    if (m_stopping)
+        return;
+    m_restarting = true;
+    stopForRestart(timeoutMs);
+}
+
+void ServerWorker::restartNow()
+{
+    // Whatever did not close in time was aborted; nothing of the old run's sockets remains.
+    for (auto &c : m_connections) {
+        if (c.info.authenticated)
+            m_sessions.leave(c.info.sessionId, c.info.id);
+        c.socket->disconnect(this);
+        c.socket->abort();
+        c.socket->deleteLater();
+    }
+    m_connections.clear();
+    m_connectionByTcpKey.clear();
+    m_connectionDeadlines.clear();
+    m_dirty.clear();
+    m_frontend.reset();
+    if (m_store) // read back from disk, exactly as a new process would
+        m_sessions
+            = SessionRegistry(m_config.idleTimeoutMs, m_config.warningMs, m_config.revocationTtlMs);
+    m_restarting = false;
+    m_stopping = false;
+    m_stopped = false;
+    m_stopCode = CloseCode::ShuttingDown;
+    m_stopQueue.clear();
+    m_stopClosed = 0;
+    m_armedAtMs = 0;
+    m_restoredSessions = 0;
+    m_restoredRevocations = 0;
+    m_storeSetAsideTo.clear();
+    m_storeSetAsideWhy.clear();
+    ServerConfig config = m_config; // the port actually bound, so clients come back to it
+    config.resetStore = false;
+    start(config);
 }
 
 void ServerWorker::stepStop()

@@ -50,6 +50,10 @@ public Q_SLOTS:
     // The stop half of a restart: like stop(), but clients get 4000 `restarting`. The sessions
     // are in the store; a new worker started on the same data dir continues them.
     void stopForRestart(int timeoutMs);
+    // Restart in place: stopForRestart(), then start again with the same configuration and port;
+    // sessions and revocations come back from the store (kept in memory when there is none).
+    // Emits started() again instead of stopped().
+    void restart(int timeoutMs);
 
     void setSnapshotsEnabled(bool enabled);
 
@@ -204,4 +208,6 @@ private:
     QElapsedTimer m_stopClock;
     quint16 m_stopCode = CloseCode::ShuttingDown;
     void stepStop();
+    bool m_restarting = false;
+    void restartNow();
 };

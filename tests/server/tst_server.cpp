@@ -74,6 +74,7 @@ private Q_SLOTS:
 
     void kickIsDurableBeforeOperatorSeesSuccess();
     void restartKeepsSessionsAndRevocations();
+    void restartInPlaceKeepsPortAndSessions();
     void storeInfoAndOlderHistory();
     void stopSpreadsClosesOverSpreadMs();
     void reloadAppliesEachLiveKey_data();
@@ -1019,6 +1020,48 @@ void tst_Server::restartKeepsSessionsAndRevocations()
     // Ids continue where the last run stopped.
     const ServerEvent firstStopped = m_server->eventsOf(ServerEvent::Type::Stopped).first();
     QVERIFY(listening.id > firstStopped.id);
+}
+
+void tst_Server::restartInPlaceKeepsPortAndSessions()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.shutdownSpreadMs = 100;
+    QVERIFY(m_server->start(cfg));
+    const QByteArray alice = m_server->token(QStringLiteral("alice"), QStringLiteral("stay"));
+    const QByteArray mallory = m_server->token(QStringLiteral("mallory"), QStringLiteral("gone"));
+    auto a = loggedIn(alice);
+    auto m = loggedIn(mallory);
+    QVERIFY(a && m);
+    const qint64 deadline = callWorker<qint64>([](ServerWorker &w) {
+        const auto s = w.session(QStringLiteral("stay"));
+        return s ? s->expiresAtMs : 0;
+    });
+    m_server->host()->forceLogout(QStringLiteral("gone"), QString(), QStringLiteral("ops"));
+    QVERIFY(m->waitForDisconnected());
+
+    QSignalSpy started(m_server->host(), &ServerHost::started);
+    QSignalSpy stopped(m_server->host(), &ServerHost::stopped);
+    m_server->host()->restart(5000);
+    QVERIFY(a->waitForDisconnected());
+    QCOMPARE(a->closeCode(), int(CloseCode::Restarting));
+    QVERIFY(started.wait());
+    QVERIFY(started.first().at(0).toBool());
+    QCOMPARE(started.first().at(1).toString(),
+             QStringLiteral("127.0.0.1:%1").arg(m_server->port()));
+    QVERIFY(stopped.isEmpty());
+
+    auto back = loggedIn(alice); // the same URL: the same port
+    QVERIFY(back);
+    const qint64 after = callWorker<qint64>([](ServerWorker &w) {
+        const auto s = w.session(QStringLiteral("stay"));
+        return s ? s->expiresAtMs : 0;
+    });
+    QCOMPARE(after, deadline);
+    TestClient refused;
+    QVERIFY(refused.open(m_server->url()));
+    refused.loginCheck(mallory);
+    QVERIFY(refused.waitForDisconnected());
+    QCOMPARE(refused.closeCode(), int(CloseCode::Kicked));
 }
 
 void tst_Server::storeInfoAndOlderHistory()
