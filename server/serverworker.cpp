@@ -20,8 +20,8 @@ namespace {
 constexpr int CloseGraceMs = 3000; // how long a peer may take to answer our close frame
 constexpr int EventFlushMs = 100;
 constexpr int SnapshotFlushMs = 250;
-constexpr int StoreFlushMs
-    = 500; // batched store writes; also bounds how much activity a crash loses
+// Batched store writes; also bounds how much activity a crash can lose.
+constexpr int StoreFlushMs = 500;
 constexpr qint64 RetentionEveryMs = 60 * 1000;
 
 QString peerOf(const QWebSocket *s)
@@ -477,6 +477,7 @@ OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reas
         return r;
     }
     audit(QStringLiteral("logout_user"), user, actor, reason, r);
+    QList<ConnectionId> toClose;
     for (const QString &sid : sids) {
         const auto ended = m_sessions.end(sid, EndReason::Kicked, now());
         if (!ended)
@@ -488,14 +489,16 @@ OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reas
         e.details.insert(QLatin1String("reason"), reason);
         e.details.insert(QLatin1String("connections"), int(ended->connections.size()));
         log(e);
-        closeSessionConnections(ended->connections, EndReason::Kicked);
+        toClose += ended->connections;
     }
+    // On disk before any tab is told: a crash from here on cannot bring these tokens back.
     QString storeError;
     if (!storeRevocations(sids, &storeError)) {
         r.status = 500;
         r.error = QStringLiteral("the sessions ended but their revocations were not saved: ")
                   + storeError;
     }
+    closeSessionConnections(toClose, EndReason::Kicked);
     return r;
 }
 
