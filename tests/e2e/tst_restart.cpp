@@ -158,9 +158,18 @@ void tst_Restart::sessionsSurviveRestart()
     const QByteArray carol
         = Jwt::mint(kSecret, QStringLiteral("carol"), QStringLiteral("s-carol"), carolExp);
 
+    // The only operator action a headless Warden has without the admin API is --reset-store:
+    // start the first run on an unusable file so that the audit log holds an entry to survive.
+    QVERIFY(QDir().mkpath(dataDir));
+    {
+        QFile junk(QDir(dataDir).filePath(QStringLiteral("warden.db")));
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write("not a database");
+    }
+
     double deadlineBefore = 0;
     {
-        ChildWarden w(args(dataDir, config));
+        ChildWarden w(args(dataDir, config) << QStringLiteral("--reset-store"));
         const quint16 port = w.port();
         QVERIFY(port);
         const QUrl url(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
@@ -262,6 +271,10 @@ void tst_Restart::sessionsSurviveRestart()
         QVERIFY2(before.contains(QStringLiteral("authenticated/s-alice")),
                  qPrintable(before.join(u',')));
         QVERIFY(before.contains(QStringLiteral("logged_out/s-bob")));
+        QVERIFY(
+            q.exec(QStringLiteral("SELECT details FROM audit_log WHERE id < %1").arg(firstIdNow)));
+        QVERIFY(q.next());
+        QVERIFY(q.value(0).toString().contains(QLatin1String("reset_store")));
         QVERIFY(firstIdNow > 1);
         q.finish();
         db.close();
