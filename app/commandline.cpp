@@ -23,6 +23,8 @@ QString CommandLine::usage()
         "  --idle-timeout SECONDS   idle timeout of sessions (default 900)\n"
         "  --log-format text|json   headless output format (default text)\n"
         "  --lang en|zh_CN          dashboard language (default: system locale)\n"
+        "  --reset-store            if <data-dir>/warden.db is unreadable or corrupt, move it\n"
+        "                           aside (warden.db.corrupt-<time>) and start with an empty one\n"
         "  --version                print the version and exit\n"
         "  --help                   print this help and exit\n"
         "\n"
@@ -72,6 +74,8 @@ bool CommandLine::parse(const QStringList &args, CommandLine *out, QString *erro
         } else if (name == QLatin1String("--no-gui")) {
             if (cl.mode == Mode::Gui)
                 cl.mode = Mode::Headless;
+        } else if (name == QLatin1String("--reset-store")) {
+            cl.resetStore = true;
         } else if (name == QLatin1String("--config")) {
             if (!takeValue(name, &cl.configFile))
                 return false;

@@ -15,6 +15,7 @@ struct CommandLine
     QMap<QString, QString> overrides; // "group/key" -> value, same names as the INI file
     QString logFormat; // empty = from config
     QString lang; // --lang; empty = system locale
+    bool resetStore = false; // --reset-store: move an unusable session store aside
 
     // `warden token`
     QString tokenUser;

@@ -18,6 +18,7 @@ public:
     HeadlessConsole(ServerHost *host, bool json, QObject *parent = nullptr);
 
     static void printLine(const QString &line);
+    void setJson(bool json) { m_json = json; }
 
 private:
     void print(const ServerEventList &events);

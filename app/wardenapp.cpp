@@ -38,11 +38,12 @@ int WardenApp::printToken(const CommandLine &cl)
 
 int WardenApp::run(const CommandLine &cl, bool gui)
 {
-    const ConfigResult r = ConfigLoader::load(cl.configFile, cl.overrides);
+    ConfigResult r = ConfigLoader::load(cl.configFile, cl.overrides);
     if (!r.ok()) {
         printError(r.error.toString());
         return 1;
     }
+    r.config.resetStore = cl.resetStore;
 
     ServerHost host;
     host.setConfigSource(cl.configFile, cl.overrides);
@@ -84,6 +85,12 @@ int WardenApp::run(const CommandLine &cl, bool gui)
     } else {
         console
             = std::make_unique<HeadlessConsole>(&host, r.config.logFormat == QLatin1String("json"));
+        // [log] format is live: a reload switches the output format of the next lines.
+        QObject::connect(&host, &ServerHost::reloaded, console.get(),
+                         [&host, c = console.get()](bool ok) {
+                             if (ok)
+                                 c->setJson(host.config().logFormat == QLatin1String("json"));
+                         });
     }
     host.start(r.config);
     const int code = QCoreApplication::exec();

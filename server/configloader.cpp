@@ -256,6 +256,24 @@ const QList<KeySpec> &specs()
          [](const QString &v, ServerConfig &c) {
              return parseBool(v, &c.adminMetricsAuth);
          }},
+        {"log/keep_days",
+         [](const QString &v, ServerConfig &c) {
+             qint64 n = 0;
+             const QString err = parseInt(v, 1, 36500, &n);
+             c.logKeepDays = int(n);
+             return err;
+         }},
+        {"log/max_rows",
+         [](const QString &v, ServerConfig &c) {
+             return parseInt(v, 1000, qint64(1000) * 1000 * 1000, &c.logMaxRows);
+         }},
+        {"shutdown/spread_ms",
+         [](const QString &v, ServerConfig &c) {
+             qint64 n = 0;
+             const QString err = parseInt(v, 0, 600000, &n);
+             c.shutdownSpreadMs = int(n);
+             return err;
+         }},
     };
     return table;
 }

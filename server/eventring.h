@@ -17,6 +17,9 @@ public:
     // Events with id > sinceId, oldest first, at most limit of them.
     QList<ServerEvent> since(quint64 sinceId, int limit) const;
     void setCapacity(int capacity);
+    // Continues the id sequence of an earlier run (ids stay unique in the persistent log).
+    // Only moves forward.
+    void setNextId(quint64 nextId) { m_nextId = qMax(m_nextId, nextId); }
     int capacity() const { return m_capacity; }
     qsizetype size() const { return m_items.size(); }
     quint64 lastId() const { return m_nextId - 1; }

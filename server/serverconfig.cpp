@@ -82,6 +82,9 @@ QMap<QString, QString> ServerConfig::describe() const
          adminAllowInsecureRemote ? QStringLiteral("true") : QStringLiteral("false")},
         {QStringLiteral("admin/metrics_auth"),
          adminMetricsAuth ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("log/keep_days"), QString::number(logKeepDays)},
+        {QStringLiteral("log/max_rows"), QString::number(logMaxRows)},
+        {QStringLiteral("shutdown/spread_ms"), QString::number(shutdownSpreadMs)},
     };
 }
 

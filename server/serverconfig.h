@@ -59,6 +59,13 @@ struct ServerConfig
 
     QString logFormat = QStringLiteral("text");
     int eventRingSize = 20000;
+    int logKeepDays = 30; // events older than this leave the store
+    qint64 logMaxRows = 1000000; // and the store keeps at most this many
+
+    int shutdownSpreadMs = 2000; // a stop spreads its 4001 closes over this long
+
+    // --reset-store (not a config key): set an unusable store aside instead of refusing to start.
+    bool resetStore = false;
 
     // Admin API: "ADDR:PORT", empty = off. Applied at start only (a reload reports the change).
     QString adminListen = QStringLiteral("127.0.0.1:1216");

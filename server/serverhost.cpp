@@ -39,6 +39,7 @@ ServerHost::ServerHost(QObject *parent, ServerWorker::Clock clock)
     connect(m_worker, &ServerWorker::connectionsChanged, this, &ServerHost::connectionsChanged);
     connect(m_worker, &ServerWorker::statsChanged, this, &ServerHost::statsChanged);
     connect(m_worker, &ServerWorker::reloaded, this, &ServerHost::reloaded);
+    connect(m_worker, &ServerWorker::reloadApplied, this, &ServerHost::reloadApplied);
     connect(m_worker, &ServerWorker::stopped, this, &ServerHost::stopped);
     connect(m_worker, &ServerWorker::tcpSnapshotReady, this, &ServerHost::tcpSnapshotReady);
     // POST /api/v1/stop: the worker cannot stop the process; the host stops, `stopped` follows.
@@ -84,6 +85,13 @@ void ServerHost::stop(int timeoutMs)
         return;
     m_stopping = true;
     post([w = m_worker, timeoutMs] { w->stop(timeoutMs); });
+}
+
+void ServerHost::restart(int timeoutMs)
+{
+    if (m_stopping)
+        return;
+    post([w = m_worker, timeoutMs] { w->restart(timeoutMs); });
 }
 
 void ServerHost::disconnectConnection(ConnectionId id, const QString &reason, const QString &actor,

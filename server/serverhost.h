@@ -41,6 +41,9 @@ public:
     // Applies a given config (already validated), e.g. from the settings dialog.
     void reload(const ServerConfig &config, const QString &source);
     void stop(int timeoutMs = 5000);
+    // Stop (clients get 4000 `restarting`) and start again on the same port with the same
+    // sessions; started() is emitted again, stopped() is not.
+    void restart(int timeoutMs = 5000);
     bool isStopping() const { return m_stopping; }
 
     void setSnapshotsEnabled(bool enabled);
@@ -81,6 +84,7 @@ Q_SIGNALS:
     void connectionsChanged(const ConnectionDelta &delta);
     void statsChanged(const ServerStats &stats);
     void reloaded(bool ok, const QStringList &changed, const QString &error);
+    void reloadApplied(const QStringList &appliedLive, const QStringList &restartRequired);
     void stopped();
     void tcpSnapshotReady(const TcpSnapshot &snapshot);
 

@@ -9,9 +9,11 @@
 #include "server/jwt.h"
 #include "server/tlsfiles.h"
 #include "server/socketiocodec.h"
+#include "server/sqlitesessionstore.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
+#include <QtCore/QDir>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QRandomGenerator>
@@ -23,6 +25,9 @@ namespace {
 constexpr int CloseGraceMs = 3000; // how long a peer may take to answer our close frame
 constexpr int EventFlushMs = 100;
 constexpr int SnapshotFlushMs = 250;
+// Batched store writes; also bounds how much activity a crash can lose.
+constexpr int StoreFlushMs = 500;
+constexpr qint64 RetentionEveryMs = 60 * 1000;
 
 QString peerOf(const QWebSocket *s)
 {
@@ -71,6 +76,8 @@ ServerWorker::ServerWorker(Clock clock)
     , m_snapshotFlush(this)
     , m_tcpPoll(this)
     , m_stopDeadline(this)
+    , m_storeFlush(this)
+    , m_stopStep(this)
 {
     m_tcpSnapshot.source = TcpSnapshot::Source::Unavailable;
     m_tcpSnapshot.stateCounts = TcpSnapshot::unknownCounts();
@@ -87,6 +94,12 @@ ServerWorker::ServerWorker(Clock clock)
     m_snapshotFlush.setSingleShot(true);
     m_snapshotFlush.setInterval(SnapshotFlushMs);
     connect(&m_snapshotFlush, &QTimer::timeout, this, &ServerWorker::flushSnapshot);
+
+    m_storeFlush.setSingleShot(true);
+    m_storeFlush.setInterval(StoreFlushMs);
+    connect(&m_storeFlush, &QTimer::timeout, this, &ServerWorker::flushStore);
+    m_stopStep.setSingleShot(true);
+    connect(&m_stopStep, &QTimer::timeout, this, &ServerWorker::stepStop);
 
     m_stopDeadline.setSingleShot(true);
     connect(&m_stopDeadline, &QTimer::timeout, this, [this] {
@@ -106,6 +119,10 @@ ServerWorker::~ServerWorker()
         c.socket->abort();
         delete c.socket;
     }
+    if (m_store && m_store->isOpen()) {
+        m_store->flush(nullptr);
+        m_store->close();
+    }
 }
 
 void ServerWorker::start(const ServerConfig &config)
@@ -114,6 +131,19 @@ void ServerWorker::start(const ServerConfig &config)
     m_sessions.setTimeouts(config.idleTimeoutMs, config.warningMs, now());
     m_sessions.setRevocationTtl(config.revocationTtlMs);
     m_ring.setCapacity(config.eventRingSize);
+
+    // The store is opened and read back before listening: a client that reconnects at once finds
+    // its session, and a store Warden cannot vouch for stops the start (exit code 1).
+    QString storeError;
+    if (!openStore(&storeError)) {
+        ServerEvent e = makeEvent(ServerEvent::Type::Error);
+        e.details.insert(QLatin1String("reason"), storeError);
+        log(e);
+        flushEvents();
+        Q_EMIT started(false, QString(), storeError);
+        return;
+    }
+    restoreFromStore();
 
     m_frontend = std::make_unique<HttpFrontend>();
     m_frontend->setHandshakeTimeout(config.handshakeTimeoutMs);
@@ -171,6 +201,7 @@ void ServerWorker::start(const ServerConfig &config)
         e.details.insert(QLatin1String("reason"), why);
         log(e);
         flushEvents();
+        flushStore();
         Q_EMIT started(false, QString(), why);
         return;
     }
@@ -179,6 +210,11 @@ void ServerWorker::start(const ServerConfig &config)
     ServerEvent e = makeEvent(ServerEvent::Type::Listening);
     e.details.insert(QLatin1String("address"), m_config.listenString());
     e.details.insert(QLatin1String("tls"), m_frontend->isTls());
+    if (m_store) {
+        e.details.insert(QLatin1String("store"), m_store->location());
+        e.details.insert(QLatin1String("sessions_restored"), m_restoredSessions);
+        e.details.insert(QLatin1String("revocations_restored"), m_restoredRevocations);
+    }
     log(e);
     m_admin = AdminServer::create(*this); // nullptr when [admin] listen is empty or unusable
     flushEvents();
@@ -274,6 +310,13 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     if (next.listenPort == 0 && next.listenAddress == m_config.listenAddress)
         next.listenPort = m_config.listenPort; // port 0 means "any": keep the one we have
     const QStringList changed = m_config.changedKeys(next);
+    // The store stays where it was opened until the next start.
+    static const QStringList restartKeys = {QStringLiteral("server/data_dir")};
+    QStringList appliedLive;
+    QStringList restartRequired;
+    for (const QString &key : changed)
+        (restartKeys.contains(key) ? restartRequired : appliedLive).append(key);
+    next.dataDir = m_config.dataDir;
 
     if (listenChanged && m_frontend && !m_stopping) {
         QString error;
@@ -311,10 +354,14 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
         for (const QString &sid : withdrawn)
             sendExtended(sid);
         const QList<QString> all = m_sessions.sessionIds();
-        for (const QString &sid : all)
+        for (const QString &sid : all) {
             updateSessionFields(sid);
+            storeSession(sid); // the idle timeout column
+        }
         armTimer();
     }
+    if (m_store && (old.logKeepDays != next.logKeepDays || old.logMaxRows != next.logMaxRows))
+        m_lastRetentionMs = 0; // applied at the next flush
     m_sessions.setRevocationTtl(next.revocationTtlMs);
     m_ring.setCapacity(next.eventRingSize);
     applyAdmissionSettings();
@@ -331,6 +378,9 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
 
     ServerEvent e = makeEvent(ServerEvent::Type::Reload);
     e.details.insert(QLatin1String("changed"), QJsonArray::fromStringList(changed));
+    e.details.insert(QLatin1String("applied"), QJsonArray::fromStringList(appliedLive));
+    e.details.insert(QLatin1String("restart_required"),
+                     QJsonArray::fromStringList(restartRequired));
     e.details.insert(QLatin1String("source"), source);
     if (listenChanged)
         e.details.insert(QLatin1String("address"), m_config.listenString());
@@ -338,6 +388,8 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     flushEvents();
     m_metrics.reloaded(true);
     Q_EMIT reloaded(true, changed, QString());
+    Q_EMIT reloadApplied(appliedLive, restartRequired);
+    scheduleStoreFlush();
     Q_EMIT statsChanged(stats());
 }
 
@@ -373,8 +425,13 @@ void ServerWorker::stop(int timeoutMs)
     if (m_frontend)
         m_frontend->close();
     m_tcpPoll.stop();
-    for (auto &c : m_connections)
-        closeConnection(c, CloseCode::ShuttingDown, QStringLiteral("shutting_down"));
+    flushStore();
+    m_stopQueue = m_connections.keys();
+    m_stopClosed = 0;
+    // Leave the clients at least half of the hard deadline to answer their close frames.
+    m_stopSpreadMs = int(qMin<qint64>(m_config.shutdownSpreadMs, qMax(0, timeoutMs) / 2));
+    m_stopClock.start();
+    stepStop();
     if (m_connections.isEmpty()) {
         finishStop();
         return;
@@ -388,10 +445,20 @@ void ServerWorker::finishStop()
         return;
     m_stopped = true;
     m_stopDeadline.stop();
+    m_stopStep.stop();
     m_timer.stop();
     log(makeEvent(ServerEvent::Type::Stopped));
     flushEvents();
     flushSnapshot();
+    flushStore();
+    if (m_store)
+        m_store->close();
+    if (m_restarting) {
+        // Not from inside the close or disconnect call that got us here: the old listener and
+        // sockets must be gone before the new run starts.
+        QMetaObject::invokeMethod(this, &ServerWorker::restartNow, Qt::QueuedConnection);
+        return;
+    }
     Q_EMIT stopped();
 }
 
@@ -449,6 +516,12 @@ OperatorResult ServerWorker::forceLogout(const QString &sessionId, const QString
     e.details.insert(QLatin1String("connections"), r.connections);
     log(e);
     audit(QStringLiteral("force_logout"), sessionId, actor, reason, r);
+    QString storeError;
+    if (!storeRevocations({sessionId}, &storeError)) {
+        r.status = 500;
+        r.error
+            = QStringLiteral("the session ended but its revocation was not saved: ") + storeError;
+    }
     closeSessionConnections(ended->connections, EndReason::Kicked);
     return r;
 }
@@ -472,6 +545,7 @@ OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reas
         return r;
     }
     audit(QStringLiteral("logout_user"), user, actor, reason, r);
+    QList<ConnectionId> toClose;
     for (const QString &sid : sids) {
         const auto ended = m_sessions.end(sid, EndReason::Kicked, now());
         if (!ended)
@@ -484,8 +558,16 @@ OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reas
         e.details.insert(QLatin1String("reason"), reason);
         e.details.insert(QLatin1String("connections"), int(ended->connections.size()));
         log(e);
-        closeSessionConnections(ended->connections, EndReason::Kicked);
+        toClose += ended->connections;
     }
+    // On disk before any tab is told: a crash from here on cannot bring these tokens back.
+    QString storeError;
+    if (!storeRevocations(sids, &storeError)) {
+        r.status = 500;
+        r.error = QStringLiteral("the sessions ended but their revocations were not saved: ")
+                  + storeError;
+    }
+    closeSessionConnections(toClose, EndReason::Kicked);
     return r;
 }
 
@@ -500,6 +582,7 @@ OperatorResult ServerWorker::extendSession(const QString &sessionId, const QStri
         return r;
     }
     m_sessions.extend(sessionId, t);
+    storeSession(sessionId);
     sendExtended(sessionId); // every tab learns the new deadline (and drops a warning dialog)
     updateSessionFields(sessionId);
     armTimer();
@@ -520,6 +603,7 @@ OperatorResult ServerWorker::touchSession(const QString &sessionId, const QStrin
     if (m_sessions.touch(sessionId, t))
         sendExtended(sessionId);
     updateSessionFields(sessionId);
+    storeSession(sessionId);
     OperatorResult r;
     r.sessions = 1;
     r.connections = int(s->connections.size());
@@ -851,6 +935,7 @@ void ServerWorker::handleEvent(Connection &c, const QString &event, const QJsonV
     if (m_sessions.touch(sid, t))
         sendExtended(sid);
     updateSessionFields(sid);
+    storeSession(sid);
     if (ackId >= 0) {
         // The ack answers the event: the session's new deadline.
         const SessionRegistry::Session *s = m_sessions.find(sid);
@@ -963,6 +1048,12 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     if (!s->name.isEmpty())
         e.details.insert(QLatin1String("name"), s->name);
     log(e);
+    if (joined.outcome == SessionRegistry::JoinOutcome::Created) {
+        // Written at once (one row per session, not per message): a session lost in a crash would
+        // come back with a fresh idle clock, i.e. expire later than it should.
+        storeSession(c.info.sessionId);
+        flushStore();
+    }
 
     updateSessionFields(c.info.sessionId);
     if (s->warned)
@@ -978,6 +1069,9 @@ void ServerWorker::handleLogout(Connection &c)
     ServerEvent e = makeEvent(ServerEvent::Type::LoggedOut, &c);
     e.details.insert(QLatin1String("connections"), int(ended->connections.size()));
     log(e);
+    QString storeError;
+    storeRevocations({c.info.sessionId},
+                     &storeError); // a failure is logged; the tab is told anyway
     closeSessionConnections(ended->connections, EndReason::LoggedOut);
 }
 
@@ -1185,6 +1279,7 @@ void ServerWorker::onTimer()
             e.details.insert(QLatin1String("lateness_ms"), double(t - d.deadlineMs));
             m_metrics.expired(t - d.deadlineMs);
             log(e);
+            storeEnded(d.sessionId);
             closeSessionConnections(d.connections, d.reason);
         } else {
             e.details.insert(QLatin1String("seconds"), double(secondsLeft(d.deadlineMs, t)));
@@ -1245,7 +1340,12 @@ ServerEvent ServerWorker::makeEvent(ServerEvent::Type type, const Connection *c)
 
 void ServerWorker::log(ServerEvent event)
 {
-    m_pendingEvents.append(m_ring.append(std::move(event)));
+    const ServerEvent &stored = m_ring.append(std::move(event));
+    m_pendingEvents.append(stored);
+    if (m_store && m_store->isOpen()) {
+        m_store->appendEvent(stored);
+        scheduleStoreFlush();
+    }
     if (!m_eventFlush.isActive())
         m_eventFlush.start();
 }
@@ -1337,4 +1437,271 @@ OperatorResult ServerWorker::createSession(const QString &user, const QString &n
     audit(QStringLiteral("create_session"), claims.sessionId, actor, QString(), logged);
     armTimer();
     return r;
+}
+
+void ServerWorker::stopForRestart(int timeoutMs)
+{
+    if (!m_stopping)
+        m_stopCode = CloseCode::Restarting;
+    stop(timeoutMs);
+}
+
+void ServerWorker::restart(int timeoutMs)
+{
+    if (m_stopping)
+        return;
+    m_restarting = true;
+    stopForRestart(timeoutMs);
+}
+
+void ServerWorker::restartNow()
+{
+    // Whatever did not close in time was aborted; nothing of the old run's sockets remains.
+    for (auto &c : m_connections) {
+        if (c.info.authenticated)
+            m_sessions.leave(c.info.sessionId, c.info.id);
+        c.socket->disconnect(this);
+        c.socket->abort();
+        c.socket->deleteLater();
+    }
+    m_connections.clear();
+    m_connectionByTcpKey.clear();
+    m_connectionDeadlines.clear();
+    m_dirty.clear();
+    m_frontend.reset();
+    if (m_store) // read back from disk, exactly as a new process would
+        m_sessions
+            = SessionRegistry(m_config.idleTimeoutMs, m_config.warningMs, m_config.revocationTtlMs);
+    m_restarting = false;
+    m_stopping = false;
+    m_stopped = false;
+    m_stopCode = CloseCode::ShuttingDown;
+    m_stopQueue.clear();
+    m_stopClosed = 0;
+    m_armedAtMs = 0;
+    m_restoredSessions = 0;
+    m_restoredRevocations = 0;
+    m_storeSetAsideTo.clear();
+    m_storeSetAsideWhy.clear();
+    ServerConfig config = m_config; // the port actually bound, so clients come back to it
+    config.resetStore = false;
+    start(config);
+}
+
+void ServerWorker::stepStop()
+{
+    // Connection i of n closes at i * spread / n: the first at once, none after the spread.
+    const qsizetype n = m_stopQueue.size();
+    qsizetype due = n;
+    if (m_stopSpreadMs > 0 && n > 1)
+        due = qMin<qsizetype>(n, qsizetype(m_stopClock.elapsed() * n / m_stopSpreadMs) + 1);
+    const QString reason = m_stopCode == CloseCode::Restarting ? QStringLiteral("restarting")
+                                                               : QStringLiteral("shutting_down");
+    while (m_stopClosed < due) {
+        auto it = m_connections.find(m_stopQueue.at(m_stopClosed++));
+        if (it != m_connections.end())
+            closeConnection(*it, m_stopCode, reason);
+    }
+    if (m_stopClosed < n)
+        m_stopStep.start(qBound(1, m_stopSpreadMs / int(n), 50));
+}
+
+bool ServerWorker::openStore(QString *error)
+{
+    m_store.reset();
+    if (m_config.dataDir.isEmpty())
+        return true; // no data dir: sessions live in memory only (benchmarks, embedding)
+    if (!QDir().mkpath(m_config.dataDir)) {
+        *error = QStringLiteral("%1: cannot create the data directory").arg(m_config.dataDir);
+        return false;
+    }
+    const QString path = QDir(m_config.dataDir).filePath(QStringLiteral("warden.db"));
+    auto store = std::make_unique<SqliteSessionStore>(path);
+    QString why;
+    if (!store->open(&why)) {
+        if (!m_config.resetStore) {
+            *error = QStringLiteral("session store %1: %2 (nothing was changed; start with "
+                                    "--reset-store to move it aside and start empty)")
+                         .arg(path, why);
+            return false;
+        }
+        QString moveError;
+        const QString aside = SqliteSessionStore::setAside(path, &moveError);
+        if (aside.isEmpty()) {
+            *error = QStringLiteral("session store %1: %2; --reset-store: %3")
+                         .arg(path, why, moveError);
+            return false;
+        }
+        QString again;
+        if (!store->open(&again)) {
+            *error = QStringLiteral("session store %1: %2").arg(path, again);
+            return false;
+        }
+        m_storeSetAsideTo = aside;
+        m_storeSetAsideWhy = why;
+    }
+    m_store = std::move(store);
+    return true;
+}
+
+void ServerWorker::restoreFromStore()
+{
+    if (!m_store)
+        return;
+    const qint64 t = now();
+    const SessionStore::Snapshot snap = m_store->load(t);
+    m_ring.setNextId(snap.lastEventId + 1);
+    if (!m_storeSetAsideTo.isEmpty()) {
+        ServerEvent e = makeEvent(ServerEvent::Type::Audit);
+        e.details.insert(QLatin1String("action"), QLatin1String("reset_store"));
+        e.details.insert(QLatin1String("target"), m_store->location());
+        e.details.insert(QLatin1String("actor"), QLatin1String("--reset-store"));
+        e.details.insert(QLatin1String("reason"), m_storeSetAsideWhy);
+        e.details.insert(QLatin1String("moved_to"), m_storeSetAsideTo);
+        e.details.insert(QLatin1String("result"), QLatin1String("ok"));
+        log(e);
+    }
+    for (const SessionStore::Revocation &r : snap.revocations) {
+        if (m_sessions.restoreTombstone(r.sessionId, r.reason, r.untilMs))
+            ++m_restoredRevocations;
+    }
+    for (const SessionStore::StoredSession &s : snap.sessions) {
+        SessionRegistry::Session rs;
+        rs.id = s.id;
+        rs.user = s.user;
+        rs.name = s.name;
+        rs.createdMs = s.createdMs;
+        rs.lastActivityMs = s.lastActivityMs;
+        rs.hardEndMs = s.hardEndMs;
+        if (m_sessions.restore(rs))
+            ++m_restoredSessions;
+    }
+    // The idle clock ran while Warden was down: deadlines that passed meanwhile end now. Sessions
+    // now inside their warning window are marked warned; a tab that rejoins is warned at once.
+    const QList<SessionRegistry::Due> due = m_sessions.takeDue(t);
+    for (const SessionRegistry::Due &d : due) {
+        if (!d.expired)
+            continue;
+        --m_restoredSessions;
+        ServerEvent e = makeEvent(ServerEvent::Type::Expired);
+        e.sessionId = d.sessionId;
+        e.user = d.user;
+        e.details.insert(QLatin1String("connections"), 0);
+        e.details.insert(QLatin1String("reason"), reasonText(d.reason));
+        e.details.insert(QLatin1String("deadline"), double(d.deadlineMs));
+        e.details.insert(QLatin1String("lateness_ms"), double(t - d.deadlineMs));
+        e.details.insert(QLatin1String("while_down"), true);
+        log(e);
+        storeEnded(d.sessionId);
+    }
+    m_store->applyRetention(m_config.logKeepDays, m_config.logMaxRows, t);
+    m_lastRetentionMs = t;
+    armTimer();
+}
+
+void ServerWorker::storeSession(const QString &sessionId)
+{
+    if (!m_store || !m_store->isOpen())
+        return;
+    const SessionRegistry::Session *s = m_sessions.find(sessionId);
+    if (!s)
+        return;
+    SessionStore::StoredSession row;
+    row.id = s->id;
+    row.user = s->user;
+    row.name = s->name;
+    row.createdMs = s->createdMs;
+    row.lastActivityMs = s->lastActivityMs;
+    row.idleTimeoutMs = m_sessions.idleTimeoutMs();
+    row.hardEndMs = s->hardEndMs;
+    m_store->saveSession(row);
+    scheduleStoreFlush();
+}
+
+void ServerWorker::storeEnded(const QString &sessionId)
+{
+    if (!m_store || !m_store->isOpen())
+        return;
+    const auto t = m_sessions.tombstone(sessionId);
+    if (!t)
+        return;
+    m_store->endSession({sessionId, t->reason, now(), t->untilMs});
+    scheduleStoreFlush();
+}
+
+bool ServerWorker::storeRevocations(const QList<QString> &sessionIds, QString *error)
+{
+    if (!m_store || !m_store->isOpen() || sessionIds.isEmpty())
+        return true;
+    QList<SessionStore::Revocation> list;
+    const qint64 t = now();
+    for (const QString &sid : sessionIds) {
+        if (const auto tomb = m_sessions.tombstone(sid))
+            list.append({sid, tomb->reason, t, tomb->untilMs});
+    }
+    m_storeFlush.stop();
+    if (m_store->revoke(list, error)) {
+        m_storeFailing = false;
+        return true;
+    }
+    // Keep them pending: the next flush that works writes them.
+    for (const SessionStore::Revocation &r : std::as_const(list))
+        m_store->endSession(r);
+    reportStoreError(*error);
+    scheduleStoreFlush();
+    return false;
+}
+
+void ServerWorker::scheduleStoreFlush()
+{
+    if (m_store && m_store->isOpen() && !m_storeFlush.isActive())
+        m_storeFlush.start();
+}
+
+void ServerWorker::flushStore()
+{
+    m_storeFlush.stop();
+    if (!m_store || !m_store->isOpen())
+        return;
+    QString error;
+    if (!m_store->flush(&error)) {
+        reportStoreError(error);
+        scheduleStoreFlush();
+        return;
+    }
+    m_storeFailing = false;
+    const qint64 t = now();
+    if (t - m_lastRetentionMs >= RetentionEveryMs) {
+        m_lastRetentionMs = t;
+        m_store->applyRetention(m_config.logKeepDays, m_config.logMaxRows, t);
+    }
+}
+
+void ServerWorker::reportStoreError(const QString &error)
+{
+    if (m_storeFailing)
+        return; // once per failure streak, not once per retry
+    m_storeFailing = true;
+    ServerEvent e = makeEvent(ServerEvent::Type::Error);
+    e.details.insert(QLatin1String("reason"), QString(QStringLiteral("session store: ") + error));
+    log(e);
+}
+
+StoreInfo ServerWorker::storeInfo() const
+{
+    StoreInfo i;
+    if (m_store) {
+        i.location = m_store->location();
+        i.sizeBytes = m_store->sizeBytes();
+        i.open = m_store->isOpen();
+    }
+    return i;
+}
+
+ServerEventList ServerWorker::storedEvents(quint64 beforeId, int limit, const QString &type)
+{
+    if (!m_store || !m_store->isOpen())
+        return {};
+    flushStore(); // so the pages join up with what the ring holds
+    return m_store->eventsBefore(beforeId, qBound(1, limit, 10000), type);
 }

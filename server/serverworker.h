@@ -11,8 +11,10 @@
 #include "server/serverconfig.h"
 #include "server/serverevent.h"
 #include "server/sessionregistry.h"
+#include "server/sessionstore.h"
 #include "server/tcpmonitor.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
 #include <QtCore/QJsonObject>
 #include <QtCore/QObject>
@@ -49,6 +51,13 @@ public Q_SLOTS:
                              const QString &source);
     // Graceful stop: stop listening, close every client with 4001, wait for them up to timeoutMs.
     void stop(int timeoutMs);
+    // The stop half of a restart: like stop(), but clients get 4000 `restarting`. The sessions
+    // are in the store; a new worker started on the same data dir continues them.
+    void stopForRestart(int timeoutMs);
+    // Restart in place: stopForRestart(), then start again with the same configuration and port;
+    // sessions and revocations come back from the store (kept in memory when there is none).
+    // Emits started() again instead of stopped().
+    void restart(int timeoutMs);
 
     void setSnapshotsEnabled(bool enabled);
 
@@ -83,6 +92,10 @@ public:
     const TcpSnapshot &tcpSnapshot() const { return m_tcpSnapshot; }
     // Ports whose sockets the TCP monitor reports: the main port (more may be added, e.g. admin).
     void addMonitoredPort(quint16 port);
+    // The persistent store (docs/persistence.md): its path and size, and older history than the
+    // in-memory ring holds (events with id < beforeId, 0 = newest; oldest first; type optional).
+    StoreInfo storeInfo() const;
+    ServerEventList storedEvents(quint64 beforeId, int limit, const QString &type = QString());
 
     // Admin API support (server/adminserver.h, docs/admin-api.md).
     // A session issued to a backend: an opaque random login token bound to a new session whose
@@ -112,6 +125,8 @@ Q_SIGNALS:
     void connectionsChanged(const ConnectionDelta &delta);
     void statsChanged(const ServerStats &stats);
     void reloaded(bool ok, const QStringList &changed, const QString &error);
+    // After a successful reload: the changed keys split into applied live and needing a restart.
+    void reloadApplied(const QStringList &appliedLive, const QStringList &restartRequired);
     void stopped();
     // The kernel's view of Warden's port, once per [tcp] poll_interval_ms (shared list: cheap to
     // copy).
@@ -216,4 +231,33 @@ private:
     Metrics m_metrics;
     IssuedTokens m_issuedTokens;
     std::unique_ptr<AdminServer> m_admin; // declared last: goes first, while the rest still exists
+    // Persistence: see docs/persistence.md for what is written when.
+    std::unique_ptr<SessionStore> m_store;
+    QTimer m_storeFlush;
+    qint64 m_lastRetentionMs = 0;
+    bool m_storeFailing = false;
+    int m_restoredSessions = 0;
+    int m_restoredRevocations = 0;
+    QString m_storeSetAsideTo; // --reset-store moved an unusable file here
+    QString m_storeSetAsideWhy;
+    bool openStore(QString *error);
+    void restoreFromStore();
+    void storeSession(const QString &sessionId);
+    void storeEnded(const QString &sessionId);
+    // Durable before it returns; false (and the error logged) when the disk refused.
+    bool storeRevocations(const QList<QString> &sessionIds, QString *error);
+    void scheduleStoreFlush();
+    void flushStore();
+    void reportStoreError(const QString &error);
+
+    // A stop spreads its closes over [shutdown] spread_ms with one stepping timer.
+    QTimer m_stopStep;
+    QList<ConnectionId> m_stopQueue;
+    qsizetype m_stopClosed = 0;
+    int m_stopSpreadMs = 0;
+    QElapsedTimer m_stopClock;
+    quint16 m_stopCode = CloseCode::ShuttingDown;
+    void stepStop();
+    bool m_restarting = false;
+    void restartNow();
 };

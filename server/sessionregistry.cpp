@@ -130,14 +130,41 @@ void SessionRegistry::bury(const Session &s, EndReason reason, qint64 nowMs)
 {
     // Keep the refusal until the token could not be used anyway; tokens without exp for the TTL.
     const qint64 until = s.hardEndMs > 0 ? qMax(s.hardEndMs, nowMs) : nowMs + m_revocationTtlMs;
-    m_tombstones.insert(s.id, Tombstone{reason, until});
-    DeadlineIndex::Key key = m_tombstoneKeyBySid.value(s.id);
+    insertTombstone(s.id, reason, until);
+}
+
+void SessionRegistry::insertTombstone(const QString &sessionId, EndReason reason, qint64 untilMs)
+{
+    m_tombstones.insert(sessionId, Tombstone{reason, untilMs});
+    DeadlineIndex::Key key = m_tombstoneKeyBySid.value(sessionId);
     if (!key) {
         key = m_nextKey++;
-        m_tombstoneKeyBySid.insert(s.id, key);
-        m_tombstoneByKey.insert(key, s.id);
+        m_tombstoneKeyBySid.insert(sessionId, key);
+        m_tombstoneByKey.insert(key, sessionId);
     }
-    m_tombstoneEnds.schedule(key, until);
+    m_tombstoneEnds.schedule(key, untilMs);
+}
+
+bool SessionRegistry::restore(const Session &session)
+{
+    if (session.id.isEmpty() || m_sessions.contains(session.id)
+        || m_tombstones.contains(session.id))
+        return false;
+    Session s = session;
+    s.connections.clear();
+    s.warned = false; // a warning sent before the restart reached tabs that are gone now
+    s.key = m_nextKey++;
+    m_sessionByKey.insert(s.key, s.id);
+    reschedule(*m_sessions.insert(s.id, s));
+    return true;
+}
+
+bool SessionRegistry::restoreTombstone(const QString &sessionId, EndReason reason, qint64 untilMs)
+{
+    if (sessionId.isEmpty() || m_sessions.contains(sessionId) || m_tombstones.contains(sessionId))
+        return false;
+    insertTombstone(sessionId, reason, untilMs);
+    return true;
 }
 
 std::optional<SessionRegistry::Ended> SessionRegistry::end(const QString &sessionId,

@@ -90,6 +90,14 @@ public:
     // Ends a session now (kick, logout): tombstones it and returns its connections.
     std::optional<Ended> end(const QString &sessionId, EndReason reason, qint64 nowMs);
 
+    // Restores a session read back from the store, with its original timestamps and no
+    // connections. Its deadline follows from lastActivityMs as usual, so time spent down counts
+    // as idle; a deadline that already passed comes due at the next takeDue(). Returns false when
+    // the id is already known (live or tombstoned).
+    bool restore(const Session &session);
+    // Restores the refusal of an ended session until untilMs. Returns false when the id is known.
+    bool restoreTombstone(const QString &sessionId, EndReason reason, qint64 untilMs);
+
     // Collects warnings and expiries due at nowMs (and purges old tombstones). Expired sessions are
     // removed before this returns, so callers act on a stable list.
     QList<Due> takeDue(qint64 nowMs);
@@ -106,6 +114,7 @@ public:
 private:
     void reschedule(Session &s);
     void bury(const Session &s, EndReason reason, qint64 nowMs);
+    void insertTombstone(const QString &sessionId, EndReason reason, qint64 untilMs);
 
     qint64 m_idleMs;
     qint64 m_warningMs;

@@ -83,6 +83,10 @@ void tst_Config::defaultsAndGeneratedSecret()
     QCOMPARE(c.loginTimeoutMs, qint64(30000));
     QCOMPARE(c.maxMessageBytes, qint64(65536));
     QCOMPARE(c.logFormat, QStringLiteral("text"));
+    QCOMPARE(c.logKeepDays, 30);
+    QCOMPARE(c.logMaxRows, qint64(1000000));
+    QCOMPARE(c.shutdownSpreadMs, 2000);
+    QVERIFY(!c.resetStore);
     QCOMPARE(c.dataDir, m_dir->filePath(QStringLiteral("data")));
 
     // The secret was generated into <data_dir>/jwt.secret, readable by the owner only.
@@ -295,6 +299,14 @@ void tst_Config::badValues_data()
     row("ping_timeout abc", "[socketio]\nping_timeout=abc\n", "socketio/ping_timeout");
     row("demo maybe", "[http]\ndemo=maybe\n", "http/demo");
     row("demo empty", "[http]\ndemo=\n", "http/demo");
+    row("keep_days zero", "[log]\nkeep_days=0\n", "log/keep_days");
+    row("keep_days not a number", "[log]\nkeep_days=month\n", "log/keep_days");
+    row("keep_days fractional", "[log]\nkeep_days=1.5\n", "log/keep_days");
+    row("max_rows too small", "[log]\nmax_rows=10\n", "log/max_rows");
+    row("max_rows negative", "[log]\nmax_rows=-1\n", "log/max_rows");
+    row("spread_ms negative", "[shutdown]\nspread_ms=-1\n", "shutdown/spread_ms");
+    row("spread_ms over 10 minutes", "[shutdown]\nspread_ms=600001\n", "shutdown/spread_ms");
+    row("spread_ms with unit", "[shutdown]\nspread_ms=2s\n", "shutdown/spread_ms");
 }
 
 void tst_Config::badValues()

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 // End to end: a real server thread on 127.0.0.1, real QWebSocket clients, millisecond timeouts.
+#include "server/clientmessages.h"
 #include "server/closecodes.h"
 #include "server/jwt.h"
+#include "server/sqlitesessionstore.h"
 #include "tests/common/serverfixture.h"
 #include "tests/common/testclient.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QDeadlineTimer>
+#include <QtCore/QDir>
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QFile>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QTemporaryDir>
 #include <QtCore/QTimer>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
@@ -83,7 +88,20 @@ private Q_SLOTS:
     void kernelTcpStatePerConnection();
     void closeWaitAlarmReachesEventLog();
 
+    void kickIsDurableBeforeOperatorSeesSuccess();
+    void restartKeepsSessionsAndRevocations();
+    void restartInPlaceKeepsPortAndSessions();
+    void storeInfoAndOlderHistory();
+    void stopSpreadsClosesOverSpreadMs();
+    void reloadAppliesEachLiveKey_data();
+    void reloadAppliesEachLiveKey();
+    void malformedConfigFileChangesNothing();
+
 private:
+    // Applies config through a reload and returns (ok, applied live, restart required).
+    bool reloadWith(const ServerConfig &config, QStringList *live, QStringList *restart);
+    template<typename R>
+    R callWorker(std::function<R(ServerWorker &)> fn);
     ServerConfig fastConfig(qint64 idleMs, qint64 warningMs) const;
     std::unique_ptr<TestClient> loggedIn(const QByteArray &token);
     QByteArray httpGet(const QByteArray &request);
@@ -1282,6 +1300,385 @@ void tst_Server::closeWaitAlarmReachesEventLog()
                 .endsWith(QLatin1Char(':') + QString::number(port)));
     ::close(fd);
     ::close(lfd);
+}
+
+template<typename R>
+R tst_Server::callWorker(std::function<R(ServerWorker &)> fn)
+{
+    std::optional<R> out;
+    m_server->host()->call<R>(this, std::move(fn), [&out](const R &r) { out = r; });
+    if (!QTest::qWaitFor([&] { return out.has_value(); }, 5000))
+        return R();
+    return *out;
+}
+
+bool tst_Server::reloadWith(const ServerConfig &config, QStringList *live, QStringList *restart)
+{
+    QSignalSpy reloaded(m_server->host(), &ServerHost::reloaded);
+    QSignalSpy applied(m_server->host(), &ServerHost::reloadApplied);
+    m_server->host()->reload(config, QStringLiteral("test"));
+    if (!reloaded.wait() || !reloaded.first().at(0).toBool())
+        return false;
+    if (applied.isEmpty() && !applied.wait())
+        return false;
+    *live = applied.first().at(0).toStringList();
+    *restart = applied.first().at(1).toStringList();
+    return true;
+}
+
+void tst_Server::kickIsDurableBeforeOperatorSeesSuccess()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto a = loggedIn(m_server->token(QStringLiteral("mallory"), QStringLiteral("kd")));
+    QVERIFY(a);
+    const QString db
+        = QDir(m_server->defaultConfig().dataDir).filePath(QStringLiteral("warden.db"));
+    // The moment the operator gets the answer, another reader of the file sees the revocation
+    // and the audit entry: no flush timer involved.
+    bool answered = false;
+    bool ok = false;
+    SessionStore::Snapshot seen;
+    QList<ServerEvent> audit;
+    m_server->host()->forceLogout(QStringLiteral("kd"), QStringLiteral("fraud"),
+                                  QStringLiteral("ops"), this, [&](const OperatorResult &r) {
+                                      answered = true;
+                                      ok = r.ok();
+                                      SqliteSessionStore reader(db);
+                                      QString error;
+                                      if (!reader.open(&error))
+                                          return;
+                                      seen = reader.load(QDateTime::currentMSecsSinceEpoch());
+                                      audit = reader.eventsBefore(0, 10, QStringLiteral("audit"));
+                                  });
+    QTRY_VERIFY(answered);
+    QVERIFY(ok);
+    QCOMPARE(seen.revocations.size(), qsizetype(1));
+    QCOMPARE(seen.revocations[0].sessionId, QStringLiteral("kd"));
+    QCOMPARE(seen.revocations[0].reason, EndReason::Kicked);
+    QVERIFY(seen.sessions.isEmpty());
+    QCOMPARE(audit.size(), qsizetype(1));
+    QCOMPARE(audit[0].details.value(QStringLiteral("action")).toString(),
+             QStringLiteral("force_logout"));
+    QCOMPARE(audit[0].details.value(QStringLiteral("actor")).toString(), QStringLiteral("ops"));
+}
+
+void tst_Server::restartKeepsSessionsAndRevocations()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.idleTimeoutMs = 20000;
+    cfg.warningMs = 1000;
+    QVERIFY(m_server->start(cfg));
+    const QByteArray alice = m_server->token(QStringLiteral("alice"), QStringLiteral("keep"));
+    const QByteArray mallory = m_server->token(QStringLiteral("mallory"), QStringLiteral("kick"));
+    auto a = loggedIn(alice);
+    auto m = loggedIn(mallory);
+    QVERIFY(a && m);
+    const qint64 deadline = callWorker<qint64>([](ServerWorker &w) {
+        const auto s = w.session(QStringLiteral("keep"));
+        return s ? s->expiresAtMs : 0;
+    });
+    QVERIFY(deadline > 0);
+    m_server->host()->forceLogout(QStringLiteral("kick"), QString(), QStringLiteral("ops"));
+    QVERIFY(m->waitForDisconnected());
+    QVERIFY(m_server->stop(5000));
+    QVERIFY(a->waitForDisconnected());
+
+    QVERIFY(m_server->start(cfg));
+    const qint64 restored = callWorker<qint64>([](ServerWorker &w) {
+        const auto s = w.session(QStringLiteral("keep"));
+        return s ? s->expiresAtMs : 0;
+    });
+    QCOMPARE(restored, deadline);
+    auto again = loggedIn(alice);
+    QVERIFY(again);
+    TestClient refused;
+    QVERIFY(refused.open(m_server->url()));
+    refused.loginCheck(mallory);
+    QVERIFY(refused.waitForDisconnected());
+    QCOMPARE(refused.closeCode(), int(CloseCode::Kicked));
+    const ServerEvent listening = m_server->eventsOf(ServerEvent::Type::Listening).last();
+    QCOMPARE(listening.details.value(QStringLiteral("sessions_restored")).toInt(), 1);
+    QCOMPARE(listening.details.value(QStringLiteral("revocations_restored")).toInt(), 1);
+    // Ids continue where the last run stopped.
+    const ServerEvent firstStopped = m_server->eventsOf(ServerEvent::Type::Stopped).first();
+    QVERIFY(listening.id > firstStopped.id);
+}
+
+void tst_Server::restartInPlaceKeepsPortAndSessions()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.shutdownSpreadMs = 100;
+    QVERIFY(m_server->start(cfg));
+    const QByteArray alice = m_server->token(QStringLiteral("alice"), QStringLiteral("stay"));
+    const QByteArray mallory = m_server->token(QStringLiteral("mallory"), QStringLiteral("gone"));
+    auto a = loggedIn(alice);
+    auto m = loggedIn(mallory);
+    QVERIFY(a && m);
+    const qint64 deadline = callWorker<qint64>([](ServerWorker &w) {
+        const auto s = w.session(QStringLiteral("stay"));
+        return s ? s->expiresAtMs : 0;
+    });
+    m_server->host()->forceLogout(QStringLiteral("gone"), QString(), QStringLiteral("ops"));
+    QVERIFY(m->waitForDisconnected());
+
+    QSignalSpy started(m_server->host(), &ServerHost::started);
+    QSignalSpy stopped(m_server->host(), &ServerHost::stopped);
+    m_server->host()->restart(5000);
+    QVERIFY(a->waitForDisconnected());
+    QCOMPARE(a->closeCode(), int(CloseCode::Restarting));
+    QVERIFY(started.wait());
+    QVERIFY(started.first().at(0).toBool());
+    QCOMPARE(started.first().at(1).toString(),
+             QStringLiteral("127.0.0.1:%1").arg(m_server->port()));
+    QVERIFY(stopped.isEmpty());
+
+    auto back = loggedIn(alice); // the same URL: the same port
+    QVERIFY(back);
+    const qint64 after = callWorker<qint64>([](ServerWorker &w) {
+        const auto s = w.session(QStringLiteral("stay"));
+        return s ? s->expiresAtMs : 0;
+    });
+    QCOMPARE(after, deadline);
+    TestClient refused;
+    QVERIFY(refused.open(m_server->url()));
+    refused.loginCheck(mallory);
+    QVERIFY(refused.waitForDisconnected());
+    QCOMPARE(refused.closeCode(), int(CloseCode::Kicked));
+}
+
+void tst_Server::storeInfoAndOlderHistory()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.eventRingSize = 100;
+    QVERIFY(m_server->start(cfg));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(loggedIn(m_server->token(QStringLiteral("u%1").arg(i))));
+    const StoreInfo info = callWorker<StoreInfo>([](ServerWorker &w) { return w.storeInfo(); });
+    QCOMPARE(info.location, QDir(cfg.dataDir).filePath(QStringLiteral("warden.db")));
+    QVERIFY(info.open);
+    QVERIFY(info.sizeBytes > 0);
+
+    const ServerEventList newest
+        = callWorker<ServerEventList>([](ServerWorker &w) { return w.storedEvents(0, 3); });
+    QCOMPARE(newest.size(), qsizetype(3));
+    QVERIFY(newest[0].id < newest[2].id);
+    const ServerEventList older = callWorker<ServerEventList>(
+        [before = newest.first().id](ServerWorker &w) { return w.storedEvents(before, 1000); });
+    QVERIFY(!older.isEmpty());
+    QCOMPARE(older.first().id, quint64(1));
+    QCOMPARE(older.first().type, ServerEvent::Type::Listening);
+    QCOMPARE(older.last().id + 1, newest.first().id);
+}
+
+void tst_Server::stopSpreadsClosesOverSpreadMs()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.shutdownSpreadMs = 800;
+    QVERIFY(m_server->start(cfg));
+    QList<qint64> closedAt;
+    QElapsedTimer t;
+    std::vector<std::unique_ptr<TestClient>> clients; // destroyed before what its lambdas capture
+    for (int i = 0; i < 5; ++i) {
+        clients.push_back(std::make_unique<TestClient>());
+        QVERIFY(clients.back()->open(m_server->url()));
+        connect(&clients.back()->socket(), &QWebSocket::disconnected, this,
+                [&] { closedAt.append(t.elapsed()); });
+    }
+    t.start();
+    QVERIFY(m_server->stop(5000));
+    QTRY_COMPARE(closedAt.size(), qsizetype(5));
+    for (const auto &c : clients)
+        QCOMPARE(c->closeCode(), int(CloseCode::ShuttingDown));
+    std::sort(closedAt.begin(), closedAt.end());
+    QVERIFY2(closedAt.first() < 400, qPrintable(QString::number(closedAt.first())));
+    // Five closes due at 0, 160, 320, 480, 640 ms: spread out, and none long after the spread.
+    QVERIFY2(closedAt.last() - closedAt.first() >= 450,
+             qPrintable(QString::number(closedAt.last() - closedAt.first())));
+    QVERIFY2(closedAt.last() < 2000, qPrintable(QString::number(closedAt.last())));
+}
+
+void tst_Server::reloadAppliesEachLiveKey_data()
+{
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<bool>("live");
+    for (const char *k :
+         {"session/idle_timeout", "session/login_timeout", "session/revocation_ttl",
+          "limits/max_message_bytes", "limits/handshake_timeout_ms", "server/locale",
+          "auth/jwt_secret", "log/ring_size", "log/keep_days", "log/max_rows", "log/format",
+          "shutdown/spread_ms", "tcp/poll_interval_ms", "tcp/close_wait_alarm"})
+        QTest::addRow("%s", k) << QString::fromLatin1(k) << true;
+    QTest::addRow("server/data_dir") << QStringLiteral("server/data_dir") << false;
+}
+
+void tst_Server::reloadAppliesEachLiveKey()
+{
+    QFETCH(QString, key);
+    QFETCH(bool, live);
+    const ServerConfig base = m_server->defaultConfig();
+    QVERIFY(m_server->start(base));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+
+    ServerConfig next = base;
+    next.listenPort = m_server->port();
+    QTemporaryDir otherDir;
+    const QByteArray otherSecret = QByteArrayLiteral("another-secret-0123456789");
+    if (key == QLatin1String("session/idle_timeout"))
+        next.idleTimeoutMs = 45000;
+    else if (key == QLatin1String("session/login_timeout"))
+        next.loginTimeoutMs = 200;
+    else if (key == QLatin1String("session/revocation_ttl"))
+        next.revocationTtlMs = 5000;
+    else if (key == QLatin1String("limits/max_message_bytes"))
+        next.maxMessageBytes = 200;
+    else if (key == QLatin1String("limits/handshake_timeout_ms"))
+        next.handshakeTimeoutMs = 200;
+    else if (key == QLatin1String("server/locale"))
+        next.locale = QStringLiteral("zh_CN");
+    else if (key == QLatin1String("auth/jwt_secret"))
+        next.jwtSecret = otherSecret;
+    else if (key == QLatin1String("log/ring_size"))
+        next.eventRingSize = 123;
+    else if (key == QLatin1String("log/keep_days"))
+        next.logKeepDays = 7;
+    else if (key == QLatin1String("log/max_rows"))
+        next.logMaxRows = 5000;
+    else if (key == QLatin1String("log/format"))
+        next.logFormat = QStringLiteral("json");
+    else if (key == QLatin1String("shutdown/spread_ms"))
+        next.shutdownSpreadMs = 0;
+    else if (key == QLatin1String("tcp/poll_interval_ms"))
+        next.tcpPollIntervalMs = 0;
+    else if (key == QLatin1String("tcp/close_wait_alarm"))
+        next.closeWaitAlarmMs = 2000;
+    else if (key == QLatin1String("server/data_dir"))
+        next.dataDir = otherDir.path();
+
+    QStringList applied;
+    QStringList restart;
+    QVERIFY(reloadWith(next, &applied, &restart));
+    QCOMPARE(applied, live ? QStringList{key} : QStringList());
+    QCOMPARE(restart, live ? QStringList() : QStringList{key});
+    QVERIFY(c->roundTrip()); // a reload never drops anyone
+    QVERIFY(c->isConnected());
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Reload));
+    const ServerEvent reload = m_server->eventsOf(ServerEvent::Type::Reload).last();
+    QCOMPARE(reload.details.value(QStringLiteral("applied")).toArray().size(), live ? 1 : 0);
+    QCOMPARE(reload.details.value(QStringLiteral("restart_required")).toArray().size(),
+             live ? 0 : 1);
+
+    // And the running server behaves accordingly.
+    const ServerConfig running
+        = callWorker<ServerConfig>([](ServerWorker &w) { return w.config(); });
+    if (key == QLatin1String("session/idle_timeout")) {
+        const auto s = callWorker<QList<SessionInfo>>([](ServerWorker &w) { return w.sessions(); });
+        QCOMPARE(s.size(), qsizetype(1));
+        QCOMPARE(s[0].expiresAtMs - s[0].lastActivityMs, qint64(45000));
+    } else if (key == QLatin1String("session/login_timeout")) {
+        TestClient idle;
+        QVERIFY(idle.open(m_server->url()));
+        QVERIFY(idle.waitForDisconnected(2000));
+        QCOMPARE(idle.closeCode(), int(CloseCode::LoginTimeout));
+    } else if (key == QLatin1String("session/revocation_ttl")) {
+        const qint64 before = QDateTime::currentMSecsSinceEpoch();
+        auto k = loggedIn(m_server->token(QStringLiteral("k"), QStringLiteral("ttl")));
+        QVERIFY(k);
+        m_server->host()->forceLogout(QStringLiteral("ttl"), QString(), QStringLiteral("t"));
+        QVERIFY(k->waitForDisconnected());
+        SqliteSessionStore reader(QDir(base.dataDir).filePath(QStringLiteral("warden.db")));
+        QString error;
+        QVERIFY(reader.open(&error));
+        const auto revs = reader.load(before).revocations;
+        QCOMPARE(revs.size(), qsizetype(1));
+        QVERIFY(revs[0].untilMs <= QDateTime::currentMSecsSinceEpoch() + 5000);
+    } else if (key == QLatin1String("limits/max_message_bytes")) {
+        c->sendEvent(QStringLiteral("activity"),
+                     QJsonObject{{QStringLiteral("pad"), QString(400, QLatin1Char('x'))}});
+        QVERIFY(c->waitForDisconnected());
+        QCOMPARE(c->closeCode(), int(CloseCode::TooBig));
+    } else if (key == QLatin1String("limits/handshake_timeout_ms")) {
+        QTcpSocket slow;
+        slow.connectToHost(QHostAddress::LocalHost, m_server->port());
+        QVERIFY(slow.waitForConnected(3000));
+        slow.write("GET / HTTP/1.1\r\n");
+        QSignalSpy gone(&slow, &QTcpSocket::disconnected);
+        QVERIFY(gone.wait(2000));
+    } else if (key == QLatin1String("server/locale")) {
+        TestClient zh;
+        QVERIFY(zh.open(m_server->url()));
+        zh.sendEvent(QStringLiteral("activity"));
+        QVERIFY(zh.waitForEvent(QStringLiteral("message")) >= 0);
+        const QString text
+            = zh.firstData(QStringLiteral("message")).value(QStringLiteral("message")).toString();
+        QCOMPARE(text,
+                 ClientMessages::text(QStringLiteral("login_required"), QStringLiteral("zh_CN")));
+    } else if (key == QLatin1String("auth/jwt_secret")) {
+        QVERIFY(loggedIn(Jwt::mint(otherSecret, QStringLiteral("new"))));
+        TestClient old;
+        QVERIFY(old.open(m_server->url()));
+        old.loginCheck(m_server->token(QStringLiteral("old")));
+        QVERIFY(old.waitForDisconnected());
+        QCOMPARE(old.closeCode(), int(CloseCode::InvalidToken));
+    } else if (key == QLatin1String("log/ring_size")) {
+        QCOMPARE(callWorker<int>([](ServerWorker &w) { return w.eventRing().capacity(); }), 123);
+    } else if (key == QLatin1String("log/keep_days")) {
+        QCOMPARE(running.logKeepDays, 7);
+    } else if (key == QLatin1String("log/max_rows")) {
+        QCOMPARE(running.logMaxRows, qint64(5000));
+    } else if (key == QLatin1String("log/format")) {
+        QCOMPARE(running.logFormat, QStringLiteral("json"));
+    } else if (key == QLatin1String("shutdown/spread_ms")) {
+        QCOMPARE(running.shutdownSpreadMs, 0);
+    } else if (key == QLatin1String("tcp/poll_interval_ms")) {
+        QCOMPARE(running.tcpPollIntervalMs, 0);
+    } else if (key == QLatin1String("tcp/close_wait_alarm")) {
+        QCOMPARE(running.closeWaitAlarmMs, qint64(2000));
+    } else if (key == QLatin1String("server/data_dir")) {
+        // The store stays where it was opened until the next start.
+        QCOMPARE(running.dataDir, base.dataDir);
+        const StoreInfo info = callWorker<StoreInfo>([](ServerWorker &w) { return w.storeInfo(); });
+        QVERIFY(info.location.startsWith(base.dataDir));
+        QVERIFY(!QFile::exists(QDir(otherDir.path()).filePath(QStringLiteral("warden.db"))));
+    }
+}
+
+void tst_Server::malformedConfigFileChangesNothing()
+{
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("warden.ini"));
+    auto write = [&](const QByteArray &body) {
+        QFile f(file);
+        return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(body) == body.size();
+    };
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    const auto before
+        = callWorker<QMap<QString, QString>>([](ServerWorker &w) { return w.config().describe(); });
+    const QList<SessionInfo> sessionsBefore
+        = callWorker<QList<SessionInfo>>([](ServerWorker &w) { return w.sessions(); });
+
+    m_server->host()->setConfigSource(file, {});
+    // Several good keys and one bad one: none of it is applied.
+    QVERIFY(write("[server]\nlisten = 127.0.0.2:0\n[session]\nidle_timeout = 5\n"
+                  "[limits]\nmax_message_bytes = 200\n[log]\nkeep_days = banana\n"));
+    QSignalSpy reloaded(m_server->host(), &ServerHost::reloaded);
+    m_server->host()->reloadFromSource(QStringLiteral("test"));
+    QVERIFY(reloaded.wait());
+    QVERIFY(!reloaded.first().at(0).toBool());
+    const QString error = reloaded.first().at(2).toString();
+    QVERIFY2(error.contains(file) && error.contains(QLatin1String("log/keep_days")),
+             qPrintable(error));
+    const auto after
+        = callWorker<QMap<QString, QString>>([](ServerWorker &w) { return w.config().describe(); });
+    QCOMPARE(after, before);
+    const QList<SessionInfo> sessionsAfter
+        = callWorker<QList<SessionInfo>>([](ServerWorker &w) { return w.sessions(); });
+    QCOMPARE(sessionsAfter.size(), sessionsBefore.size());
+    QCOMPARE(sessionsAfter[0].expiresAtMs, sessionsBefore[0].expiresAtMs);
+    QVERIFY(c->roundTrip());
+    QVERIFY(c->isConnected());
+    QVERIFY(loggedIn(m_server->token(QStringLiteral("bob")))); // same address still serves
 }
 
 QTEST_GUILESS_MAIN(tst_Server)

@@ -65,6 +65,11 @@ private Q_SLOTS:
     void perSessionIdleTimeout();
     void perSessionIdleTimeoutSurvivesSetTimeouts();
     void perSessionIdleTimeoutExtendAndHardEnd();
+    void restoreKeepsTimestampsAndDeadline();
+    void restoredSessionPastDeadlineExpiresAtOnce();
+    void restoredSessionInsideWarningWindowIsWarned();
+    void restoreTombstoneRefusesUntilItsEnd();
+    void restoreRefusesKnownIds();
 };
 
 void tst_SessionRegistry::emptyRegistry()
@@ -508,6 +513,110 @@ void tst_SessionRegistry::perSessionIdleTimeoutExtendAndHardEnd()
         }
     }
     QVERIFY(found);
+}
+
+void tst_SessionRegistry::restoreKeepsTimestampsAndDeadline()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    SessionRegistry::Session s;
+    s.id = sid("r1");
+    s.user = QStringLiteral("alice");
+    s.name = QStringLiteral("Alice");
+    s.createdMs = 100;
+    s.lastActivityMs = 400;
+    s.warned = true; // stale: must not survive
+    s.connections = {7}; // stale: must not survive
+    QVERIFY(reg.restore(s));
+    const SessionRegistry::Session *r = reg.find(sid("r1"));
+    QVERIFY(r);
+    QCOMPARE(r->createdMs, qint64(100));
+    QCOMPARE(r->lastActivityMs, qint64(400));
+    QCOMPARE(r->name, QStringLiteral("Alice"));
+    QVERIFY(!r->warned);
+    QVERIFY(r->connections.isEmpty());
+    QCOMPARE(reg.deadlineOf(*r), qint64(1400));
+    QCOMPARE(reg.nextWakeMs(), std::optional<qint64>(1200));
+
+    // A tab reconnecting joins it without moving the deadline.
+    QCOMPARE(reg.join(claims(sid("r1")), 1, 600).outcome, Outcome::Joined);
+    QCOMPARE(reg.deadlineOf(*reg.find(sid("r1"))), qint64(1400));
+}
+
+void tst_SessionRegistry::restoredSessionPastDeadlineExpiresAtOnce()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    SessionRegistry::Session idle;
+    idle.id = sid("idle");
+    idle.lastActivityMs = 0;
+    SessionRegistry::Session hard;
+    hard.id = sid("hard");
+    hard.lastActivityMs = 900;
+    hard.hardEndMs = 1500;
+    QVERIFY(reg.restore(idle));
+    QVERIFY(reg.restore(hard));
+    // Warden was down from 0 to 5000: both deadlines passed while it was down.
+    QList<SessionRegistry::Due> due = reg.takeDue(5000);
+    std::sort(due.begin(), due.end(),
+              [](const auto &a, const auto &b) { return a.sessionId < b.sessionId; });
+    QCOMPARE(due.size(), qsizetype(2));
+    QCOMPARE(due[0].sessionId, sid("hard"));
+    QVERIFY(due[0].expired);
+    QCOMPARE(due[0].reason, EndReason::SessionExpired);
+    QCOMPARE(due[0].deadlineMs, qint64(1500));
+    QCOMPARE(due[1].sessionId, sid("idle"));
+    QVERIFY(due[1].expired);
+    QCOMPARE(due[1].reason, EndReason::IdleTimeout);
+    QCOMPARE(due[1].deadlineMs, qint64(1000));
+    QCOMPARE(reg.sessionCount(), qsizetype(0));
+    QCOMPARE(reg.join(claims(sid("idle")), 1, 5000).refusedFor, EndReason::IdleTimeout);
+}
+
+void tst_SessionRegistry::restoredSessionInsideWarningWindowIsWarned()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    SessionRegistry::Session s;
+    s.id = sid("w");
+    s.lastActivityMs = 0;
+    QVERIFY(reg.restore(s));
+    const auto due = reg.takeDue(900);
+    QCOMPARE(due.size(), qsizetype(1));
+    QVERIFY(!due[0].expired);
+    QVERIFY(reg.find(sid("w"))->warned);
+    QCOMPARE(reg.nextWakeMs(), std::optional<qint64>(1000));
+}
+
+void tst_SessionRegistry::restoreTombstoneRefusesUntilItsEnd()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    QVERIFY(reg.restoreTombstone(sid("k"), EndReason::Kicked, 2000));
+    QCOMPARE(reg.tombstoneCount(), qsizetype(1));
+    QCOMPARE(reg.tombstone(sid("k"))->untilMs, qint64(2000));
+    const auto refused = reg.join(claims(sid("k")), 1, 1999);
+    QCOMPARE(refused.outcome, Outcome::Refused);
+    QCOMPARE(refused.refusedFor, EndReason::Kicked);
+    QCOMPARE(reg.nextWakeMs(), std::optional<qint64>(2000));
+    reg.takeDue(2000);
+    QCOMPARE(reg.tombstoneCount(), qsizetype(0));
+    QCOMPARE(reg.join(claims(sid("k")), 1, 2000).outcome, Outcome::Created);
+}
+
+void tst_SessionRegistry::restoreRefusesKnownIds()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    reg.join(claims(sid("live")), 1, 0);
+    reg.join(claims(sid("dead")), 2, 0);
+    reg.end(sid("dead"), EndReason::LoggedOut, 10);
+    SessionRegistry::Session s;
+    s.id = sid("live");
+    QVERIFY(!reg.restore(s));
+    s.id = sid("dead");
+    QVERIFY(!reg.restore(s)); // a revoked session never comes back
+    s.id = QString();
+    QVERIFY(!reg.restore(s));
+    QVERIFY(!reg.restoreTombstone(sid("live"), EndReason::Kicked, 100));
+    QVERIFY(!reg.restoreTombstone(sid("dead"), EndReason::Kicked, 100));
+    QCOMPARE(reg.tombstone(sid("dead"))->reason, EndReason::LoggedOut);
+    QCOMPARE(reg.sessionCount(), qsizetype(1));
 }
 
 QTEST_APPLESS_MAIN(tst_SessionRegistry)
