@@ -5,8 +5,36 @@
 #include <QtGui/QBrush>
 #include <QtGui/QColor>
 
+#include <limits>
+
 namespace {
 QString duration(qint64 ms)
+{
+    return ConnectionTableModel::durationText(ms);
+}
+
+QString bytes(quint64 n)
+{
+    if (n < 10 * 1024)
+        return QString::number(n);
+    if (n < 10 * 1024 * 1024)
+        return QStringLiteral("%1 KiB").arg(n / 1024);
+    return QStringLiteral("%1 MiB").arg(n / (1024 * 1024));
+}
+
+// Sort keys: rows without a value (never active, not logged in) sort last in ascending order.
+qint64 lastActivityKey(const ConnectionInfo &c)
+{
+    return c.lastActivityMs ? -c.lastActivityMs : std::numeric_limits<qint64>::max();
+}
+
+qint64 expiresKey(const ConnectionInfo &c)
+{
+    return c.expiresAtMs ? c.expiresAtMs : std::numeric_limits<qint64>::max();
+}
+} // namespace
+
+QString ConnectionTableModel::durationText(qint64 ms)
 {
     if (ms < 0)
         ms = 0;
@@ -18,15 +46,42 @@ QString duration(qint64 ms)
     return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
-QString bytes(quint64 n)
+bool ConnectionTableModel::lessThan(const ConnectionInfo &a, const ConnectionInfo &b,
+                                    Column column)
 {
-    if (n < 10 * 1024)
-        return QString::number(n);
-    if (n < 10 * 1024 * 1024)
-        return QStringLiteral("%1 KiB").arg(n / 1024);
-    return QStringLiteral("%1 MiB").arg(n / (1024 * 1024));
+    switch (column) {
+    case Column::Id:
+        return a.id < b.id;
+    case Column::User:
+        return a.user < b.user;
+    case Column::Session:
+        return a.sessionId < b.sessionId;
+    case Column::Peer:
+        return a.peer < b.peer;
+    case Column::Endpoint:
+        return a.endpoint < b.endpoint;
+    case Column::ConnectedFor:
+        return a.connectedAtMs > b.connectedAtMs; // connected longer = earlier
+    case Column::LastActivity:
+        return lastActivityKey(a) < lastActivityKey(b);
+    case Column::ExpiresIn:
+        return expiresKey(a) < expiresKey(b);
+    case Column::TcpState:
+    case Column::Rtt:
+        return a.socketState < b.socketState;
+    case Column::MsgsIn:
+        return a.msgsIn < b.msgsIn;
+    case Column::MsgsOut:
+        return a.msgsOut < b.msgsOut;
+    case Column::BytesIn:
+        return a.bytesIn < b.bytesIn;
+    case Column::BytesOut:
+        return a.bytesOut < b.bytesOut;
+    case Column::Count:
+        break;
+    }
+    return a.id < b.id;
 }
-} // namespace
 
 ConnectionTableModel::ConnectionTableModel(QObject *parent)
     : QAbstractTableModel(parent)
@@ -79,9 +134,9 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
         case Column::ConnectedFor:
             return -c.connectedAtMs;
         case Column::LastActivity:
-            return c.lastActivityMs ? -c.lastActivityMs : std::numeric_limits<qint64>::min();
+            return lastActivityKey(c);
         case Column::ExpiresIn:
-            return c.expiresAtMs ? c.expiresAtMs : std::numeric_limits<qint64>::max();
+            return expiresKey(c);
         case Column::MsgsIn:
             return QVariant::fromValue<quint64>(c.msgsIn);
         case Column::MsgsOut:
@@ -172,12 +227,24 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     return {};
 }
 
+void ConnectionTableModel::countState(int state, int delta)
+{
+    int &n = m_stateCounts[state];
+    n += delta;
+    if (n == 0)
+        m_stateCounts.remove(state);
+}
+
 void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
 {
+    if (delta.isEmpty())
+        return;
+    const QMap<int, int> statesBefore = m_stateCounts;
     for (ConnectionId id : delta.removed) {
         const int row = m_rowById.value(id, -1);
         if (row < 0)
             continue;
+        countState(m_rows.at(row).socketState, -1);
         const int last = int(m_rows.size()) - 1;
         if (row != last) {
             // Fill the hole with the last row: O(1) instead of shifting every row below.
@@ -200,21 +267,29 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
             added.append(c);
             continue;
         }
+        countState(m_rows.at(row).socketState, -1);
+        countState(c.socketState, +1);
         m_rows[row] = c;
         minRow = qMin(minRow, row);
         maxRow = qMax(maxRow, row);
     }
+    // One signal for the whole span: the proxy re-sorts the changed rows in one pass.
     if (maxRow >= 0)
         Q_EMIT dataChanged(index(minRow, 0), index(maxRow, int(Column::Count) - 1));
     if (!added.isEmpty()) {
         const int first = int(m_rows.size());
         beginInsertRows({}, first, first + int(added.size()) - 1);
+        m_rows.reserve(m_rows.size() + added.size());
+        m_rowById.reserve(m_rows.size() + added.size());
         for (const ConnectionInfo &c : std::as_const(added)) {
             m_rowById.insert(c.id, int(m_rows.size()));
             m_rows.append(c);
+            countState(c.socketState, +1);
         }
         endInsertRows();
     }
+    if (m_stateCounts != statesBefore)
+        Q_EMIT socketStateCountsChanged();
 }
 
 void ConnectionTableModel::tick()

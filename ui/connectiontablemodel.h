@@ -6,6 +6,7 @@
 #include <QtCore/QAbstractTableModel>
 #include <QtCore/QHash>
 #include <QtCore/QList>
+#include <QtCore/QMap>
 
 // Source model of live connections, fed by batched ConnectionDelta values. Row order is arrival
 // order with O(1) updates and removals (the last row fills the hole); sorting and filtering live in
@@ -53,11 +54,23 @@ public:
     // Repaints the time columns (countdowns); called once a second.
     void tick();
     const ConnectionInfo *byId(ConnectionId id) const;
+    const ConnectionInfo &at(int row) const { return m_rows.at(row); }
     int rowOf(ConnectionId id) const { return m_rowById.value(id, -1); }
+    // Live connections per QAbstractSocket::SocketState, kept up to date by applyDelta().
+    const QMap<int, int> &socketStateCounts() const { return m_stateCounts; }
+
+    // Orders two rows by a column the way the view sorts it (numbers as numbers).
+    static bool lessThan(const ConnectionInfo &a, const ConnectionInfo &b, Column column);
+    static QString durationText(qint64 ms);
+
+Q_SIGNALS:
+    void socketStateCountsChanged();
 
 private:
     qint64 nowMs() const;
+    void countState(int state, int delta);
 
     QList<ConnectionInfo> m_rows;
     QHash<ConnectionId, int> m_rowById;
+    QMap<int, int> m_stateCounts;
 };

@@ -2,6 +2,7 @@
 #include "ui/eventlogmodel.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QIODevice>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 
@@ -119,4 +120,36 @@ void EventLogModel::clear()
     beginResetModel();
     m_events.clear();
     endResetModel();
+}
+
+bool EventLogModel::writeJsonLines(const ServerEventList &events, QIODevice *out)
+{
+    for (const ServerEvent &e : events) {
+        if (out->write(QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact) + '\n') < 0)
+            return false;
+    }
+    return true;
+}
+
+bool EventLogModel::writeCsv(const ServerEventList &events, QIODevice *out)
+{
+    const auto field = [](const QString &s) {
+        QString q = s;
+        q.replace(QLatin1Char('"'), QLatin1String("\"\""));
+        return QLatin1Char('"') + q + QLatin1Char('"');
+    };
+    // Column names are machine-stable (not translated): spreadsheets and scripts read them.
+    if (out->write("time,type,user,session,connection,details\n") < 0)
+        return false;
+    for (const ServerEvent &e : events) {
+        const QString line
+            = field(QDateTime::fromMSecsSinceEpoch(e.tsMs).toString(Qt::ISODateWithMs))
+              + QLatin1Char(',') + ServerEvent::typeName(e.type) + QLatin1Char(',') + field(e.user)
+              + QLatin1Char(',') + field(e.sessionId) + QLatin1Char(',')
+              + (e.connectionId ? QString::number(e.connectionId) : QString()) + QLatin1Char(',')
+              + field(detailsText(e)) + QLatin1Char('\n');
+        if (out->write(line.toUtf8()) < 0)
+            return false;
+    }
+    return true;
 }
