@@ -26,11 +26,11 @@ ConfirmDialog::ConfirmDialog(const QString &title, const QString &message,
     }
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Cancel);
     m_confirm = buttons->addButton(confirmText, QDialogButtonBox::AcceptRole);
-    m_confirm->setDefault(true);
-    m_confirm->setAutoDefault(true);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
+    // Only now is the button inside the dialog, which is what makes it the one Enter presses.
+    m_confirm->setDefault(true);
     if (m_reason)
         m_reason->setFocus();
     else

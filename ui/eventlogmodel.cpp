@@ -97,8 +97,13 @@ QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int
     return {};
 }
 
-void EventLogModel::append(const ServerEventList &events)
+void EventLogModel::append(const ServerEventList &batch)
 {
+    ServerEventList events = batch;
+    if (!m_events.isEmpty()) {
+        const quint64 lastId = m_events.last().id;
+        events.removeIf([lastId](const ServerEvent &e) { return e.id <= lastId; });
+    }
     if (events.isEmpty())
         return;
     // Only the newest `capacity` of this batch can survive.
@@ -112,6 +117,23 @@ void EventLogModel::append(const ServerEventList &events)
     const int first = int(m_events.size());
     beginInsertRows({}, first, first + int(keepFromBatch) - 1);
     m_events.append(events.mid(events.size() - keepFromBatch));
+    endInsertRows();
+}
+
+void EventLogModel::insertBacklog(const ServerEventList &backlog)
+{
+    ServerEventList events = backlog;
+    if (!m_events.isEmpty()) {
+        const quint64 firstId = m_events.first().id;
+        events.removeIf([firstId](const ServerEvent &e) { return e.id >= firstId; });
+    }
+    const qsizetype room = m_capacity - m_events.size();
+    if (room <= 0 || events.isEmpty())
+        return;
+    if (events.size() > room)
+        events = events.mid(events.size() - room); // the newest of the backlog
+    beginInsertRows({}, 0, int(events.size()) - 1);
+    m_events = events + m_events;
     endInsertRows();
 }
 
@@ -133,7 +155,7 @@ bool EventLogModel::writeJsonLines(const ServerEventList &events, QIODevice *out
 
 bool EventLogModel::writeCsv(const ServerEventList &events, QIODevice *out)
 {
-    const auto field = [](const QString &s) {
+    const auto field = [](const QString &s) -> QString {
         QString q = s;
         q.replace(QLatin1Char('"'), QLatin1String("\"\""));
         return QLatin1Char('"') + q + QLatin1Char('"');

@@ -30,7 +30,10 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
 
+    // Appends a live batch; events already shown (by id) are skipped.
     void append(const ServerEventList &events);
+    // Puts events from before the window existed (the server's ring) in front of the live ones.
+    void insertBacklog(const ServerEventList &events);
     void clear();
     int capacity() const { return m_capacity; }
     const ServerEvent &eventAt(int row) const { return m_events.at(row); }

@@ -145,6 +145,13 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     connect(&m_tick, &QTimer::timeout, m_connections, &ConnectionTableModel::tick);
     m_tick.start();
     m_host->setSnapshotsEnabled(true);
+    // What happened before this window existed (e.g. `listening`) comes from the server's ring.
+    m_host->call<ServerEventList>(
+        this, [](ServerWorker &w) { return w.eventRing().since(0, w.eventRing().capacity()); },
+        [this](const ServerEventList &backlog) {
+            m_events->insertBacklog(backlog);
+            m_eventsView->scrollToBottom();
+        });
     updateActions();
     updateTcpPanel();
 }
