@@ -394,8 +394,9 @@ void MainWindow::onStats(const ServerStats &stats)
         const QSignalBlocker block(m_listening);
         m_listening->setChecked(!stats.listen.isEmpty());
     }
-    const QString counts = tr("%n connection(s)", nullptr, stats.connections)
-                           + QStringLiteral("  ") + tr("%n session(s)", nullptr, stats.sessions);
+    // "Label: number" reads right for any count, in English and in Chinese alike.
+    const QString counts
+        = tr("Connections: %1   Sessions: %2").arg(stats.connections).arg(stats.sessions);
     m_statusCounts->setText(counts);
     if (m_tray)
         m_tray->setToolTip(windowTitle() + QLatin1Char('\n') + counts);
@@ -498,9 +499,9 @@ void MainWindow::forceLogoutSelected()
     connect(dialog, &QDialog::accepted, this, [this, dialog, sid] {
         m_host->forceLogout(sid, dialog->reason(), operatorName(), this,
                             [this, sid](const OperatorResult &r) {
-                                showResult(tr("Session %1 ended: %n connection(s) closed", nullptr,
-                                              r.connections)
-                                               .arg(sid),
+                                showResult(tr("Session %1 ended; connections closed: %2")
+                                               .arg(sid)
+                                               .arg(r.connections),
                                            r);
                             });
     });
@@ -522,16 +523,16 @@ void MainWindow::logoutUserSelected()
             }
             const QString message
                 = tr("Log out %1 everywhere?").arg(user) + QLatin1Char('\n')
-                  + tr("This ends %n session(s)", nullptr, dry.sessions) + QLatin1Char(' ')
-                  + tr("and closes %n connection(s).", nullptr, dry.connections);
+                  + tr("Sessions to end: %1").arg(dry.sessions) + QLatin1Char('\n')
+                  + tr("Connections to close: %1").arg(dry.connections);
             auto *dialog = new ConfirmDialog(tr("Log out user everywhere"), message,
                                              tr("Log out everywhere"), true, this);
             connect(dialog, &QDialog::accepted, this, [this, dialog, user] {
                 m_host->logoutUser(user, dialog->reason(), operatorName(), false, this,
                                    [this, user](const OperatorResult &r) {
-                                       showResult(tr("%1 logged out: %n session(s) ended",
-                                                     nullptr, r.sessions)
-                                                      .arg(user),
+                                       showResult(tr("%1 logged out; sessions ended: %2")
+                                                      .arg(user)
+                                                      .arg(r.sessions),
                                                   r);
                                    });
             });
@@ -595,7 +596,7 @@ void MainWindow::exportEventsInteractive()
     QString error;
     if (exportEvents(path, &error))
         statusBar()->showMessage(
-            tr("%n event(s) exported to %1", nullptr, m_eventsProxy->rowCount()).arg(path),
+            tr("Events exported: %1, to %2").arg(m_eventsProxy->rowCount()).arg(path),
             StatusMessageMs);
     else
         statusBar()->showMessage(tr("Export failed: %1").arg(error), StatusMessageMs);

@@ -231,8 +231,8 @@ void tst_Dashboard::logoutUserEverywhereConfirmsDryRunCounts()
     m_window->logoutUserAction()->trigger();
     auto *dialog = qobject_cast<ConfirmDialog *>(waitForDialog());
     QVERIFY(dialog);
-    QVERIFY2(dialog->message().contains(QStringLiteral("2 sessions")), qPrintable(dialog->message()));
-    QVERIFY2(dialog->message().contains(QStringLiteral("3 connections")),
+    QVERIFY2(dialog->message().contains(QStringLiteral("Sessions to end: 2")), qPrintable(dialog->message()));
+    QVERIFY2(dialog->message().contains(QStringLiteral("Connections to close: 3")),
              qPrintable(dialog->message()));
     // Nothing closed yet: the counts came from a dry run.
     QVERIFY(a1->roundTrip() && a1->isConnected());
