@@ -7,6 +7,9 @@ ConnectionFilterProxy::ConnectionFilterProxy(QObject *parent)
     : QSortFilterProxyModel(parent)
 {
     setSortRole(ConnectionTableModel::SortRole);
+    // Filtering reads the rows directly; a role nobody emits keeps the proxy from re-filtering
+    // every row on each countdown repaint (those change only the display role).
+    setFilterRole(ConnectionTableModel::FilterRole);
 }
 
 void ConnectionFilterProxy::setConnectionModel(ConnectionTableModel *model)

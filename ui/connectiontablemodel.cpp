@@ -240,47 +240,79 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
     if (delta.isEmpty())
         return;
     const QMap<int, int> statesBefore = m_stateCounts;
+    int minRow = INT_MAX;
+    int maxRow = -1;
+    auto touch = [&minRow, &maxRow](int row) {
+        minRow = qMin(minRow, row);
+        maxRow = qMax(maxRow, row);
+    };
+
+    // Removals leave holes; the rows of the tail that stay move into them, so that one
+    // contiguous block at the end goes away in one signal. A proxy pays O(rows) per signal, so a
+    // batch costs three signals (changed, removed, inserted) however many rows it touches.
+    const int oldCount = int(m_rows.size());
+    QList<int> gone;
+    gone.reserve(delta.removed.size());
     for (ConnectionId id : delta.removed) {
         const int row = m_rowById.value(id, -1);
         if (row < 0)
             continue;
         countState(m_rows.at(row).socketState, -1);
-        const int last = int(m_rows.size()) - 1;
-        if (row != last) {
-            // Fill the hole with the last row: O(1) instead of shifting every row below.
-            m_rows[row] = m_rows.at(last);
-            m_rowById.insert(m_rows.at(row).id, row);
-            Q_EMIT dataChanged(index(row, 0), index(row, int(Column::Count) - 1));
-        }
-        beginRemoveRows({}, last, last);
-        m_rows.removeLast();
         m_rowById.remove(id);
-        endRemoveRows();
+        gone.append(row);
+    }
+    const int newCount = oldCount - int(gone.size());
+    if (!gone.isEmpty()) {
+        QList<int> holes;
+        QList<bool> tailGone(oldCount - newCount, false);
+        for (int row : std::as_const(gone)) {
+            if (row < newCount)
+                holes.append(row);
+            else
+                tailGone[row - newCount] = true;
+        }
+        qsizetype next = 0;
+        for (int tail = newCount; tail < oldCount; ++tail) {
+            if (tailGone.at(tail - newCount))
+                continue;
+            const int hole = holes.at(next++);
+            m_rows[hole] = m_rows.at(tail);
+            m_rowById.insert(m_rows.at(hole).id, hole);
+            touch(hole);
+        }
     }
 
     QList<ConnectionInfo> added;
-    int minRow = INT_MAX;
-    int maxRow = -1;
+    QHash<ConnectionId, qsizetype> addedIndex; // a new id twice in one batch: the last one wins
     for (const ConnectionInfo &c : delta.upserts) {
         const int row = m_rowById.value(c.id, -1);
         if (row < 0) {
-            added.append(c);
+            const auto it = addedIndex.constFind(c.id);
+            if (it != addedIndex.cend()) {
+                added[*it] = c;
+            } else {
+                addedIndex.insert(c.id, added.size());
+                added.append(c);
+            }
             continue;
         }
         countState(m_rows.at(row).socketState, -1);
         countState(c.socketState, +1);
         m_rows[row] = c;
-        minRow = qMin(minRow, row);
-        maxRow = qMax(maxRow, row);
+        touch(row);
     }
-    // One signal for the whole span: the proxy re-sorts the changed rows in one pass.
+    // The tail rows still hold their old values here, so the views stay consistent until the
+    // block is removed below.
     if (maxRow >= 0)
         Q_EMIT dataChanged(index(minRow, 0), index(maxRow, int(Column::Count) - 1));
+    if (newCount < oldCount) {
+        beginRemoveRows({}, newCount, oldCount - 1);
+        m_rows.resize(newCount);
+        endRemoveRows();
+    }
     if (!added.isEmpty()) {
         const int first = int(m_rows.size());
         beginInsertRows({}, first, first + int(added.size()) - 1);
-        m_rows.reserve(m_rows.size() + added.size());
-        m_rowById.reserve(m_rows.size() + added.size());
         for (const ConnectionInfo &c : std::as_const(added)) {
             m_rowById.insert(c.id, int(m_rows.size()));
             m_rows.append(c);
@@ -298,7 +330,7 @@ void ConnectionTableModel::tick()
         return;
     Q_EMIT dataChanged(index(0, int(Column::ConnectedFor)),
                        index(int(m_rows.size()) - 1, int(Column::ExpiresIn)),
-                       {Qt::DisplayRole, Qt::ForegroundRole});
+                       {Qt::DisplayRole, Qt::ForegroundRole, Qt::ToolTipRole});
 }
 
 const ConnectionInfo *ConnectionTableModel::byId(ConnectionId id) const

@@ -40,6 +40,7 @@ public:
         UserRole,
         SortRole, // numeric value for sorting time and counter columns
         WarnedRole,
+        FilterRole, // never has data: the proxy filters on the row values themselves
     };
 
     explicit ConnectionTableModel(QObject *parent = nullptr);

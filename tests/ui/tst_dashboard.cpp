@@ -17,6 +17,7 @@
 
 #include <QtCore/QFile>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QRandomGenerator>
 #include <QtCore/QSettings>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QTranslator>
@@ -61,6 +62,7 @@ private Q_SLOTS:
     void settingsDialogRefusesBadValue();
     void updateIniKeepsCommentsAndAddsKeys();
     void chineseTranslationOnActions();
+    void modelAppliesMixedBatches();
 
 private:
     bool startServer(const ServerConfig &config);
@@ -529,6 +531,60 @@ void tst_Dashboard::chineseTranslationOnActions()
         delete t;
     }
     QCOMPARE(QCoreApplication::translate("MainWindow", "&Disconnect"), QStringLiteral("&Disconnect"));
+}
+
+void tst_Dashboard::modelAppliesMixedBatches()
+{
+    // Random batches of updates, arrivals and departures against a plain map, with the sorted
+    // proxy attached: the batched removal (tail rows moved into holes) must keep every index right.
+    ConnectionTableModel model;
+    ConnectionFilterProxy proxy;
+    proxy.setConnectionModel(&model);
+    proxy.sort(int(Column::MsgsIn), Qt::DescendingOrder);
+    const auto mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
+    QAbstractItemModelTester modelTester(&model, mode);
+    QAbstractItemModelTester proxyTester(&proxy, mode);
+    QRandomGenerator rng(7);
+    QMap<ConnectionId, quint64> expected;
+    ConnectionId next = 1;
+    for (int round = 0; round < 60; ++round) {
+        ConnectionDelta delta;
+        const QList<ConnectionId> ids = expected.keys();
+        QSet<ConnectionId> removed;
+        for (int i = 0; i < int(rng.bounded(8)) && !ids.isEmpty(); ++i) {
+            const ConnectionId id = ids.at(rng.bounded(int(ids.size())));
+            if (!removed.contains(id)) {
+                removed.insert(id);
+                delta.removed.append(id);
+                expected.remove(id);
+            }
+        }
+        for (int i = 0; i < int(rng.bounded(10)); ++i) {
+            ConnectionInfo c;
+            c.id = (expected.isEmpty() || rng.bounded(2)) ? next++
+                                                         : expected.keys().at(
+                                                             rng.bounded(int(expected.size())));
+            c.msgsIn = rng.bounded(50);
+            c.socketState = 3;
+            expected.insert(c.id, c.msgsIn);
+            delta.upserts.append(c);
+        }
+        model.applyDelta(delta);
+        QCOMPARE(model.rowCount(), int(expected.size()));
+        for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+            QVERIFY(model.byId(it.key()));
+            QCOMPARE(model.byId(it.key())->msgsIn, it.value());
+            QCOMPARE(model.at(model.rowOf(it.key())).id, it.key());
+        }
+        QCOMPARE(proxy.rowCount(), int(expected.size()));
+        for (int row = 1; row < proxy.rowCount(); ++row)
+            QVERIFY(proxy.index(row - 1, int(Column::MsgsIn)).data(ConnectionTableModel::SortRole)
+                        .toULongLong()
+                    >= proxy.index(row, int(Column::MsgsIn))
+                           .data(ConnectionTableModel::SortRole)
+                           .toULongLong());
+        QCOMPARE(model.socketStateCounts().value(3), int(expected.size()));
+    }
 }
 
 QTEST_MAIN(tst_Dashboard)
