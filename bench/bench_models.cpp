@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The dashboard's connection table at scale: 100,000 rows in ConnectionTableModel behind its
 // sorting/filtering proxy and a QTableView, then bursts of 10,000 changes (updates plus some
-// arrivals and departures, as the server's 250 ms snapshot deltas bring them). Prints the GUI-thread
-// time per batch and per countdown tick. A benchmark, not a test.
-// Usage: bench_models [rows] [changes] [bursts]   (runs offscreen unless a display is set)
+// arrivals and departures, as the server's 250 ms snapshot deltas bring them). Prints the
+// GUI-thread time per batch and per countdown tick. A benchmark, not a test. Usage: bench_models
+// [rows] [changes] [bursts]   (runs offscreen unless a display is set)
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiontablemodel.h"
 

@@ -149,8 +149,8 @@
         <translation>延长会话(&amp;E)</translation>
     </message>
     <message>
-        <source>Give the selected session one more idle timeout; its tabs get &quot;extended&quot; and drop a warning</source>
-        <translation>为所选会话再延长一个空闲超时；其标签页收到 &quot;extended&quot; 并撤销警告</translation>
+        <source>Give the selected session one more idle timeout; its tabs get "extended" and drop a warning</source>
+        <translation>为所选会话再延长一个空闲超时；其标签页收到 "extended" 并撤销警告</translation>
     </message>
     <message>
         <source>Accept new &amp;connections</source>
@@ -309,8 +309,8 @@
         <translation>强制登出</translation>
     </message>
     <message>
-        <source>End session %1 of %2 on every tab? Its tabs get 401 &quot;kicked&quot; and close 4502; its token is refused afterwards.</source>
-        <translation>在所有标签页结束 %2 的会话 %1？其标签页将收到 401 &quot;kicked&quot; 并以 4502 关闭；此后其令牌会被拒绝。</translation>
+        <source>End session %1 of %2 on every tab? Its tabs get 401 "kicked" and close 4502; its token is refused afterwards.</source>
+        <translation>在所有标签页结束 %2 的会话 %1？其标签页将收到 401 "kicked" 并以 4502 关闭；此后其令牌会被拒绝。</translation>
     </message>
     <message>
         <source>Log out %1 everywhere?</source>
@@ -375,6 +375,10 @@
     <message>
         <source>Events exported: %1, to %2</source>
         <translation>已导出事件：%1，保存到 %2</translation>
+    </message>
+    <message>
+        <source>Export...</source>
+        <translation>导出...</translation>
     </message>
 </context>
 <context>
@@ -475,7 +479,7 @@
 <context>
     <name>TcpStateModel</name>
     <message>
-        <source>Warden&apos;s own sockets (Qt socket state)</source>
+        <source>Warden's own sockets (Qt socket state)</source>
         <translation>Warden 自身的套接字（Qt 套接字状态）</translation>
     </message>
     <message>

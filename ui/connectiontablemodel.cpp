@@ -46,8 +46,7 @@ QString ConnectionTableModel::durationText(qint64 ms)
     return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
-bool ConnectionTableModel::lessThan(const ConnectionInfo &a, const ConnectionInfo &b,
-                                    Column column)
+bool ConnectionTableModel::lessThan(const ConnectionInfo &a, const ConnectionInfo &b, Column column)
 {
     switch (column) {
     case Column::Id:

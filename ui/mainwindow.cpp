@@ -26,17 +26,17 @@
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QMenuBar>
+#include <QtWidgets/QPushButton>
 #include <QtWidgets/QScrollBar>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QStatusBar>
 #include <QtWidgets/QSystemTrayIcon>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QToolBar>
-#include <QtWidgets/QToolButton>
 #include <QtWidgets/QVBoxLayout>
 
-#include <unistd.h>
 #include <pwd.h>
+#include <unistd.h>
 
 namespace {
 constexpr int StatusMessageMs = 8000;
@@ -84,19 +84,28 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     m_connectionsView->verticalHeader()->setDefaultSectionSize(
         m_connectionsView->fontMetrics().height() + 8);
     m_connectionsView->horizontalHeader()->setStretchLastSection(true);
-    m_connectionsView->horizontalHeader()->setDefaultSectionSize(90);
-    m_connectionsView->setColumnWidth(int(ConnectionTableModel::Column::Id), 50);
-    m_connectionsView->setColumnWidth(int(ConnectionTableModel::Column::User), 110);
-    m_connectionsView->setColumnWidth(int(ConnectionTableModel::Column::Session), 150);
-    m_connectionsView->setColumnWidth(int(ConnectionTableModel::Column::Peer), 130);
-    m_connectionsView->setColumnWidth(int(ConnectionTableModel::Column::Endpoint), 70);
+    using C = ConnectionTableModel::Column;
+    for (const auto &[column, width] :
+         std::initializer_list<std::pair<C, int>>{{C::Id, 45},
+                                                  {C::User, 100},
+                                                  {C::Session, 130},
+                                                  {C::Peer, 130},
+                                                  {C::Endpoint, 65},
+                                                  {C::ConnectedFor, 95},
+                                                  {C::LastActivity, 90},
+                                                  {C::ExpiresIn, 85},
+                                                  {C::TcpState, 75},
+                                                  {C::Rtt, 50},
+                                                  {C::MsgsIn, 65},
+                                                  {C::MsgsOut, 70},
+                                                  {C::BytesIn, 70}})
+        m_connectionsView->setColumnWidth(int(column), width);
 
     m_eventsProxy->setEventModel(m_events);
     m_eventsView->setObjectName(QStringLiteral("events"));
     m_eventsView->setModel(m_eventsProxy);
     m_eventsView->verticalHeader()->hide();
-    m_eventsView->verticalHeader()->setDefaultSectionSize(m_eventsView->fontMetrics().height()
-                                                          + 6);
+    m_eventsView->verticalHeader()->setDefaultSectionSize(m_eventsView->fontMetrics().height() + 6);
     m_eventsView->horizontalHeader()->setStretchLastSection(true);
     m_eventsView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_eventsView->setWordWrap(false);
@@ -104,6 +113,8 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     m_eventsView->setColumnWidth(int(EventLogModel::Column::Type), 110);
     m_eventsView->setColumnWidth(int(EventLogModel::Column::Session), 150);
 
+    createActions(); // before the panels: the event panel's Export button triggers an action
+    createMenus();
     auto *splitter = new QSplitter(Qt::Vertical);
     splitter->addWidget(m_connectionsView);
     splitter->addWidget(createEventPanel());
@@ -121,8 +132,6 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     connect(m_expiringOnly, &QCheckBox::toggled, m_connectionsProxy,
             &ConnectionFilterProxy::setExpiringOnly);
 
-    createActions();
-    createMenus();
     createTcpPanel();
     createTray();
     statusBar()->addWidget(m_statusListen);
@@ -282,8 +291,7 @@ QWidget *MainWindow::createEventPanel()
     m_eventType->addItem(tr("Logins and logouts"),
                          typeList({T::Authenticated, T::AuthFailed, T::Expiring, T::Expired,
                                    T::LoggedOut, T::Kicked}));
-    m_eventType->addItem(tr("Connections"),
-                         typeList({T::Connected, T::Disconnected, T::Rejected}));
+    m_eventType->addItem(tr("Connections"), typeList({T::Connected, T::Disconnected, T::Rejected}));
     m_eventType->addItem(tr("Server"), typeList({T::Listening, T::Reload, T::ReloadFailed,
                                                  T::Stopping, T::Stopped, T::Error}));
     m_eventType->insertSeparator(m_eventType->count());
@@ -298,9 +306,9 @@ QWidget *MainWindow::createEventPanel()
     m_eventText->setClearButtonEnabled(true);
     connect(m_eventText, &QLineEdit::textChanged, m_eventsProxy, &EventFilterProxy::setText);
 
-    auto *exportButton = new QToolButton;
-    exportButton->setDefaultAction(m_exportEvents);
-    exportButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    auto *exportButton = new QPushButton(tr("Export..."));
+    exportButton->setToolTip(m_exportEvents->statusTip());
+    connect(exportButton, &QPushButton::clicked, m_exportEvents, &QAction::trigger);
 
     auto *title = new QLabel(tr("Event log"));
     QFont bold = title->font();
@@ -418,8 +426,9 @@ void MainWindow::onReloaded(bool ok, const QStringList &changed, const QString &
     else if (changed.isEmpty())
         statusBar()->showMessage(tr("Configuration reloaded; nothing changed"), StatusMessageMs);
     else
-        statusBar()->showMessage(tr("Configuration reloaded: %1").arg(changed.join(QStringLiteral(", "))),
-                                 StatusMessageMs);
+        statusBar()->showMessage(
+            tr("Configuration reloaded: %1").arg(changed.join(QStringLiteral(", "))),
+            StatusMessageMs);
 }
 
 void MainWindow::onEventTypeChosen(int index)
@@ -497,13 +506,11 @@ void MainWindow::forceLogoutSelected()
             .arg(sid, c->user),
         tr("Force logout"), true, this);
     connect(dialog, &QDialog::accepted, this, [this, dialog, sid] {
-        m_host->forceLogout(sid, dialog->reason(), operatorName(), this,
-                            [this, sid](const OperatorResult &r) {
-                                showResult(tr("Session %1 ended; connections closed: %2")
-                                               .arg(sid)
-                                               .arg(r.connections),
-                                           r);
-                            });
+        m_host->forceLogout(
+            sid, dialog->reason(), operatorName(), this, [this, sid](const OperatorResult &r) {
+                showResult(
+                    tr("Session %1 ended; connections closed: %2").arg(sid).arg(r.connections), r);
+            });
     });
     showDialog(dialog);
 }
@@ -521,20 +528,19 @@ void MainWindow::logoutUserSelected()
                 showResult(QString(), dry);
                 return;
             }
-            const QString message
-                = tr("Log out %1 everywhere?").arg(user) + QLatin1Char('\n')
-                  + tr("Sessions to end: %1").arg(dry.sessions) + QLatin1Char('\n')
-                  + tr("Connections to close: %1").arg(dry.connections);
+            const QString message = tr("Log out %1 everywhere?").arg(user) + QLatin1Char('\n')
+                                    + tr("Sessions to end: %1").arg(dry.sessions)
+                                    + QLatin1Char('\n')
+                                    + tr("Connections to close: %1").arg(dry.connections);
             auto *dialog = new ConfirmDialog(tr("Log out user everywhere"), message,
                                              tr("Log out everywhere"), true, this);
             connect(dialog, &QDialog::accepted, this, [this, dialog, user] {
-                m_host->logoutUser(user, dialog->reason(), operatorName(), false, this,
-                                   [this, user](const OperatorResult &r) {
-                                       showResult(tr("%1 logged out; sessions ended: %2")
-                                                      .arg(user)
-                                                      .arg(r.sessions),
-                                                  r);
-                                   });
+                m_host->logoutUser(
+                    user, dialog->reason(), operatorName(), false, this,
+                    [this, user](const OperatorResult &r) {
+                        showResult(
+                            tr("%1 logged out; sessions ended: %2").arg(user).arg(r.sessions), r);
+                    });
             });
             showDialog(dialog);
         });

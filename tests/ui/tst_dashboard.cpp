@@ -233,7 +233,8 @@ void tst_Dashboard::logoutUserEverywhereConfirmsDryRunCounts()
     m_window->logoutUserAction()->trigger();
     auto *dialog = qobject_cast<ConfirmDialog *>(waitForDialog());
     QVERIFY(dialog);
-    QVERIFY2(dialog->message().contains(QStringLiteral("Sessions to end: 2")), qPrintable(dialog->message()));
+    QVERIFY2(dialog->message().contains(QStringLiteral("Sessions to end: 2")),
+             qPrintable(dialog->message()));
     QVERIFY2(dialog->message().contains(QStringLiteral("Connections to close: 3")),
              qPrintable(dialog->message()));
     // Nothing closed yet: the counts came from a dry run.
@@ -344,7 +345,8 @@ void tst_Dashboard::eventLogShowsAuditAndFilters()
         return -1;
     };
     QTRY_VERIFY(auditRow() >= 0);
-    const QString details = log->index(auditRow(), int(EventLogModel::Column::Details)).data().toString();
+    const QString details
+        = log->index(auditRow(), int(EventLogModel::Column::Details)).data().toString();
     QVERIFY2(details.contains(QStringLiteral("actor=") + MainWindow::operatorName()),
              qPrintable(details));
 
@@ -456,7 +458,7 @@ void tst_Dashboard::settingsDialogWritesFileAndReloads()
     // The change is live: alice's countdown now starts from two minutes.
     QTRY_VERIFY(m_window->connectionsModel()->rowCount() == 1
                 && m_window->connectionsModel()->at(0).expiresAtMs
-                       - QDateTime::currentMSecsSinceEpoch()
+                           - QDateTime::currentMSecsSinceEpoch()
                        > 60000);
     QVERIFY(alice->isConnected());
 }
@@ -530,7 +532,8 @@ void tst_Dashboard::chineseTranslationOnActions()
         QCoreApplication::removeTranslator(t);
         delete t;
     }
-    QCOMPARE(QCoreApplication::translate("MainWindow", "&Disconnect"), QStringLiteral("&Disconnect"));
+    QCOMPARE(QCoreApplication::translate("MainWindow", "&Disconnect"),
+             QStringLiteral("&Disconnect"));
 }
 
 void tst_Dashboard::modelAppliesMixedBatches()
@@ -561,9 +564,9 @@ void tst_Dashboard::modelAppliesMixedBatches()
         }
         for (int i = 0; i < int(rng.bounded(10)); ++i) {
             ConnectionInfo c;
-            c.id = (expected.isEmpty() || rng.bounded(2)) ? next++
-                                                         : expected.keys().at(
-                                                             rng.bounded(int(expected.size())));
+            c.id = (expected.isEmpty() || rng.bounded(2))
+                       ? next++
+                       : expected.keys().at(rng.bounded(int(expected.size())));
             c.msgsIn = rng.bounded(50);
             c.socketState = 3;
             expected.insert(c.id, c.msgsIn);
@@ -578,7 +581,8 @@ void tst_Dashboard::modelAppliesMixedBatches()
         }
         QCOMPARE(proxy.rowCount(), int(expected.size()));
         for (int row = 1; row < proxy.rowCount(); ++row)
-            QVERIFY(proxy.index(row - 1, int(Column::MsgsIn)).data(ConnectionTableModel::SortRole)
+            QVERIFY(proxy.index(row - 1, int(Column::MsgsIn))
+                        .data(ConnectionTableModel::SortRole)
                         .toULongLong()
                     >= proxy.index(row, int(Column::MsgsIn))
                            .data(ConnectionTableModel::SortRole)
