@@ -241,9 +241,11 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
     const QMap<int, int> statesBefore = m_stateCounts;
     int minRow = INT_MAX;
     int maxRow = -1;
-    auto touch = [&minRow, &maxRow](int row) {
+    int minColumn = int(Column::Count);
+    auto touch = [&](int row, Column from) {
         minRow = qMin(minRow, row);
         maxRow = qMax(maxRow, row);
+        minColumn = qMin(minColumn, int(from));
     };
 
     // Removals leave holes; the rows of the tail that stay move into them, so that one
@@ -277,7 +279,7 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
             const int hole = holes.at(next++);
             m_rows[hole] = m_rows.at(tail);
             m_rowById.insert(m_rows.at(hole).id, hole);
-            touch(hole);
+            touch(hole, Column::Id);
         }
     }
 
@@ -295,15 +297,24 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
             }
             continue;
         }
-        countState(m_rows.at(row).socketState, -1);
+        const ConnectionInfo &old = m_rows.at(row);
+        countState(old.socketState, -1);
         countState(c.socketState, +1);
+        // Identity columns change only at login: a proxy sorted by them (the default sort by id)
+        // then has nothing to re-sort for counter and deadline updates.
+        Column from = Column::ConnectedFor;
+        if (old.user != c.user || old.sessionId != c.sessionId
+            || old.authenticated != c.authenticated)
+            from = Column::User;
+        else if (old.peer != c.peer || old.endpoint != c.endpoint)
+            from = Column::Peer;
         m_rows[row] = c;
-        touch(row);
+        touch(row, from);
     }
     // The tail rows still hold their old values here, so the views stay consistent until the
     // block is removed below.
     if (maxRow >= 0)
-        Q_EMIT dataChanged(index(minRow, 0), index(maxRow, int(Column::Count) - 1));
+        Q_EMIT dataChanged(index(minRow, minColumn), index(maxRow, int(Column::Count) - 1));
     if (newCount < oldCount) {
         beginRemoveRows({}, newCount, oldCount - 1);
         m_rows.resize(newCount);
@@ -321,15 +332,6 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
     }
     if (m_stateCounts != statesBefore)
         Q_EMIT socketStateCountsChanged();
-}
-
-void ConnectionTableModel::tick()
-{
-    if (m_rows.isEmpty())
-        return;
-    Q_EMIT dataChanged(index(0, int(Column::ConnectedFor)),
-                       index(int(m_rows.size()) - 1, int(Column::ExpiresIn)),
-                       {Qt::DisplayRole, Qt::ForegroundRole, Qt::ToolTipRole});
 }
 
 const ConnectionInfo *ConnectionTableModel::byId(ConnectionId id) const

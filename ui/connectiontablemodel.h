@@ -10,7 +10,9 @@
 
 // Source model of live connections, fed by batched ConnectionDelta values. Row order is arrival
 // order with O(1) updates and removals (the last row fills the hole); sorting and filtering live in
-// proxy models. Lives in the GUI thread.
+// proxy models. The time columns are computed from the clock in data(): views refresh countdowns
+// by repainting, not through dataChanged, which would make a proxy sorted by a time column
+// re-sort every row each second. Lives in the GUI thread.
 class ConnectionTableModel final : public QAbstractTableModel
 {
     Q_OBJECT
@@ -52,8 +54,6 @@ public:
                         int role = Qt::DisplayRole) const override;
 
     void applyDelta(const ConnectionDelta &delta);
-    // Repaints the time columns (countdowns); called once a second.
-    void tick();
     const ConnectionInfo *byId(ConnectionId id) const;
     const ConnectionInfo &at(int row) const { return m_rows.at(row); }
     int rowOf(ConnectionId id) const { return m_rowById.value(id, -1); }

@@ -151,7 +151,9 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     connect(m_connectionsProxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateActions);
 
     m_tick.setInterval(1000);
-    connect(&m_tick, &QTimer::timeout, m_connections, &ConnectionTableModel::tick);
+    // Countdowns: a repaint of the visible rows re-reads the clock; no model signal needed.
+    connect(&m_tick, &QTimer::timeout, m_connectionsView->viewport(),
+            qOverload<>(&QWidget::update));
     m_tick.start();
     m_host->setSnapshotsEnabled(true);
     // What happened before this window existed (e.g. `listening`) comes from the server's ring.
