@@ -234,6 +234,27 @@ void ConnectionTableModel::countState(int state, int delta)
         m_stateCounts.remove(state);
 }
 
+void ConnectionTableModel::emitChanged(QList<int> &rows, int minRow, int maxRow, int minColumn)
+{
+    // A sorting proxy re-sorts every row inside a dataChanged span, changed or not. Few scattered
+    // rows: one signal per run of adjacent rows. Many: one span (a signal costs the proxy O(rows),
+    // so thousands of signals cost more than one re-sort).
+    const int lastColumn = int(Column::Count) - 1;
+    if (rows.size() > MaxChangeRuns) {
+        Q_EMIT dataChanged(index(minRow, minColumn), index(maxRow, lastColumn));
+        return;
+    }
+    std::sort(rows.begin(), rows.end());
+    qsizetype i = 0;
+    while (i < rows.size()) {
+        qsizetype j = i;
+        while (j + 1 < rows.size() && rows.at(j + 1) <= rows.at(j) + 1)
+            ++j;
+        Q_EMIT dataChanged(index(rows.at(i), minColumn), index(rows.at(j), lastColumn));
+        i = j + 1;
+    }
+}
+
 void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
 {
     if (delta.isEmpty())
@@ -242,10 +263,12 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
     int minRow = INT_MAX;
     int maxRow = -1;
     int minColumn = int(Column::Count);
+    QList<int> touched;
     auto touch = [&](int row, Column from) {
         minRow = qMin(minRow, row);
         maxRow = qMax(maxRow, row);
         minColumn = qMin(minColumn, int(from));
+        touched.append(row);
     };
 
     // Removals leave holes; the rows of the tail that stay move into them, so that one
@@ -314,7 +337,7 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
     // The tail rows still hold their old values here, so the views stay consistent until the
     // block is removed below.
     if (maxRow >= 0)
-        Q_EMIT dataChanged(index(minRow, minColumn), index(maxRow, int(Column::Count) - 1));
+        emitChanged(touched, minRow, maxRow, minColumn);
     if (newCount < oldCount) {
         beginRemoveRows({}, newCount, oldCount - 1);
         m_rows.resize(newCount);

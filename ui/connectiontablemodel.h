@@ -68,7 +68,10 @@ Q_SIGNALS:
     void socketStateCountsChanged();
 
 private:
+    static constexpr qsizetype MaxChangeRuns = 2048;
+
     qint64 nowMs() const;
+    void emitChanged(QList<int> &rows, int minRow, int maxRow, int minColumn);
     void countState(int state, int delta);
 
     QList<ConnectionInfo> m_rows;
