@@ -128,12 +128,9 @@ int tst_Dashboard::selectUser(const QString &user)
     QAbstractItemModel *proxy = m_window->connectionsProxy();
     auto find = [&] {
         for (int row = 0; row < proxy->rowCount(); ++row) {
-            if (proxy->index(row, 0).data(ConnectionTableModel::UserRole).toString() == user
-                && !proxy->index(row, 0).data(ConnectionTableModel::SessionIdRole).isNull()
-                && !proxy->index(row, 0)
-                        .data(ConnectionTableModel::SessionIdRole)
-                        .toString()
-                        .isEmpty())
+            const QModelIndex i = proxy->index(row, 0);
+            if (i.data(ConnectionTableModel::UserRole).toString() == user
+                && !i.data(ConnectionTableModel::SessionIdRole).toString().isEmpty())
                 return row;
         }
         return -1;
