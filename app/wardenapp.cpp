@@ -6,6 +6,7 @@
 #include "server/configloader.h"
 #include "server/jwt.h"
 #include "server/serverhost.h"
+#include "ui/language.h"
 #include "ui/mainwindow.h"
 
 #include <QtCore/QCoreApplication>
@@ -80,6 +81,10 @@ int WardenApp::run(const CommandLine &cl, bool gui)
     std::unique_ptr<HeadlessConsole> console;
     std::unique_ptr<MainWindow> window;
     if (gui) {
+        // The translator must be in place before the first widget exists.
+        const QString lang = Language::resolve(cl.lang);
+        if (!Language::install(qApp, lang))
+            printError(QStringLiteral("no translation for %1; using English").arg(lang));
         window = std::make_unique<MainWindow>(&host);
         window->show();
     } else {

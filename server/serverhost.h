@@ -32,6 +32,7 @@ public:
     // Where the configuration comes from, so reloads can read it again.
     void setConfigSource(const QString &file, const QMap<QString, QString> &overrides);
     QString configFile() const { return m_configFile; }
+    QMap<QString, QString> configOverrides() const { return m_overrides; }
     ServerConfig config() const { return m_config; }
 
     void start(const ServerConfig &config);

@@ -5,8 +5,36 @@
 #include <QtGui/QBrush>
 #include <QtGui/QColor>
 
+#include <limits>
+
 namespace {
 QString duration(qint64 ms)
+{
+    return ConnectionTableModel::durationText(ms);
+}
+
+QString bytes(quint64 n)
+{
+    if (n < 10 * 1024)
+        return QString::number(n);
+    if (n < 10 * 1024 * 1024)
+        return QStringLiteral("%1 KiB").arg(n / 1024);
+    return QStringLiteral("%1 MiB").arg(n / (1024 * 1024));
+}
+
+// Sort keys: rows without a value (never active, not logged in) sort last in ascending order.
+qint64 lastActivityKey(const ConnectionInfo &c)
+{
+    return c.lastActivityMs ? -c.lastActivityMs : std::numeric_limits<qint64>::max();
+}
+
+qint64 expiresKey(const ConnectionInfo &c)
+{
+    return c.expiresAtMs ? c.expiresAtMs : std::numeric_limits<qint64>::max();
+}
+} // namespace
+
+QString ConnectionTableModel::durationText(qint64 ms)
 {
     if (ms < 0)
         ms = 0;
@@ -18,15 +46,41 @@ QString duration(qint64 ms)
     return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
-QString bytes(quint64 n)
+bool ConnectionTableModel::lessThan(const ConnectionInfo &a, const ConnectionInfo &b, Column column)
 {
-    if (n < 10 * 1024)
-        return QString::number(n);
-    if (n < 10 * 1024 * 1024)
-        return QStringLiteral("%1 KiB").arg(n / 1024);
-    return QStringLiteral("%1 MiB").arg(n / (1024 * 1024));
+    switch (column) {
+    case Column::Id:
+        return a.id < b.id;
+    case Column::User:
+        return a.user < b.user;
+    case Column::Session:
+        return a.sessionId < b.sessionId;
+    case Column::Peer:
+        return a.peer < b.peer;
+    case Column::Endpoint:
+        return a.endpoint < b.endpoint;
+    case Column::ConnectedFor:
+        return a.connectedAtMs > b.connectedAtMs; // connected longer = earlier
+    case Column::LastActivity:
+        return lastActivityKey(a) < lastActivityKey(b);
+    case Column::ExpiresIn:
+        return expiresKey(a) < expiresKey(b);
+    case Column::TcpState:
+    case Column::Rtt:
+        return a.socketState < b.socketState;
+    case Column::MsgsIn:
+        return a.msgsIn < b.msgsIn;
+    case Column::MsgsOut:
+        return a.msgsOut < b.msgsOut;
+    case Column::BytesIn:
+        return a.bytesIn < b.bytesIn;
+    case Column::BytesOut:
+        return a.bytesOut < b.bytesOut;
+    case Column::Count:
+        break;
+    }
+    return a.id < b.id;
 }
-} // namespace
 
 ConnectionTableModel::ConnectionTableModel(QObject *parent)
     : QAbstractTableModel(parent)
@@ -79,9 +133,9 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
         case Column::ConnectedFor:
             return -c.connectedAtMs;
         case Column::LastActivity:
-            return c.lastActivityMs ? -c.lastActivityMs : std::numeric_limits<qint64>::min();
+            return lastActivityKey(c);
         case Column::ExpiresIn:
-            return c.expiresAtMs ? c.expiresAtMs : std::numeric_limits<qint64>::max();
+            return expiresKey(c);
         case Column::MsgsIn:
             return QVariant::fromValue<quint64>(c.msgsIn);
         case Column::MsgsOut:
@@ -172,58 +226,135 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     return {};
 }
 
+void ConnectionTableModel::countState(int state, int delta)
+{
+    int &n = m_stateCounts[state];
+    n += delta;
+    if (n == 0)
+        m_stateCounts.remove(state);
+}
+
+void ConnectionTableModel::emitChanged(QList<int> &rows, int minRow, int maxRow, int minColumn)
+{
+    // A sorting proxy re-sorts every row inside a dataChanged span, changed or not. Few scattered
+    // rows: one signal per run of adjacent rows. Many: one span (a signal costs the proxy O(rows),
+    // so thousands of signals cost more than one re-sort).
+    const int lastColumn = int(Column::Count) - 1;
+    if (rows.size() > MaxChangeRuns) {
+        Q_EMIT dataChanged(index(minRow, minColumn), index(maxRow, lastColumn));
+        return;
+    }
+    std::sort(rows.begin(), rows.end());
+    qsizetype i = 0;
+    while (i < rows.size()) {
+        qsizetype j = i;
+        while (j + 1 < rows.size() && rows.at(j + 1) <= rows.at(j) + 1)
+            ++j;
+        Q_EMIT dataChanged(index(rows.at(i), minColumn), index(rows.at(j), lastColumn));
+        i = j + 1;
+    }
+}
+
 void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
 {
+    if (delta.isEmpty())
+        return;
+    const QMap<int, int> statesBefore = m_stateCounts;
+    int minRow = INT_MAX;
+    int maxRow = -1;
+    int minColumn = int(Column::Count);
+    QList<int> touched;
+    auto touch = [&](int row, Column from) {
+        minRow = qMin(minRow, row);
+        maxRow = qMax(maxRow, row);
+        minColumn = qMin(minColumn, int(from));
+        touched.append(row);
+    };
+
+    // Removals leave holes; the rows of the tail that stay move into them, so that one
+    // contiguous block at the end goes away in one signal. A proxy pays O(rows) per signal, so a
+    // batch costs three signals (changed, removed, inserted) however many rows it touches.
+    const int oldCount = int(m_rows.size());
+    QList<int> gone;
+    gone.reserve(delta.removed.size());
     for (ConnectionId id : delta.removed) {
         const int row = m_rowById.value(id, -1);
         if (row < 0)
             continue;
-        const int last = int(m_rows.size()) - 1;
-        if (row != last) {
-            // Fill the hole with the last row: O(1) instead of shifting every row below.
-            m_rows[row] = m_rows.at(last);
-            m_rowById.insert(m_rows.at(row).id, row);
-            Q_EMIT dataChanged(index(row, 0), index(row, int(Column::Count) - 1));
-        }
-        beginRemoveRows({}, last, last);
-        m_rows.removeLast();
+        countState(m_rows.at(row).socketState, -1);
         m_rowById.remove(id);
-        endRemoveRows();
+        gone.append(row);
+    }
+    const int newCount = oldCount - int(gone.size());
+    if (!gone.isEmpty()) {
+        QList<int> holes;
+        QList<bool> tailGone(oldCount - newCount, false);
+        for (int row : std::as_const(gone)) {
+            if (row < newCount)
+                holes.append(row);
+            else
+                tailGone[row - newCount] = true;
+        }
+        qsizetype next = 0;
+        for (int tail = newCount; tail < oldCount; ++tail) {
+            if (tailGone.at(tail - newCount))
+                continue;
+            const int hole = holes.at(next++);
+            m_rows[hole] = m_rows.at(tail);
+            m_rowById.insert(m_rows.at(hole).id, hole);
+            touch(hole, Column::Id);
+        }
     }
 
     QList<ConnectionInfo> added;
-    int minRow = INT_MAX;
-    int maxRow = -1;
+    QHash<ConnectionId, qsizetype> addedIndex; // a new id twice in one batch: the last one wins
     for (const ConnectionInfo &c : delta.upserts) {
         const int row = m_rowById.value(c.id, -1);
         if (row < 0) {
-            added.append(c);
+            const auto it = addedIndex.constFind(c.id);
+            if (it != addedIndex.cend()) {
+                added[*it] = c;
+            } else {
+                addedIndex.insert(c.id, added.size());
+                added.append(c);
+            }
             continue;
         }
+        const ConnectionInfo &old = m_rows.at(row);
+        countState(old.socketState, -1);
+        countState(c.socketState, +1);
+        // Identity columns change only at login: a proxy sorted by them (the default sort by id)
+        // then has nothing to re-sort for counter and deadline updates.
+        Column from = Column::ConnectedFor;
+        if (old.user != c.user || old.sessionId != c.sessionId
+            || old.authenticated != c.authenticated)
+            from = Column::User;
+        else if (old.peer != c.peer || old.endpoint != c.endpoint)
+            from = Column::Peer;
         m_rows[row] = c;
-        minRow = qMin(minRow, row);
-        maxRow = qMax(maxRow, row);
+        touch(row, from);
     }
+    // The tail rows still hold their old values here, so the views stay consistent until the
+    // block is removed below.
     if (maxRow >= 0)
-        Q_EMIT dataChanged(index(minRow, 0), index(maxRow, int(Column::Count) - 1));
+        emitChanged(touched, minRow, maxRow, minColumn);
+    if (newCount < oldCount) {
+        beginRemoveRows({}, newCount, oldCount - 1);
+        m_rows.resize(newCount);
+        endRemoveRows();
+    }
     if (!added.isEmpty()) {
         const int first = int(m_rows.size());
         beginInsertRows({}, first, first + int(added.size()) - 1);
         for (const ConnectionInfo &c : std::as_const(added)) {
             m_rowById.insert(c.id, int(m_rows.size()));
             m_rows.append(c);
+            countState(c.socketState, +1);
         }
         endInsertRows();
     }
-}
-
-void ConnectionTableModel::tick()
-{
-    if (m_rows.isEmpty())
-        return;
-    Q_EMIT dataChanged(index(0, int(Column::ConnectedFor)),
-                       index(int(m_rows.size()) - 1, int(Column::ExpiresIn)),
-                       {Qt::DisplayRole, Qt::ForegroundRole});
+    if (m_stateCounts != statesBefore)
+        Q_EMIT socketStateCountsChanged();
 }
 
 const ConnectionInfo *ConnectionTableModel::byId(ConnectionId id) const

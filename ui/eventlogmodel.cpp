@@ -2,6 +2,7 @@
 #include "ui/eventlogmodel.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QIODevice>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 
@@ -96,8 +97,13 @@ QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int
     return {};
 }
 
-void EventLogModel::append(const ServerEventList &events)
+void EventLogModel::append(const ServerEventList &batch)
 {
+    ServerEventList events = batch;
+    if (!m_events.isEmpty()) {
+        const quint64 lastId = m_events.last().id;
+        events.removeIf([lastId](const ServerEvent &e) { return e.id <= lastId; });
+    }
     if (events.isEmpty())
         return;
     // Only the newest `capacity` of this batch can survive.
@@ -114,9 +120,58 @@ void EventLogModel::append(const ServerEventList &events)
     endInsertRows();
 }
 
+void EventLogModel::insertBacklog(const ServerEventList &backlog)
+{
+    ServerEventList events = backlog;
+    if (!m_events.isEmpty()) {
+        const quint64 firstId = m_events.first().id;
+        events.removeIf([firstId](const ServerEvent &e) { return e.id >= firstId; });
+    }
+    const qsizetype room = m_capacity - m_events.size();
+    if (room <= 0 || events.isEmpty())
+        return;
+    if (events.size() > room)
+        events = events.mid(events.size() - room); // the newest of the backlog
+    beginInsertRows({}, 0, int(events.size()) - 1);
+    m_events = events + m_events;
+    endInsertRows();
+}
+
 void EventLogModel::clear()
 {
     beginResetModel();
     m_events.clear();
     endResetModel();
+}
+
+bool EventLogModel::writeJsonLines(const ServerEventList &events, QIODevice *out)
+{
+    for (const ServerEvent &e : events) {
+        if (out->write(QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact) + '\n') < 0)
+            return false;
+    }
+    return true;
+}
+
+bool EventLogModel::writeCsv(const ServerEventList &events, QIODevice *out)
+{
+    const auto field = [](const QString &s) -> QString {
+        QString q = s;
+        q.replace(QLatin1Char('"'), QLatin1String("\"\""));
+        return QLatin1Char('"') + q + QLatin1Char('"');
+    };
+    // Column names are machine-stable (not translated): spreadsheets and scripts read them.
+    if (out->write("time,type,user,session,connection,details\n") < 0)
+        return false;
+    for (const ServerEvent &e : events) {
+        const QString line
+            = field(QDateTime::fromMSecsSinceEpoch(e.tsMs).toString(Qt::ISODateWithMs))
+              + QLatin1Char(',') + ServerEvent::typeName(e.type) + QLatin1Char(',') + field(e.user)
+              + QLatin1Char(',') + field(e.sessionId) + QLatin1Char(',')
+              + (e.connectionId ? QString::number(e.connectionId) : QString()) + QLatin1Char(',')
+              + field(detailsText(e)) + QLatin1Char('\n');
+        if (out->write(line.toUtf8()) < 0)
+            return false;
+    }
+    return true;
 }

@@ -2,118 +2,393 @@
 #include "ui/mainwindow.h"
 
 #include "server/serverhost.h"
+#include "ui/confirmdialog.h"
+#include "ui/connectionfilterproxy.h"
 #include "ui/connectiontablemodel.h"
+#include "ui/eventfilterproxy.h"
 #include "ui/eventlogmodel.h"
+#include "ui/settingsdialog.h"
+#include "ui/tcpstatemodel.h"
 
-#include <QtCore/QSortFilterProxyModel>
+#include <QtCore/QDateTime>
+#include <QtCore/QSaveFile>
 #include <QtGui/QAction>
 #include <QtGui/QCloseEvent>
+#include <QtGui/QIcon>
+#include <QtWidgets/QApplication>
+#include <QtWidgets/QCheckBox>
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QDockWidget>
+#include <QtWidgets/QFileDialog>
+#include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QHeaderView>
-#include <QtWidgets/QInputDialog>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
-#include <QtWidgets/QMessageBox>
+#include <QtWidgets/QMenu>
+#include <QtWidgets/QMenuBar>
+#include <QtWidgets/QPushButton>
 #include <QtWidgets/QScrollBar>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QStatusBar>
+#include <QtWidgets/QSystemTrayIcon>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QToolBar>
+#include <QtWidgets/QVBoxLayout>
+
+#include <pwd.h>
+#include <unistd.h>
+
+namespace {
+constexpr int StatusMessageMs = 8000;
+
+QVariant typeList(std::initializer_list<ServerEvent::Type> types)
+{
+    QVariantList list;
+    for (ServerEvent::Type t : types)
+        list.append(int(t));
+    return list;
+}
+} // namespace
 
 MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     : QMainWindow(parent)
     , m_host(host)
     , m_connections(new ConnectionTableModel(this))
-    , m_connectionsProxy(new QSortFilterProxyModel(this))
+    , m_connectionsProxy(new ConnectionFilterProxy(this))
     , m_events(new EventLogModel(20000, this))
+    , m_eventsProxy(new EventFilterProxy(this))
+    , m_tcpStates(new TcpStateModel(this))
     , m_connectionsView(new QTableView)
     , m_eventsView(new QTableView)
     , m_filter(new QLineEdit)
+    , m_loggedInOnly(new QCheckBox(tr("Logged in only")))
+    , m_expiringOnly(new QCheckBox(tr("Expiring only")))
     , m_statusListen(new QLabel)
     , m_statusCounts(new QLabel)
 {
     setWindowTitle(tr("Warden"));
-    resize(1100, 700);
+    setWindowIcon(QIcon(QStringLiteral(":/icons/warden.svg")));
+    resize(1300, 800);
 
-    m_connectionsProxy->setSourceModel(m_connections);
-    m_connectionsProxy->setSortRole(ConnectionTableModel::SortRole);
-    m_connectionsProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    m_connectionsProxy->setFilterKeyColumn(-1);
-
+    m_connectionsProxy->setConnectionModel(m_connections);
+    m_connectionsView->setObjectName(QStringLiteral("connections"));
     m_connectionsView->setModel(m_connectionsProxy);
     m_connectionsView->setSortingEnabled(true);
     m_connectionsView->sortByColumn(int(ConnectionTableModel::Column::Id), Qt::AscendingOrder);
     m_connectionsView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_connectionsView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_connectionsView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_connectionsView->setAlternatingRowColors(true);
+    m_connectionsView->setWordWrap(false);
     m_connectionsView->verticalHeader()->hide();
+    m_connectionsView->verticalHeader()->setDefaultSectionSize(
+        m_connectionsView->fontMetrics().height() + 8);
     m_connectionsView->horizontalHeader()->setStretchLastSection(true);
+    using C = ConnectionTableModel::Column;
+    for (const auto &[column, width] :
+         std::initializer_list<std::pair<C, int>>{{C::Id, 45},
+                                                  {C::User, 100},
+                                                  {C::Session, 130},
+                                                  {C::Peer, 130},
+                                                  {C::Endpoint, 65},
+                                                  {C::ConnectedFor, 95},
+                                                  {C::LastActivity, 90},
+                                                  {C::ExpiresIn, 85},
+                                                  {C::TcpState, 75},
+                                                  {C::Rtt, 50},
+                                                  {C::MsgsIn, 65},
+                                                  {C::MsgsOut, 70},
+                                                  {C::BytesIn, 70}})
+        m_connectionsView->setColumnWidth(int(column), width);
 
-    m_eventsView->setModel(m_events);
+    m_eventsProxy->setEventModel(m_events);
+    m_eventsView->setObjectName(QStringLiteral("events"));
+    m_eventsView->setModel(m_eventsProxy);
     m_eventsView->verticalHeader()->hide();
+    m_eventsView->verticalHeader()->setDefaultSectionSize(m_eventsView->fontMetrics().height() + 6);
     m_eventsView->horizontalHeader()->setStretchLastSection(true);
     m_eventsView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_eventsView->setWordWrap(false);
+    m_eventsView->setColumnWidth(int(EventLogModel::Column::Time), 100);
+    m_eventsView->setColumnWidth(int(EventLogModel::Column::Type), 110);
+    m_eventsView->setColumnWidth(int(EventLogModel::Column::Session), 150);
 
+    createActions(); // before the panels: the event panel's Export button triggers an action
+    createMenus();
     auto *splitter = new QSplitter(Qt::Vertical);
     splitter->addWidget(m_connectionsView);
-    splitter->addWidget(m_eventsView);
+    splitter->addWidget(createEventPanel());
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
     setCentralWidget(splitter);
 
-    m_filter->setPlaceholderText(tr("Filter by user, session or address"));
+    m_filter->setObjectName(QStringLiteral("connectionFilter"));
+    m_filter->setPlaceholderText(tr("Filter by user, session, address or id"));
     m_filter->setClearButtonEnabled(true);
-    connect(m_filter, &QLineEdit::textChanged, m_connectionsProxy,
-            &QSortFilterProxyModel::setFilterFixedString);
+    m_filter->setMinimumWidth(260);
+    connect(m_filter, &QLineEdit::textChanged, m_connectionsProxy, &ConnectionFilterProxy::setText);
+    connect(m_loggedInOnly, &QCheckBox::toggled, m_connectionsProxy,
+            &ConnectionFilterProxy::setLoggedInOnly);
+    connect(m_expiringOnly, &QCheckBox::toggled, m_connectionsProxy,
+            &ConnectionFilterProxy::setExpiringOnly);
 
-    createActions();
+    createTcpPanel();
+    createTray();
     statusBar()->addWidget(m_statusListen);
     statusBar()->addPermanentWidget(m_statusCounts);
 
     connect(m_host, &ServerHost::connectionsChanged, m_connections,
             &ConnectionTableModel::applyDelta);
-    connect(m_host, &ServerHost::eventsReady, this, [this](const ServerEventList &events) {
-        const bool atBottom = m_eventsView->verticalScrollBar()->value()
-                              == m_eventsView->verticalScrollBar()->maximum();
-        m_events->append(events);
-        if (atBottom)
-            m_eventsView->scrollToBottom();
-    });
+    connect(m_host, &ServerHost::eventsReady, this, &MainWindow::onEvents);
     connect(m_host, &ServerHost::statsChanged, this, &MainWindow::onStats);
+    connect(m_host, &ServerHost::reloaded, this, &MainWindow::onReloaded);
+    connect(m_connections, &ConnectionTableModel::socketStateCountsChanged, this,
+            &MainWindow::updateTcpPanel);
     connect(m_connectionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &MainWindow::updateActions);
+    // A selected row that changes (logs in, leaves) changes which actions apply.
+    connect(m_connectionsProxy, &QAbstractItemModel::dataChanged, this, &MainWindow::updateActions);
+    connect(m_connectionsProxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateActions);
 
     m_tick.setInterval(1000);
-    connect(&m_tick, &QTimer::timeout, m_connections, &ConnectionTableModel::tick);
+    // Countdowns: a repaint of the visible rows re-reads the clock; no model signal needed.
+    connect(&m_tick, &QTimer::timeout, m_connectionsView->viewport(),
+            qOverload<>(&QWidget::update));
     m_tick.start();
     m_host->setSnapshotsEnabled(true);
+    // What happened before this window existed (e.g. `listening`) comes from the server's ring.
+    m_host->call<ServerEventList>(
+        this, [](ServerWorker &w) { return w.eventRing().since(0, w.eventRing().capacity()); },
+        [this](const ServerEventList &backlog) {
+            m_events->insertBacklog(backlog);
+            m_eventsView->scrollToBottom();
+        });
     updateActions();
+    updateTcpPanel();
 }
 
 MainWindow::~MainWindow() = default;
 
+QString MainWindow::operatorName()
+{
+    QString user = qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME"));
+    if (user.isEmpty()) {
+        if (const passwd *pw = getpwuid(getuid()))
+            user = QString::fromLocal8Bit(pw->pw_name);
+    }
+    return (user.isEmpty() ? QStringLiteral("unknown") : user) + QStringLiteral("@gui");
+}
+
 void MainWindow::createActions()
 {
-    auto *toolbar = addToolBar(tr("Actions"));
-    toolbar->setObjectName(QStringLiteral("actions"));
-
-    m_disconnect = new QAction(tr("Disconnect"), this);
+    m_disconnect = new QAction(QIcon::fromTheme(QStringLiteral("network-disconnect")),
+                               tr("&Disconnect"), this);
     m_disconnect->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     m_disconnect->setStatusTip(
-        tr("Close the selected connection; the client may reconnect and its session lives on"));
+        tr("Close the selected connection (4002); the client may reconnect, the session lives on"));
     connect(m_disconnect, &QAction::triggered, this, &MainWindow::disconnectSelected);
 
-    m_forceLogout = new QAction(tr("Force logout"), this);
+    m_forceLogout = new QAction(QIcon::fromTheme(QStringLiteral("system-log-out")),
+                                tr("&Force logout"), this);
     m_forceLogout->setShortcut(QKeySequence::Delete);
     m_forceLogout->setStatusTip(
-        tr("End the selected session on every tab (close 4502); its token is refused afterwards"));
+        tr("End the selected session on every tab (401 kicked, close 4502); its token is refused"));
     connect(m_forceLogout, &QAction::triggered, this, &MainWindow::forceLogoutSelected);
 
-    for (QAction *a : {m_disconnect, m_forceLogout}) {
+    m_logoutUser = new QAction(tr("Log out &user everywhere"), this);
+    m_logoutUser->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_Delete));
+    m_logoutUser->setStatusTip(
+        tr("End every session of the selected user (close 4502), after showing what would close"));
+    connect(m_logoutUser, &QAction::triggered, this, &MainWindow::logoutUserSelected);
+
+    m_extend = new QAction(tr("&Extend session"), this);
+    m_extend->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_extend->setStatusTip(tr("Give the selected session one more idle timeout; its tabs get "
+                              "\"extended\" and drop a warning"));
+    connect(m_extend, &QAction::triggered, this, &MainWindow::extendSelected);
+
+    m_listening = new QAction(tr("Accept new &connections"), this);
+    m_listening->setCheckable(true);
+    m_listening->setChecked(true);
+    m_listening->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    m_listening->setStatusTip(
+        tr("Stop or resume listening for new connections; live connections stay"));
+    connect(m_listening, &QAction::triggered, this, &MainWindow::toggleListening);
+
+    m_reload = new QAction(QIcon::fromTheme(QStringLiteral("view-refresh")),
+                           tr("&Reload configuration"), this);
+    m_reload->setShortcut(QKeySequence::Refresh);
+    m_reload->setStatusTip(tr("Read the configuration file again and apply it without dropping "
+                              "anyone; a bad file is refused"));
+    connect(m_reload, &QAction::triggered, this,
+            [this] { m_host->reloadFromSource(QStringLiteral("gui")); });
+
+    m_settings = new QAction(QIcon::fromTheme(QStringLiteral("preferences-system")),
+                             tr("&Settings..."), this);
+    m_settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    m_settings->setStatusTip(tr("Edit the listen address, timeouts, limits and secret"));
+    connect(m_settings, &QAction::triggered, this, &MainWindow::showSettings);
+
+    m_exportEvents = new QAction(QIcon::fromTheme(QStringLiteral("document-save-as")),
+                                 tr("E&xport event log..."), this);
+    m_exportEvents->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
+    m_exportEvents->setStatusTip(
+        tr("Save the events the log shows (with its filters) as CSV or JSON lines"));
+    connect(m_exportEvents, &QAction::triggered, this, &MainWindow::exportEventsInteractive);
+
+    m_clearEvents = new QAction(tr("C&lear event log"), this);
+    m_clearEvents->setStatusTip(tr("Empty the event log view (the server keeps its own log)"));
+    connect(m_clearEvents, &QAction::triggered, m_events, &EventLogModel::clear);
+
+    m_quit = new QAction(QIcon::fromTheme(QStringLiteral("application-exit")), tr("&Quit"), this);
+    m_quit->setShortcut(QKeySequence::Quit);
+    m_quit->setStatusTip(tr("Stop the server gracefully (clients get 4001) and quit"));
+    connect(m_quit, &QAction::triggered, this, &QWidget::close);
+
+    auto *toolbar = addToolBar(tr("Actions"));
+    toolbar->setObjectName(QStringLiteral("actions"));
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    for (QAction *a : {m_disconnect, m_forceLogout, m_logoutUser, m_extend}) {
         toolbar->addAction(a);
         m_connectionsView->addAction(a);
     }
     toolbar->addSeparator();
     toolbar->addWidget(m_filter);
+    toolbar->addWidget(m_loggedInOnly);
+    toolbar->addWidget(m_expiringOnly);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *server = menuBar()->addMenu(tr("&Server"));
+    server->addAction(m_settings);
+    server->addAction(m_reload);
+    server->addAction(m_listening);
+    server->addSeparator();
+    server->addAction(m_quit);
+
+    QMenu *connection = menuBar()->addMenu(tr("&Connection"));
+    for (QAction *a : {m_disconnect, m_forceLogout, m_logoutUser, m_extend})
+        connection->addAction(a);
+
+    QMenu *events = menuBar()->addMenu(tr("&Events"));
+    events->addAction(m_exportEvents);
+    events->addAction(m_clearEvents);
+
+    m_showTcp = new QAction(tr("&TCP states"), this);
+    m_showTcp->setCheckable(true);
+    m_showTcp->setChecked(true);
+    m_showTcp->setStatusTip(tr("Show or hide the panel of connections per TCP state"));
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_showTcp);
+}
+
+QWidget *MainWindow::createEventPanel()
+{
+    m_eventType = new QComboBox;
+    m_eventType->setObjectName(QStringLiteral("eventType"));
+    using T = ServerEvent::Type;
+    m_eventType->addItem(tr("All events"), QVariantList());
+    m_eventType->addItem(tr("Operator actions"), typeList({T::Audit, T::Kicked}));
+    m_eventType->addItem(tr("Logins and logouts"),
+                         typeList({T::Authenticated, T::AuthFailed, T::Expiring, T::Expired,
+                                   T::LoggedOut, T::Kicked}));
+    m_eventType->addItem(tr("Connections"), typeList({T::Connected, T::Disconnected, T::Rejected}));
+    m_eventType->addItem(tr("Server"), typeList({T::Listening, T::Reload, T::ReloadFailed,
+                                                 T::Stopping, T::Stopped, T::Error}));
+    m_eventType->insertSeparator(m_eventType->count());
+    const QList<ServerEvent::Type> all = ServerEvent::allTypes();
+    for (ServerEvent::Type t : all)
+        m_eventType->addItem(ServerEvent::typeName(t), typeList({t}));
+    connect(m_eventType, &QComboBox::currentIndexChanged, this, &MainWindow::onEventTypeChosen);
+
+    m_eventText = new QLineEdit;
+    m_eventText->setObjectName(QStringLiteral("eventFilter"));
+    m_eventText->setPlaceholderText(tr("Filter events by user, session, connection or details"));
+    m_eventText->setClearButtonEnabled(true);
+    connect(m_eventText, &QLineEdit::textChanged, m_eventsProxy, &EventFilterProxy::setText);
+
+    auto *exportButton = new QPushButton(tr("Export..."));
+    exportButton->setToolTip(m_exportEvents->statusTip());
+    connect(exportButton, &QPushButton::clicked, m_exportEvents, &QAction::trigger);
+
+    auto *title = new QLabel(tr("Event log"));
+    QFont bold = title->font();
+    bold.setBold(true);
+    title->setFont(bold);
+
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(title);
+    bar->addWidget(m_eventType);
+    bar->addWidget(m_eventText, 1);
+    bar->addWidget(exportButton);
+
+    auto *panel = new QWidget;
+    auto *layout = new QVBoxLayout(panel);
+    layout->setContentsMargins(0, 4, 0, 0);
+    layout->addLayout(bar);
+    layout->addWidget(m_eventsView);
+    return panel;
+}
+
+void MainWindow::createTcpPanel()
+{
+    auto *view = new QTableView;
+    view->setObjectName(QStringLiteral("tcpStates"));
+    view->setModel(m_tcpStates);
+    view->verticalHeader()->hide();
+    view->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    view->setSelectionMode(QAbstractItemView::NoSelection);
+    view->setFocusPolicy(Qt::NoFocus);
+
+    m_tcpSource = new QLabel;
+    m_tcpSource->setWordWrap(true);
+    m_tcpSource->setStyleSheet(QStringLiteral("color: palette(mid);"));
+
+    auto *panel = new QWidget;
+    auto *layout = new QVBoxLayout(panel);
+    layout->addWidget(view);
+    layout->addWidget(m_tcpSource);
+
+    auto *dock = new QDockWidget(tr("TCP states"), this);
+    dock->setObjectName(QStringLiteral("tcpDock"));
+    dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
+    dock->setWidget(panel);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    resizeDocks({dock}, {220}, Qt::Horizontal);
+    connect(m_showTcp, &QAction::toggled, dock, &QDockWidget::setVisible);
+    connect(dock, &QDockWidget::visibilityChanged, m_showTcp, [this, dock](bool) {
+        if (!dock->isHidden() != m_showTcp->isChecked() && !isMinimized())
+            m_showTcp->setChecked(!dock->isHidden());
+    });
+}
+
+void MainWindow::createTray()
+{
+    if (!QSystemTrayIcon::isSystemTrayAvailable())
+        return;
+    m_tray = new QSystemTrayIcon(windowIcon(), this);
+    auto *menu = new QMenu(this);
+    QAction *show = menu->addAction(tr("Show dashboard"));
+    connect(show, &QAction::triggered, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+    });
+    menu->addAction(m_listening);
+    menu->addSeparator();
+    menu->addAction(m_quit);
+    m_tray->setContextMenu(menu);
+    connect(m_tray, &QSystemTrayIcon::activated, this,
+            [this](QSystemTrayIcon::ActivationReason reason) {
+                if (reason == QSystemTrayIcon::Trigger) {
+                    showNormal();
+                    raise();
+                    activateWindow();
+                }
+            });
+    m_tray->setToolTip(tr("Warden"));
+    m_tray->show();
 }
 
 void MainWindow::onStats(const ServerStats &stats)
@@ -125,66 +400,221 @@ void MainWindow::onStats(const ServerStats &stats)
         setWindowTitle(tr("Warden - %1").arg(stats.listen));
         m_statusListen->setText(tr("Listening on %1").arg(stats.listen));
     }
-    m_statusCounts->setText(tr("%n connection(s)", nullptr, stats.connections)
-                            + QStringLiteral("  ") + tr("%n session(s)", nullptr, stats.sessions));
+    {
+        const QSignalBlocker block(m_listening);
+        m_listening->setChecked(!stats.listen.isEmpty());
+    }
+    // "Label: number" reads right for any count, in English and in Chinese alike.
+    const QString counts
+        = tr("Connections: %1   Sessions: %2").arg(stats.connections).arg(stats.sessions);
+    m_statusCounts->setText(counts);
+    if (m_tray)
+        m_tray->setToolTip(windowTitle() + QLatin1Char('\n') + counts);
 }
 
-ConnectionId MainWindow::selectedConnection() const
+void MainWindow::onEvents(const ServerEventList &events)
+{
+    const QScrollBar *bar = m_eventsView->verticalScrollBar();
+    const bool atBottom = bar->value() == bar->maximum();
+    m_events->append(events);
+    if (atBottom)
+        m_eventsView->scrollToBottom();
+}
+
+void MainWindow::onReloaded(bool ok, const QStringList &changed, const QString &error)
+{
+    if (!ok)
+        statusBar()->showMessage(tr("Reload refused: %1").arg(error), StatusMessageMs);
+    else if (changed.isEmpty())
+        statusBar()->showMessage(tr("Configuration reloaded; nothing changed"), StatusMessageMs);
+    else
+        statusBar()->showMessage(
+            tr("Configuration reloaded: %1").arg(changed.join(QStringLiteral(", "))),
+            StatusMessageMs);
+}
+
+void MainWindow::onEventTypeChosen(int index)
+{
+    QSet<ServerEvent::Type> types;
+    const QVariantList list = m_eventType->itemData(index).toList();
+    for (const QVariant &v : list)
+        types.insert(ServerEvent::Type(v.toInt()));
+    m_eventsProxy->setTypes(types);
+}
+
+const ConnectionInfo *MainWindow::selected() const
 {
     const QModelIndexList rows = m_connectionsView->selectionModel()->selectedRows();
     if (rows.isEmpty())
-        return 0;
-    return m_connectionsProxy->mapToSource(rows.first())
-        .data(ConnectionTableModel::ConnectionIdRole)
-        .value<quint64>();
-}
-
-QString MainWindow::selectedSession() const
-{
-    const QModelIndexList rows = m_connectionsView->selectionModel()->selectedRows();
-    if (rows.isEmpty())
-        return {};
-    return m_connectionsProxy->mapToSource(rows.first())
-        .data(ConnectionTableModel::SessionIdRole)
-        .toString();
+        return nullptr;
+    const QModelIndex source = m_connectionsProxy->mapToSource(rows.first());
+    return source.isValid() ? &m_connections->at(source.row()) : nullptr;
 }
 
 void MainWindow::updateActions()
 {
-    m_disconnect->setEnabled(selectedConnection() != 0);
-    m_forceLogout->setEnabled(!selectedSession().isEmpty());
+    const ConnectionInfo *c = selected();
+    const bool loggedIn = c && c->authenticated && !c->sessionId.isEmpty();
+    m_disconnect->setEnabled(c != nullptr);
+    m_forceLogout->setEnabled(loggedIn);
+    m_logoutUser->setEnabled(loggedIn && !c->user.isEmpty());
+    m_extend->setEnabled(loggedIn);
 }
 
-QString MainWindow::operatorName() const
+void MainWindow::updateTcpPanel()
 {
-    const QString user = qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME"));
-    return (user.isEmpty() ? QStringLiteral("unknown") : user) + QStringLiteral("@gui");
+    m_tcpStates->setSummary(TcpStateSummary::fromSocketStates(m_connections->socketStateCounts()));
+    m_tcpSource->setText(tr("Source: %1").arg(m_tcpStates->summary().source));
+}
+
+void MainWindow::showResult(const QString &what, const OperatorResult &r)
+{
+    if (r.ok())
+        statusBar()->showMessage(what, StatusMessageMs);
+    else
+        statusBar()->showMessage(tr("Failed: %1").arg(r.error), StatusMessageMs);
+}
+
+void MainWindow::showDialog(QDialog *dialog)
+{
+    if (m_dialog)
+        m_dialog->close();
+    m_dialog = dialog;
+    dialog->open();
 }
 
 void MainWindow::disconnectSelected()
 {
-    const ConnectionId id = selectedConnection();
-    if (id)
-        m_host->disconnectConnection(id, tr("disconnected by operator"), operatorName());
+    const ConnectionInfo *c = selected();
+    if (!c)
+        return;
+    const ConnectionId id = c->id;
+    m_host->disconnectConnection(id, QStringLiteral("operator"), operatorName(), this,
+                                 [this, id](const OperatorResult &r) {
+                                     showResult(tr("Connection %1 disconnected").arg(id), r);
+                                 });
 }
 
 void MainWindow::forceLogoutSelected()
 {
-    const QString sid = selectedSession();
-    if (sid.isEmpty())
+    const ConnectionInfo *c = selected();
+    if (!c || !c->authenticated || c->sessionId.isEmpty())
         return;
-    bool ok = false;
-    const QString reason = QInputDialog::getText(
-        this, tr("Force logout"), tr("End session %1 on every tab? Optional reason:").arg(sid),
-        QLineEdit::Normal, QString(), &ok);
-    if (ok)
-        m_host->forceLogout(sid, reason, operatorName());
+    const QString sid = c->sessionId;
+    auto *dialog = new ConfirmDialog(
+        tr("Force logout"),
+        tr("End session %1 of %2 on every tab? Its tabs get 401 \"kicked\" and close 4502; its "
+           "token is refused afterwards.")
+            .arg(sid, c->user),
+        tr("Force logout"), true, this);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, sid] {
+        m_host->forceLogout(
+            sid, dialog->reason(), operatorName(), this, [this, sid](const OperatorResult &r) {
+                showResult(
+                    tr("Session %1 ended; connections closed: %2").arg(sid).arg(r.connections), r);
+            });
+    });
+    showDialog(dialog);
+}
+
+void MainWindow::logoutUserSelected()
+{
+    const ConnectionInfo *c = selected();
+    if (!c || !c->authenticated || c->user.isEmpty())
+        return;
+    const QString user = c->user;
+    // Ask the server what would close first, so the operator confirms real numbers.
+    m_host->logoutUser(
+        user, QString(), operatorName(), true, this, [this, user](const OperatorResult &dry) {
+            if (!dry.ok()) {
+                showResult(QString(), dry);
+                return;
+            }
+            const QString message = tr("Log out %1 everywhere?").arg(user) + QLatin1Char('\n')
+                                    + tr("Sessions to end: %1").arg(dry.sessions)
+                                    + QLatin1Char('\n')
+                                    + tr("Connections to close: %1").arg(dry.connections);
+            auto *dialog = new ConfirmDialog(tr("Log out user everywhere"), message,
+                                             tr("Log out everywhere"), true, this);
+            connect(dialog, &QDialog::accepted, this, [this, dialog, user] {
+                m_host->logoutUser(
+                    user, dialog->reason(), operatorName(), false, this,
+                    [this, user](const OperatorResult &r) {
+                        showResult(
+                            tr("%1 logged out; sessions ended: %2").arg(user).arg(r.sessions), r);
+                    });
+            });
+            showDialog(dialog);
+        });
+}
+
+void MainWindow::extendSelected()
+{
+    const ConnectionInfo *c = selected();
+    if (!c || !c->authenticated || c->sessionId.isEmpty())
+        return;
+    const QString sid = c->sessionId;
+    m_host->extendSession(sid, operatorName(), this, [this, sid](const OperatorResult &r) {
+        const qint64 deadline = qint64(r.data.value(QStringLiteral("expires_at")).toDouble());
+        showResult(tr("Session %1 extended until %2")
+                       .arg(sid, QDateTime::fromMSecsSinceEpoch(deadline).toString(
+                                     QStringLiteral("HH:mm:ss"))),
+                   r);
+    });
+}
+
+void MainWindow::toggleListening(bool listen)
+{
+    m_host->setListening(listen, operatorName(), this, [this, listen](const OperatorResult &r) {
+        showResult(listen ? tr("Accepting new connections again")
+                          : tr("Not accepting new connections; live connections stay"),
+                   r);
+    });
+}
+
+void MainWindow::showSettings()
+{
+    showDialog(new SettingsDialog(m_host, this));
+    m_dialog->setAttribute(Qt::WA_DeleteOnClose);
+}
+
+bool MainWindow::exportEvents(const QString &path, QString *error)
+{
+    QSaveFile file(path);
+    const ServerEventList events = m_eventsProxy->visibleEvents();
+    const bool csv = path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive);
+    const bool ok = file.open(QIODevice::WriteOnly)
+                    && (csv ? EventLogModel::writeCsv(events, &file)
+                            : EventLogModel::writeJsonLines(events, &file))
+                    && file.commit();
+    if (!ok && error)
+        *error = file.errorString();
+    return ok;
+}
+
+void MainWindow::exportEventsInteractive()
+{
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export event log"),
+        QStringLiteral("warden-events-%1.jsonl")
+            .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))),
+        tr("JSON lines (*.jsonl);;CSV (*.csv)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (exportEvents(path, &error))
+        statusBar()->showMessage(
+            tr("Events exported: %1, to %2").arg(m_eventsProxy->rowCount()).arg(path),
+            StatusMessageMs);
+    else
+        statusBar()->showMessage(tr("Export failed: %1").arg(error), StatusMessageMs);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     if (!m_closing) {
         m_closing = true;
+        statusBar()->showMessage(tr("Stopping the server..."));
         m_host->stop();
     }
     // The window goes when the server has stopped and the application quits.

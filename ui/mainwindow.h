@@ -2,21 +2,31 @@
 #pragma once
 
 #include "server/connectioninfo.h"
+#include "server/operatorresult.h"
 
+#include <QtCore/QPointer>
 #include <QtCore/QTimer>
+#include <QtWidgets/QDialog>
 #include <QtWidgets/QMainWindow>
 
+class ConnectionFilterProxy;
 class ConnectionTableModel;
+class EventFilterProxy;
 class EventLogModel;
 class QAction;
+class QCheckBox;
+class QComboBox;
+
 class QLabel;
 class QLineEdit;
-class QSortFilterProxyModel;
+class QSystemTrayIcon;
 class QTableView;
 class ServerHost;
+class TcpStateModel;
 
-// The operator's window: live connections with their countdowns, the event log, and the actions.
-// Talks to the server only through ServerHost (queued calls, batched values). GUI thread.
+// The operator's window: live connections with their countdowns, the event log, the TCP state
+// panel, and the actions. Talks to the server only through ServerHost (queued calls with result
+// callbacks, batched values). GUI thread.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -26,37 +36,93 @@ public:
     explicit MainWindow(ServerHost *host, QWidget *parent = nullptr);
     ~MainWindow() override;
 
+    // Who is written into audit entries: the OS user running the console.
+    static QString operatorName();
+
     QTableView *connectionsView() const { return m_connectionsView; }
     QTableView *eventsView() const { return m_eventsView; }
     ConnectionTableModel *connectionsModel() const { return m_connections; }
+    ConnectionFilterProxy *connectionsProxy() const { return m_connectionsProxy; }
     EventLogModel *eventsModel() const { return m_events; }
+    EventFilterProxy *eventsProxy() const { return m_eventsProxy; }
+    TcpStateModel *tcpStateModel() const { return m_tcpStates; }
+    QLineEdit *connectionFilter() const { return m_filter; }
+    QCheckBox *loggedInOnlyBox() const { return m_loggedInOnly; }
+    QCheckBox *expiringOnlyBox() const { return m_expiringOnly; }
+    QComboBox *eventTypeFilter() const { return m_eventType; }
+    QLineEdit *eventTextFilter() const { return m_eventText; }
+
     QAction *disconnectAction() const { return m_disconnect; }
     QAction *forceLogoutAction() const { return m_forceLogout; }
+    QAction *logoutUserAction() const { return m_logoutUser; }
+    QAction *extendAction() const { return m_extend; }
+    QAction *listeningAction() const { return m_listening; }
+    QAction *reloadAction() const { return m_reload; }
+    QAction *settingsAction() const { return m_settings; }
+    QAction *exportEventsAction() const { return m_exportEvents; }
+    QAction *clearEventsAction() const { return m_clearEvents; }
+    QAction *quitAction() const { return m_quit; }
+
+    // The confirmation or settings dialog currently open, if any.
+    QDialog *openDialog() const { return m_dialog; }
+    // Writes the events the log currently shows: CSV for *.csv, else one JSON object per line.
+    bool exportEvents(const QString &path, QString *error = nullptr);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
     void createActions();
+    void createMenus();
+    QWidget *createEventPanel();
+    void createTcpPanel();
+    void createTray();
     void onStats(const ServerStats &stats);
-    ConnectionId selectedConnection() const;
-    QString selectedSession() const;
+    void onEvents(const ServerEventList &events);
+    void onReloaded(bool ok, const QStringList &changed, const QString &error);
+    void onEventTypeChosen(int index);
+    const ConnectionInfo *selected() const;
     void disconnectSelected();
     void forceLogoutSelected();
+    void logoutUserSelected();
+    void extendSelected();
+    void toggleListening(bool listen);
+    void showSettings();
+    void exportEventsInteractive();
     void updateActions();
-    QString operatorName() const;
+    void updateTcpPanel();
+    void showResult(const QString &what, const OperatorResult &r);
+    void showDialog(QDialog *dialog);
 
     ServerHost *m_host;
     ConnectionTableModel *m_connections;
-    QSortFilterProxyModel *m_connectionsProxy;
+    ConnectionFilterProxy *m_connectionsProxy;
     EventLogModel *m_events;
+    EventFilterProxy *m_eventsProxy;
+    TcpStateModel *m_tcpStates;
     QTableView *m_connectionsView;
     QTableView *m_eventsView;
     QLineEdit *m_filter;
+    QCheckBox *m_loggedInOnly;
+    QCheckBox *m_expiringOnly;
+    QComboBox *m_eventType = nullptr;
+    QLineEdit *m_eventText = nullptr;
+    QLabel *m_tcpSource = nullptr;
     QAction *m_disconnect = nullptr;
     QAction *m_forceLogout = nullptr;
+    QAction *m_logoutUser = nullptr;
+    QAction *m_extend = nullptr;
+    QAction *m_listening = nullptr;
+    QAction *m_reload = nullptr;
+    QAction *m_settings = nullptr;
+    QAction *m_exportEvents = nullptr;
+    QAction *m_clearEvents = nullptr;
+    QAction *m_quit = nullptr;
+    QAction *m_showTcp = nullptr;
     QLabel *m_statusListen;
     QLabel *m_statusCounts;
+    QSystemTrayIcon *m_tray = nullptr;
+    QPointer<QDialog> m_dialog;
     QTimer m_tick;
     bool m_closing = false;
 };

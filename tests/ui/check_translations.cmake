@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+# Fails when a .ts file is not complete for the current sources. Inputs: LUPDATE, SOURCE_DIR,
+# WORK_DIR, TS_FILES (;-separated). The committed files are never modified.
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(failed "")
+foreach(ts IN LISTS TS_FILES)
+    get_filename_component(name "${ts}" NAME)
+    set(copy "${WORK_DIR}/${name}")
+    configure_file("${ts}" "${copy}" COPYONLY)
+    execute_process(COMMAND "${LUPDATE}" -locations none "${SOURCE_DIR}" -ts "${copy}"
+        RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "lupdate failed on ${name}: ${out}${err}")
+    endif()
+    file(READ "${copy}" text)
+    foreach(kind unfinished vanished obsolete)
+        string(REGEX MATCHALL "type=\"${kind}\"" hits "${text}")
+        list(LENGTH hits n)
+        if(n GREATER 0)
+            string(APPEND failed "${name}: ${n} ${kind} entries\n")
+        endif()
+    endforeach()
+    # An empty translation is unfinished too, even when nobody marked it so.
+    string(REGEX MATCHALL "<translation></translation>|<numerusform></numerusform>" empty "${text}")
+    list(LENGTH empty n)
+    if(n GREATER 0)
+        string(APPEND failed "${name}: ${n} empty translations\n")
+    endif()
+endforeach()
+if(failed)
+    message(FATAL_ERROR "Translations are not complete (run `cmake --build build --target update_translations`, then translate):\n${failed}")
+endif()
+message(STATUS "translations complete: ${TS_FILES}")

@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: MIT
+// The dashboard driven like an operator: a real server thread on 127.0.0.1, real QWebSocket
+// clients, key presses and actions on the real main window.
+#include "server/closecodes.h"
+#include "server/serverhost.h"
+#include "tests/common/serverfixture.h"
+#include "tests/common/testclient.h"
+#include "ui/confirmdialog.h"
+#include "ui/connectionfilterproxy.h"
+#include "ui/connectiontablemodel.h"
+#include "ui/eventfilterproxy.h"
+#include "ui/eventlogmodel.h"
+#include "ui/language.h"
+#include "ui/mainwindow.h"
+#include "ui/settingsdialog.h"
+#include "ui/tcpstatemodel.h"
+
+#include <QtCore/QFile>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QRandomGenerator>
+#include <QtCore/QSettings>
+#include <QtCore/QTemporaryDir>
+#include <QtCore/QTranslator>
+#include <QtGui/QAction>
+#include <QtTest/QAbstractItemModelTester>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+#include <QtWidgets/QApplication>
+#include <QtWidgets/QCheckBox>
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QDoubleSpinBox>
+#include <QtWidgets/QLineEdit>
+#include <QtWidgets/QPushButton>
+#include <QtWidgets/QStatusBar>
+#include <QtWidgets/QTableView>
+
+#include <memory>
+#include <vector>
+
+using Column = ConnectionTableModel::Column;
+
+class tst_Dashboard : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void deleteEnterKicksSelectedClient();
+    void escapeCancelsForceLogout();
+    void disconnectClosesWith4002();
+    void logoutUserEverywhereConfirmsDryRunCounts();
+    void extendMovesDeadline();
+    void countdownMoves();
+    void filtersNarrowTheTable();
+    void eventLogShowsAuditAndFilters();
+    void exportWritesVisibleEvents();
+    void tcpPanelCountsOwnSockets();
+    void stopAndResumeListening();
+    void settingsDialogWritesFileAndReloads();
+    void settingsDialogRefusesBadValue();
+    void updateIniKeepsCommentsAndAddsKeys();
+    void chineseTranslationOnActions();
+    void modelAppliesMixedBatches();
+
+private:
+    bool startServer(const ServerConfig &config);
+    bool startServer() { return startServer(m_server->defaultConfig()); }
+    std::unique_ptr<TestClient> loggedIn(const QString &user, const QString &sid = {});
+    // Waits until the table shows a logged-in row of the user, then selects it like a click.
+    int selectUser(const QString &user);
+    QString cell(int proxyRow, Column column) const;
+    QDialog *waitForDialog();
+
+    std::unique_ptr<ServerFixture> m_server;
+    std::unique_ptr<MainWindow> m_window;
+    std::vector<std::unique_ptr<QAbstractItemModelTester>> m_testers;
+};
+
+void tst_Dashboard::init()
+{
+    m_server = std::make_unique<ServerFixture>();
+}
+
+void tst_Dashboard::cleanup()
+{
+    m_testers.clear();
+    m_window.reset();
+    m_server.reset();
+}
+
+bool tst_Dashboard::startServer(const ServerConfig &config)
+{
+    if (!m_server->start(config))
+        return false;
+    m_window = std::make_unique<MainWindow>(m_server->host());
+    const auto mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
+    for (QAbstractItemModel *m : std::initializer_list<QAbstractItemModel *>{
+             m_window->connectionsModel(), m_window->connectionsProxy(), m_window->eventsModel(),
+             m_window->eventsProxy(), m_window->tcpStateModel()})
+        m_testers.push_back(std::make_unique<QAbstractItemModelTester>(m, mode));
+    m_window->show();
+    m_window->activateWindow();
+    return QTest::qWaitForWindowActive(m_window.get());
+}
+
+std::unique_ptr<TestClient> tst_Dashboard::loggedIn(const QString &user, const QString &sid)
+{
+    auto c = std::make_unique<TestClient>();
+    if (!c->open(m_server->url()))
+        return nullptr;
+    c->loginCheck(m_server->token(user, sid));
+    const int i = c->waitForEvent(QStringLiteral("message"));
+    if (i < 0 || c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt() != 200)
+        return nullptr;
+    return c;
+}
+
+QString tst_Dashboard::cell(int proxyRow, Column column) const
+{
+    const QAbstractItemModel *proxy = m_window->connectionsProxy();
+    return proxy->index(proxyRow, int(column)).data().toString();
+}
+
+int tst_Dashboard::selectUser(const QString &user)
+{
+    QAbstractItemModel *proxy = m_window->connectionsProxy();
+    auto find = [&] {
+        for (int row = 0; row < proxy->rowCount(); ++row) {
+            const QModelIndex i = proxy->index(row, 0);
+            if (i.data(ConnectionTableModel::UserRole).toString() == user
+                && !i.data(ConnectionTableModel::SessionIdRole).toString().isEmpty())
+                return row;
+        }
+        return -1;
+    };
+    int row = -1;
+    if (!QTest::qWaitFor([&] { return (row = find()) >= 0; }, 5000))
+        return -1;
+    QTableView *view = m_window->connectionsView();
+    view->setFocus();
+    view->selectRow(row);
+    return row;
+}
+
+QDialog *tst_Dashboard::waitForDialog()
+{
+    // The dialog is what the operator sees in front: the application's modal widget.
+    const bool shown = QTest::qWaitFor(
+        [&] {
+            return m_window->openDialog() && m_window->openDialog()->isVisible()
+                   && QApplication::activeModalWidget() == m_window->openDialog();
+        },
+        5000);
+    return shown ? m_window->openDialog() : nullptr;
+}
+
+void tst_Dashboard::deleteEnterKicksSelectedClient()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"), QStringLiteral("s-alice"));
+    auto bob = loggedIn(QStringLiteral("bob"), QStringLiteral("s-bob"));
+    QVERIFY(alice && bob);
+    QVERIFY(selectUser(QStringLiteral("alice")) >= 0);
+    QVERIFY(m_window->forceLogoutAction()->isEnabled());
+
+    QTest::keyClick(m_window->connectionsView(), Qt::Key_Delete);
+    auto *dialog = qobject_cast<ConfirmDialog *>(waitForDialog());
+    QVERIFY(dialog);
+    QVERIFY(dialog->message().contains(QStringLiteral("s-alice")));
+    QVERIFY(dialog->confirmButton()->isDefault());
+    QTest::keyClicks(dialog->reasonEdit(), QStringLiteral("shared account"));
+    QTest::keyClick(dialog->reasonEdit(), Qt::Key_Return);
+    QVERIFY(alice->waitForDisconnected());
+
+    QCOMPARE(alice->closeCode(), int(CloseCode::Kicked));
+    QCOMPARE(alice->framesOf(QStringLiteral("message"))
+                 .last()
+                 .data.toObject()
+                 .value(QStringLiteral("reason"))
+                 .toString(),
+             QStringLiteral("kicked"));
+    QVERIFY(bob->roundTrip() && bob->isConnected());
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Kicked));
+    const ServerEvent kicked = m_server->eventsOf(ServerEvent::Type::Kicked).first();
+    QCOMPARE(kicked.details.value(QStringLiteral("actor")).toString(), MainWindow::operatorName());
+    QCOMPARE(kicked.details.value(QStringLiteral("reason")).toString(),
+             QStringLiteral("shared account"));
+    QTRY_VERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("s-alice")));
+}
+
+void tst_Dashboard::escapeCancelsForceLogout()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"));
+    QVERIFY(alice);
+    QVERIFY(selectUser(QStringLiteral("alice")) >= 0);
+    QTest::keyClick(m_window->connectionsView(), Qt::Key_Delete);
+    QDialog *dialog = waitForDialog();
+    QTest::keyClick(dialog, Qt::Key_Escape);
+    QTRY_VERIFY(!m_window->openDialog());
+    QVERIFY(alice->roundTrip() && alice->isConnected());
+    QVERIFY(m_server->eventsOf(ServerEvent::Type::Kicked).isEmpty());
+}
+
+void tst_Dashboard::disconnectClosesWith4002()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"), QStringLiteral("d1"));
+    QVERIFY(alice);
+    QVERIFY(selectUser(QStringLiteral("alice")) >= 0);
+    QTest::keySequence(m_window->connectionsView(), m_window->disconnectAction()->shortcut());
+    QVERIFY(alice->waitForDisconnected());
+    QCOMPARE(alice->closeCode(), int(CloseCode::Disconnected));
+    // The session lives on: the same token logs in again.
+    QVERIFY(loggedIn(QStringLiteral("alice"), QStringLiteral("d1")));
+}
+
+void tst_Dashboard::logoutUserEverywhereConfirmsDryRunCounts()
+{
+    QVERIFY(startServer());
+    auto a1 = loggedIn(QStringLiteral("alice"), QStringLiteral("a1"));
+    auto a1b = loggedIn(QStringLiteral("alice"), QStringLiteral("a1"));
+    auto a2 = loggedIn(QStringLiteral("alice"), QStringLiteral("a2"));
+    auto bob = loggedIn(QStringLiteral("bob"));
+    QVERIFY(a1 && a1b && a2 && bob);
+    QVERIFY(selectUser(QStringLiteral("alice")) >= 0);
+
+    m_window->logoutUserAction()->trigger();
+    auto *dialog = qobject_cast<ConfirmDialog *>(waitForDialog());
+    QVERIFY(dialog);
+    QVERIFY2(dialog->message().contains(QStringLiteral("Sessions to end: 2")),
+             qPrintable(dialog->message()));
+    QVERIFY2(dialog->message().contains(QStringLiteral("Connections to close: 3")),
+             qPrintable(dialog->message()));
+    // Nothing closed yet: the counts came from a dry run.
+    QVERIFY(a1->roundTrip() && a1->isConnected());
+
+    QTest::keyClick(dialog->reasonEdit(), Qt::Key_Enter);
+    for (TestClient *c : {a1.get(), a1b.get(), a2.get()}) {
+        QVERIFY(c->waitForDisconnected());
+        QCOMPARE(c->closeCode(), int(CloseCode::Kicked));
+    }
+    QVERIFY(bob->roundTrip() && bob->isConnected());
+}
+
+void tst_Dashboard::extendMovesDeadline()
+{
+    ServerConfig config = m_server->defaultConfig();
+    config.idleTimeoutMs = 2000;
+    config.warningMs = 1500;
+    QVERIFY(startServer(config));
+    auto alice = loggedIn(QStringLiteral("alice"), QStringLiteral("ext"));
+    QVERIFY(alice);
+    QVERIFY(alice->waitForEvent(QStringLiteral("expiring"), 3000) >= 0);
+    const int row = selectUser(QStringLiteral("alice"));
+    QVERIFY(row >= 0);
+    const ConnectionInfo *before
+        = m_window->connectionsModel()->byId(m_window->connectionsProxy()
+                                                 ->index(row, 0)
+                                                 .data(ConnectionTableModel::ConnectionIdRole)
+                                                 .value<quint64>());
+    QVERIFY(before);
+    const ConnectionId id = before->id;
+    const qint64 oldDeadline = before->expiresAtMs;
+
+    QTest::keySequence(m_window->connectionsView(), m_window->extendAction()->shortcut());
+    QVERIFY(alice->waitForEvent(QStringLiteral("extended"), 3000) >= 0);
+    QTRY_VERIFY(m_window->connectionsModel()->byId(id)
+                && m_window->connectionsModel()->byId(id)->expiresAtMs > oldDeadline);
+    QTRY_VERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("ext")));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Audit));
+    QCOMPARE(m_server->eventsOf(ServerEvent::Type::Audit)
+                 .last()
+                 .details.value(QStringLiteral("action"))
+                 .toString(),
+             QStringLiteral("extend"));
+}
+
+void tst_Dashboard::countdownMoves()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"));
+    QVERIFY(alice);
+    const int row = selectUser(QStringLiteral("alice"));
+    QVERIFY(row >= 0);
+    const QString first = cell(row, Column::ExpiresIn);
+    QVERIFY2(first.endsWith(QLatin1Char('s')), qPrintable(first));
+    QTRY_VERIFY_WITH_TIMEOUT(cell(row, Column::ExpiresIn) != first, 3000);
+}
+
+void tst_Dashboard::filtersNarrowTheTable()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"));
+    auto bob = loggedIn(QStringLiteral("bob"));
+    auto carol = loggedIn(QStringLiteral("carol"));
+    TestClient anonymous;
+    QVERIFY(alice && bob && carol && anonymous.open(m_server->url()));
+    QAbstractItemModel *proxy = m_window->connectionsProxy();
+    QTRY_COMPARE(proxy->rowCount(), 4);
+
+    QTest::keyClicks(m_window->connectionFilter(), QStringLiteral("BOB"));
+    QCOMPARE(proxy->rowCount(), 1);
+    QCOMPARE(cell(0, Column::User), QStringLiteral("bob"));
+    m_window->connectionFilter()->clear();
+    QCOMPARE(proxy->rowCount(), 4);
+
+    m_window->loggedInOnlyBox()->click();
+    QCOMPARE(proxy->rowCount(), 3);
+    m_window->expiringOnlyBox()->click();
+    QCOMPARE(proxy->rowCount(), 0);
+    m_window->expiringOnlyBox()->click();
+    m_window->loggedInOnlyBox()->click();
+    QCOMPARE(proxy->rowCount(), 4);
+
+    // Sorting by user puts the anonymous row ("" user) first, then alice, bob, carol.
+    m_window->connectionsView()->sortByColumn(int(Column::User), Qt::AscendingOrder);
+    QCOMPARE(cell(1, Column::User), QStringLiteral("alice"));
+    QCOMPARE(cell(3, Column::User), QStringLiteral("carol"));
+}
+
+void tst_Dashboard::eventLogShowsAuditAndFilters()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"));
+    QVERIFY(alice);
+    QVERIFY(selectUser(QStringLiteral("alice")) >= 0);
+    m_window->disconnectAction()->trigger();
+    QVERIFY(alice->waitForDisconnected());
+
+    const EventLogModel *log = m_window->eventsModel();
+    auto auditRow = [&] {
+        for (int row = 0; row < log->rowCount(); ++row) {
+            const ServerEvent &e = log->eventAt(row);
+            if (e.type == ServerEvent::Type::Audit
+                && e.details.value(QStringLiteral("action")).toString()
+                       == QLatin1String("disconnect"))
+                return row;
+        }
+        return -1;
+    };
+    QTRY_VERIFY(auditRow() >= 0);
+    const QString details
+        = log->index(auditRow(), int(EventLogModel::Column::Details)).data().toString();
+    QVERIFY2(details.contains(QStringLiteral("actor=") + MainWindow::operatorName()),
+             qPrintable(details));
+
+    // "Operator actions" keeps only audit and kick entries.
+    QAbstractItemModel *proxy = m_window->eventsProxy();
+    const int all = proxy->rowCount();
+    m_window->eventTypeFilter()->setCurrentIndex(1);
+    QVERIFY(proxy->rowCount() >= 1 && proxy->rowCount() < all);
+    for (int row = 0; row < proxy->rowCount(); ++row) {
+        const QString type = proxy->index(row, 0).data(EventLogModel::TypeNameRole).toString();
+        QVERIFY2(type == QLatin1String("audit") || type == QLatin1String("kicked"),
+                 qPrintable(type));
+    }
+    m_window->eventTypeFilter()->setCurrentIndex(0);
+    QCOMPARE(proxy->rowCount(), all);
+    QTest::keyClicks(m_window->eventTextFilter(), QStringLiteral("nobody-has-this-name"));
+    QCOMPARE(proxy->rowCount(), 0);
+}
+
+void tst_Dashboard::exportWritesVisibleEvents()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"));
+    QVERIFY(alice);
+    QTRY_VERIFY(m_window->eventsModel()->rowCount() >= 3); // listening, connected, authenticated
+    const int authIndex = m_window->eventTypeFilter()->findText(QStringLiteral("authenticated"));
+    QVERIFY(authIndex > 0);
+    m_window->eventTypeFilter()->setCurrentIndex(authIndex);
+    QCOMPARE(m_window->eventsProxy()->rowCount(), 1);
+
+    QTemporaryDir dir;
+    const QString jsonl = dir.filePath(QStringLiteral("events.jsonl"));
+    QVERIFY(m_window->exportEvents(jsonl));
+    QFile f(jsonl);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size(), 1);
+    const QJsonObject o = QJsonDocument::fromJson(lines.first()).object();
+    QCOMPARE(o.value(QStringLiteral("type")).toString(), QStringLiteral("authenticated"));
+    QCOMPARE(o.value(QStringLiteral("user")).toString(), QStringLiteral("alice"));
+
+    const QString csv = dir.filePath(QStringLiteral("events.csv"));
+    QVERIFY(m_window->exportEvents(csv));
+    QFile c(csv);
+    QVERIFY(c.open(QIODevice::ReadOnly));
+    const QList<QByteArray> rows = c.readAll().trimmed().split('\n');
+    QCOMPARE(rows.size(), 2);
+    QVERIFY(rows.first().startsWith("time,type,user"));
+    QVERIFY(rows.last().contains(",authenticated,\"alice\""));
+}
+
+void tst_Dashboard::tcpPanelCountsOwnSockets()
+{
+    QVERIFY(startServer());
+    const TcpStateModel *tcp = m_window->tcpStateModel();
+    QCOMPARE(tcp->summary().total(), 0);
+    QVERIFY(!tcp->summary().source.isEmpty());
+    auto alice = loggedIn(QStringLiteral("alice"));
+    auto bob = loggedIn(QStringLiteral("bob"));
+    QVERIFY(alice && bob);
+    QTRY_COMPARE(tcp->countOf(QStringLiteral("connected")), 2);
+    // The table's kernel columns wait for the TCP monitor.
+    QTRY_COMPARE(m_window->connectionsProxy()->rowCount(), 2);
+    QCOMPARE(cell(0, Column::TcpState), QStringLiteral("-"));
+    QCOMPARE(cell(0, Column::Rtt), QStringLiteral("-"));
+    bob.reset();
+    QTRY_COMPARE(tcp->countOf(QStringLiteral("connected")), 1);
+}
+
+void tst_Dashboard::stopAndResumeListening()
+{
+    QVERIFY(startServer());
+    QAction *listening = m_window->listeningAction();
+    QTRY_VERIFY(listening->isChecked());
+    listening->trigger(); // unchecks: stop listening
+    TestClient refused;
+    QTRY_VERIFY(m_window->windowTitle().contains(QStringLiteral("not listening")));
+    QVERIFY(!refused.open(m_server->url(), 1000));
+    listening->trigger();
+    QTRY_VERIFY(listening->isChecked() && !m_window->windowTitle().contains(QStringLiteral("not")));
+    TestClient accepted;
+    QVERIFY(accepted.open(m_server->url()));
+}
+
+void tst_Dashboard::settingsDialogWritesFileAndReloads()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"));
+    QVERIFY(alice);
+    m_window->settingsAction()->trigger();
+    auto *dialog = qobject_cast<SettingsDialog *>(waitForDialog());
+    QVERIFY(dialog);
+    // No --config in this server: the dialog writes <data-dir>/warden.ini and reloads from it.
+    const QString file = dialog->targetFile();
+    QVERIFY(file.endsWith(QStringLiteral("/warden.ini")));
+    QVERIFY(m_server->host()->configFile().isEmpty());
+    dialog->idleTimeoutEdit()->setValue(120);
+    dialog->secretEdit()->setText(QString::fromLatin1(ServerFixture::secret()));
+    QSignalSpy reloaded(m_server->host(), &ServerHost::reloaded);
+    QTest::mouseClick(dialog->saveButton(), Qt::LeftButton);
+    QVERIFY(reloaded.wait());
+    QVERIFY(reloaded.first().at(0).toBool());
+    QTRY_VERIFY2(dialog->resultText().contains(QStringLiteral("session/idle_timeout")),
+                 qPrintable(dialog->resultText()));
+    QCOMPARE(m_server->host()->configFile(), file);
+    QCOMPARE(m_server->host()->config().idleTimeoutMs, 120000);
+    QSettings ini(file, QSettings::IniFormat);
+    QCOMPARE(ini.value(QStringLiteral("session/idle_timeout")).toString(), QStringLiteral("120"));
+    // The change is live: alice's countdown now starts from two minutes.
+    QTRY_VERIFY(m_window->connectionsModel()->rowCount() == 1
+                && m_window->connectionsModel()->at(0).expiresAtMs
+                           - QDateTime::currentMSecsSinceEpoch()
+                       > 60000);
+    QVERIFY(alice->isConnected());
+}
+
+void tst_Dashboard::settingsDialogRefusesBadValue()
+{
+    QVERIFY(startServer());
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("warden.ini"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("; operator notes\n[session]\nidle_timeout = 60\n");
+    }
+    m_server->host()->setConfigSource(file, {});
+    m_window->settingsAction()->trigger();
+    auto *dialog = qobject_cast<SettingsDialog *>(waitForDialog());
+    QVERIFY(dialog);
+    dialog->listenEdit()->setText(QStringLiteral("not-an-address:99"));
+    QSignalSpy reloaded(m_server->host(), &ServerHost::reloaded);
+    dialog->save();
+    QVERIFY2(dialog->resultText().contains(QStringLiteral("[server] listen")),
+             qPrintable(dialog->resultText()));
+    QVERIFY(dialog->resultText().contains(file));
+    QVERIFY(!reloaded.wait(300)); // nothing was applied
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("; operator notes\n[session]\nidle_timeout = 60\n"));
+}
+
+void tst_Dashboard::updateIniKeepsCommentsAndAddsKeys()
+{
+    const QString in = QStringLiteral("; top comment\n[server]\n; the address\nlisten = 1.2.3.4:5\n"
+                                      "locale = zh_CN\n\n[log]\nformat = json\n");
+    const QString out = SettingsDialog::updateIni(
+        in, {{QStringLiteral("server/listen"), QStringLiteral("127.0.0.1:1215")},
+             {QStringLiteral("server/data_dir"), QStringLiteral("/tmp/w")},
+             {QStringLiteral("session/idle_timeout"), QStringLiteral("90")},
+             {QStringLiteral("auth/jwt_secret"), QStringLiteral("a;b\"c, d")}});
+    QCOMPARE(out, QStringLiteral("; top comment\n[server]\n; the address\nlisten = 127.0.0.1:1215\n"
+                                 "locale = zh_CN\ndata_dir = /tmp/w\n\n[log]\nformat = json\n\n"
+                                 "[auth]\njwt_secret = \"a;b\\\"c, d\"\n\n[session]\n"
+                                 "idle_timeout = 90\n"));
+    // QSettings (what the loader uses) reads the quoted secret back verbatim.
+    QTemporaryDir dir;
+    QFile f(dir.filePath(QStringLiteral("t.ini")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(out.toUtf8());
+    f.close();
+    QSettings ini(f.fileName(), QSettings::IniFormat);
+    QCOMPARE(ini.value(QStringLiteral("auth/jwt_secret")).toString(), QStringLiteral("a;b\"c, d"));
+    QCOMPARE(ini.value(QStringLiteral("server/locale")).toString(), QStringLiteral("zh_CN"));
+}
+
+void tst_Dashboard::chineseTranslationOnActions()
+{
+    QVERIFY(Language::install(qApp, QStringLiteral("zh_CN")));
+    QVERIFY(startServer());
+    const QString text = m_window->forceLogoutAction()->text();
+    QVERIFY2(text.contains(QStringLiteral("强制")), qPrintable(text));
+    QVERIFY2(m_window->disconnectAction()->text().contains(QStringLiteral("断开")),
+             qPrintable(m_window->disconnectAction()->text()));
+    QVERIFY(m_window->logoutUserAction()->text() != QStringLiteral("Log out &user everywhere"));
+    QVERIFY(m_window->connectionsModel()
+                ->headerData(int(Column::ExpiresIn), Qt::Horizontal)
+                .toString()
+                .contains(QStringLiteral("过期")));
+    // Back to English for whatever runs next.
+    const QList<QTranslator *> translators = qApp->findChildren<QTranslator *>();
+    for (QTranslator *t : translators) {
+        QCoreApplication::removeTranslator(t);
+        delete t;
+    }
+    QCOMPARE(QCoreApplication::translate("MainWindow", "&Disconnect"),
+             QStringLiteral("&Disconnect"));
+}
+
+void tst_Dashboard::modelAppliesMixedBatches()
+{
+    // Random batches of updates, arrivals and departures against a plain map, with the sorted
+    // proxy attached: the batched removal (tail rows moved into holes) must keep every index right.
+    ConnectionTableModel model;
+    ConnectionFilterProxy proxy;
+    proxy.setConnectionModel(&model);
+    proxy.sort(int(Column::MsgsIn), Qt::DescendingOrder);
+    const auto mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
+    QAbstractItemModelTester modelTester(&model, mode);
+    QAbstractItemModelTester proxyTester(&proxy, mode);
+    QRandomGenerator rng(7);
+    QMap<ConnectionId, quint64> expected;
+    ConnectionId next = 1;
+    for (int round = 0; round < 60; ++round) {
+        ConnectionDelta delta;
+        const QList<ConnectionId> ids = expected.keys();
+        QSet<ConnectionId> removed;
+        for (int i = 0; i < int(rng.bounded(8)) && !ids.isEmpty(); ++i) {
+            const ConnectionId id = ids.at(rng.bounded(int(ids.size())));
+            if (!removed.contains(id)) {
+                removed.insert(id);
+                delta.removed.append(id);
+                expected.remove(id);
+            }
+        }
+        for (int i = 0; i < int(rng.bounded(10)); ++i) {
+            ConnectionInfo c;
+            c.id = (expected.isEmpty() || rng.bounded(2))
+                       ? next++
+                       : expected.keys().at(rng.bounded(int(expected.size())));
+            c.msgsIn = rng.bounded(50);
+            c.socketState = 3;
+            expected.insert(c.id, c.msgsIn);
+            delta.upserts.append(c);
+        }
+        model.applyDelta(delta);
+        QCOMPARE(model.rowCount(), int(expected.size()));
+        for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+            QVERIFY(model.byId(it.key()));
+            QCOMPARE(model.byId(it.key())->msgsIn, it.value());
+            QCOMPARE(model.at(model.rowOf(it.key())).id, it.key());
+        }
+        QCOMPARE(proxy.rowCount(), int(expected.size()));
+        for (int row = 1; row < proxy.rowCount(); ++row)
+            QVERIFY(proxy.index(row - 1, int(Column::MsgsIn))
+                        .data(ConnectionTableModel::SortRole)
+                        .toULongLong()
+                    >= proxy.index(row, int(Column::MsgsIn))
+                           .data(ConnectionTableModel::SortRole)
+                           .toULongLong());
+        QCOMPARE(model.socketStateCounts().value(3), int(expected.size()));
+    }
+}
+
+QTEST_MAIN(tst_Dashboard)
+#include "tst_dashboard.moc"
