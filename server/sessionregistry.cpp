@@ -26,10 +26,8 @@ QList<QString> SessionRegistry::setTimeouts(qint64 idleTimeoutMs, qint64 warning
     QList<QString> withdrawn;
     for (auto it = m_sessions.begin(); it != m_sessions.end(); ++it) {
         Session &s = it.value();
-        if (s.warned && deadlineOf(s) - m_warningMs > nowMs) {
-            s.warned = false;
+        if (withdrawWarning(s, nowMs))
             withdrawn.append(s.id);
-        }
         reschedule(s);
     }
     return withdrawn;
@@ -97,14 +95,18 @@ bool SessionRegistry::touch(const QString &sessionId, qint64 nowMs)
     Session &s = *it;
     if (nowMs > s.lastActivityMs)
         s.lastActivityMs = nowMs;
-    bool withdrawn = false;
-    // A warning stays if the hard end keeps the session inside the window anyway.
-    if (s.warned && deadlineOf(s) - m_warningMs > nowMs) {
-        s.warned = false;
-        withdrawn = true;
-    }
+    const bool withdrawn = withdrawWarning(s, nowMs);
     reschedule(s);
     return withdrawn;
+}
+
+bool SessionRegistry::withdrawWarning(Session &s, qint64 nowMs) const
+{
+    // A warning stays if the deadline (e.g. a hard end) keeps the session inside the window.
+    if (!s.warned || deadlineOf(s) - m_warningMs <= nowMs)
+        return false;
+    s.warned = false;
+    return true;
 }
 
 bool SessionRegistry::extend(const QString &sessionId, qint64 nowMs)
@@ -117,11 +119,7 @@ bool SessionRegistry::extend(const QString &sessionId, qint64 nowMs)
     // max(deadline, now) - idle extends by exactly one idle timeout.
     const qint64 idle = idleTimeoutOf(s);
     s.lastActivityMs = qMax(s.lastActivityMs, nowMs - idle) + idle;
-    bool withdrawn = false;
-    if (s.warned && deadlineOf(s) - m_warningMs > nowMs) {
-        s.warned = false;
-        withdrawn = true;
-    }
+    const bool withdrawn = withdrawWarning(s, nowMs);
     reschedule(s);
     return withdrawn;
 }

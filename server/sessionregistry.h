@@ -113,6 +113,8 @@ public:
 
 private:
     void reschedule(Session &s);
+    // Clears a sent warning once the deadline is out of the warning window; true if it did.
+    bool withdrawWarning(Session &s, qint64 nowMs) const;
     void bury(const Session &s, EndReason reason, qint64 nowMs);
     void insertTombstone(const QString &sessionId, EndReason reason, qint64 untilMs);
 

@@ -32,6 +32,18 @@ TestClient::~TestClient()
     m_socket.abort();
 }
 
+std::unique_ptr<TestClient> TestClient::loggedIn(const QUrl &url, const QByteArray &token)
+{
+    auto c = std::make_unique<TestClient>();
+    if (!c->open(url))
+        return nullptr;
+    c->loginCheck(token);
+    const int i = c->waitForEvent(QStringLiteral("message"));
+    if (i < 0 || c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt() != 200)
+        return nullptr;
+    return c;
+}
+
 bool TestClient::open(const QUrl &url, int timeoutMs)
 {
     QSignalSpy connected(&m_socket, &QWebSocket::connected);

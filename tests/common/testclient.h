@@ -9,6 +9,8 @@
 #include <QtCore/QUrl>
 #include <QtWebSockets/QWebSocket>
 
+#include <memory>
+
 // A real QWebSocket client speaking the raw protocol, recording what it receives. Test-thread only.
 class TestClient final : public QObject
 {
@@ -25,6 +27,9 @@ public:
 
     explicit TestClient(QObject *parent = nullptr, const QString &origin = {});
     ~TestClient() override;
+
+    // A connected client that logged in with token and got the 200 answer; null otherwise.
+    static std::unique_ptr<TestClient> loggedIn(const QUrl &url, const QByteArray &token);
 
     // Connects and waits for the handshake; returns false on failure or timeout.
     bool open(const QUrl &url, int timeoutMs = 5000);

@@ -155,14 +155,7 @@ Run tst_Ctl::ctl(QStringList args)
 
 std::unique_ptr<TestClient> tst_Ctl::loggedIn(const QByteArray &token)
 {
-    auto c = std::make_unique<TestClient>();
-    if (!c->open(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(m_port))))
-        return nullptr;
-    c->loginCheck(token);
-    const int i = c->waitForEvent(QStringLiteral("message"));
-    if (i < 0 || c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt() != 200)
-        return nullptr;
-    return c;
+    return TestClient::loggedIn(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(m_port)), token);
 }
 
 void tst_Ctl::infosListSessionsTablesAndJson()

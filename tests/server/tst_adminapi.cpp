@@ -245,14 +245,7 @@ Http tst_AdminApi::request(const QByteArray &method, const QByteArray &path, con
 
 std::unique_ptr<TestClient> tst_AdminApi::loggedIn(const QByteArray &token)
 {
-    auto c = std::make_unique<TestClient>();
-    if (!c->open(m_server->url()))
-        return nullptr;
-    c->loginCheck(token);
-    const int i = c->waitForEvent(QStringLiteral("message"));
-    if (i < 0 || c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt() != 200)
-        return nullptr;
-    return c;
+    return TestClient::loggedIn(m_server->url(), token);
 }
 
 QList<QJsonObject> tst_AdminApi::connectionsOf(const QString &user)

@@ -146,14 +146,7 @@ ServerConfig tst_Server::fastConfig(qint64 idleMs, qint64 warningMs) const
 
 std::unique_ptr<TestClient> tst_Server::loggedIn(const QByteArray &token)
 {
-    auto c = std::make_unique<TestClient>();
-    if (!c->open(m_server->url()))
-        return nullptr;
-    c->loginCheck(token);
-    const int i = c->waitForEvent(QStringLiteral("message"));
-    if (i < 0 || c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt() != 200)
-        return nullptr;
-    return c;
+    return TestClient::loggedIn(m_server->url(), token);
 }
 
 std::unique_ptr<TestClient> tst_Server::socketIoConnected(const QByteArray &token)
