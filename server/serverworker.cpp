@@ -7,9 +7,9 @@
 #include "server/httpfrontend.h"
 #include "server/httproutes.h"
 #include "server/jwt.h"
-#include "server/tlsfiles.h"
 #include "server/socketiocodec.h"
 #include "server/sqlitesessionstore.h"
+#include "server/tlsfiles.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
@@ -1007,6 +1007,34 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
         return;
     }
 
+    // The user's other logged-in connections, oldest first (ids grow with connection time).
+    QList<ConnectionId> userConnections;
+    const int perUserLimit = m_config.maxConnectionsPerUser;
+    if (perUserLimit > 0) {
+        for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
+            if (it->info.authenticated && !it->closeCode && it.key() != c.info.id
+                && it->info.user == check.claims.user)
+                userConnections.append(it.key());
+        }
+        std::sort(userConnections.begin(), userConnections.end());
+    }
+    // An ended session is refused for the reason it ended (by join below), not for the limit.
+    if (perUserLimit > 0 && userConnections.size() >= perUserLimit
+        && m_config.perUserPolicy == ServerConfig::PerUserPolicy::Refuse
+        && !m_sessions.tombstone(check.claims.sessionId)) {
+        ServerEvent e = makeEvent(ServerEvent::Type::Rejected, &c);
+        e.sessionId = check.claims.sessionId;
+        e.user = check.claims.user;
+        e.details.insert(QLatin1String("status"), 401);
+        e.details.insert(QLatin1String("reason"), QLatin1String("too_many_connections"));
+        e.details.insert(QLatin1String("limit"), perUserLimit);
+        e.details.insert(QLatin1String("policy"), QLatin1String("refuse"));
+        log(e);
+        refuseLogin(c, 401, QStringLiteral("too_many_connections"), CloseCode::TooManyConnections,
+                    QJsonObject{{QLatin1String("limit"), perUserLimit}});
+        return;
+    }
+
     const SessionRegistry::JoinResult joined = m_sessions.join(check.claims, c.info.id, t);
     if (joined.outcome == SessionRegistry::JoinOutcome::Refused) {
         m_metrics.authFailed();
@@ -1058,7 +1086,30 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     updateSessionFields(c.info.sessionId);
     if (s->warned)
         sendExpiring(c.info.sessionId, deadline, {c.info.id});
+    if (perUserLimit > 0)
+        replaceOldest(userConnections, perUserLimit - 1, c.info.id);
     armTimer();
+}
+
+void ServerWorker::replaceOldest(const QList<ConnectionId> &oldestFirst, int keep,
+                                 ConnectionId newcomer)
+{
+    const qsizetype excess = oldestFirst.size() - keep;
+    for (qsizetype i = 0; i < excess; ++i) {
+        auto it = m_connections.find(oldestFirst.at(i));
+        if (it == m_connections.end() || it->closeCode)
+            continue;
+        // Only this connection goes; its session lives on in the user's newer tabs.
+        ServerEvent e = makeEvent(ServerEvent::Type::Kicked, &*it);
+        e.details.insert(QLatin1String("reason"), QLatin1String("replaced"));
+        e.details.insert(QLatin1String("actor"), QLatin1String("limits/max_connections_per_user"));
+        e.details.insert(QLatin1String("limit"), m_config.maxConnectionsPerUser);
+        e.details.insert(QLatin1String("replaced_by"), double(newcomer));
+        e.details.insert(QLatin1String("connections"), 1);
+        log(e);
+        sendMessage(*it, 401, QStringLiteral("replaced"));
+        closeConnection(*it, CloseCode::Replaced, QStringLiteral("replaced"));
+    }
 }
 
 void ServerWorker::handleLogout(Connection &c)
@@ -1121,6 +1172,8 @@ void ServerWorker::onDisconnected(ConnectionId id)
     e.details.insert(QLatin1String("reason"), reason);
     e.details.insert(QLatin1String("initiator"), QLatin1String(byServer ? "server" : "client"));
     e.details.insert(QLatin1String("duration_ms"), double(now() - c.info.connectedAtMs));
+    if (c.slowConsumerBytes > 0)
+        e.details.insert(QLatin1String("unsent_bytes"), double(c.slowConsumerBytes));
     log(e);
 
     c.socket->disconnect(this);
@@ -1149,11 +1202,23 @@ void ServerWorker::send(Connection &c, const QString &event, const QJsonValue &d
 
 void ServerWorker::sendRaw(Connection &c, const QString &frame)
 {
+    if (c.closeCode == CloseCode::SlowConsumer)
+        return; // it already holds more than it reads; piling on only costs memory
     c.socket->sendTextMessage(frame);
     ++c.info.msgsOut;
     c.info.bytesOut += quint64(frame.size());
     m_metrics.messageOut(frame.size());
     markDirty(c.info.id);
+    const qint64 queued = c.socket->bytesToWrite();
+    if (m_config.maxSendBufferBytes > 0 && queued > m_config.maxSendBufferBytes) {
+        // The peer stopped reading (or cannot keep up): the socket buffers everything in our
+        // memory. The close frame will hardly get through, so the socket is cut at the next timer
+        // run: never here, where a caller may be iterating the connections.
+        c.slowConsumerBytes = queued;
+        closeConnection(c, CloseCode::SlowConsumer, QStringLiteral("slow_consumer"));
+        m_connectionDeadlines.schedule(c.info.id, now());
+        armTimer();
+    }
 }
 
 void ServerWorker::sendMessage(Connection &c, int code, const QString &reason)
