@@ -1492,7 +1492,24 @@ OperatorResult ServerWorker::createSession(const QString &user, const QString &n
     }
     r.sessions = 1;
     const SessionRegistry::Session *s = m_sessions.find(claims.sessionId);
-    r.data.insert(QLatin1String("token"), QString::fromLatin1(m_issuedTokens.issue(claims)));
+    const QByteArray token = m_issuedTokens.issue(claims);
+    // On disk (with its session) before the backend holds the token: it survives a restart or
+    // a crash like a JWT session does.
+    storeSession(claims.sessionId);
+    if (m_store && m_store->isOpen()) {
+        QString storeError;
+        const SessionStore::IssuedToken row{
+            IssuedTokens::hashOf(token), claims.sessionId, claims.user, claims.name,
+            claims.expiresAtMs,          idleTimeoutMs};
+        m_storeFlush.stop();
+        if (!m_store->saveIssuedToken(row, &storeError)) {
+            reportStoreError(storeError);
+            scheduleStoreFlush(); // the token stays pending and is written by a later flush
+        } else {
+            m_storeFailing = false;
+        }
+    }
+    r.data.insert(QLatin1String("token"), QString::fromLatin1(token));
     r.data.insert(QLatin1String("session_id"), claims.sessionId);
     r.data.insert(QLatin1String("user"), user);
     r.data.insert(QLatin1String("expires_at_ms"), double(m_sessions.deadlineOf(*s)));
@@ -1534,9 +1551,11 @@ void ServerWorker::restartNow()
     m_connectionDeadlines.clear();
     m_dirty.clear();
     m_frontend.reset();
-    if (m_store) // read back from disk, exactly as a new process would
+    if (m_store) { // read back from disk, exactly as a new process would
         m_sessions
             = SessionRegistry(m_config.idleTimeoutMs, m_config.warningMs, m_config.revocationTtlMs);
+        m_issuedTokens = IssuedTokens();
+    }
     m_restarting = false;
     m_stopping = false;
     m_stopped = false;
@@ -1630,8 +1649,15 @@ void ServerWorker::restoreFromStore()
         if (m_sessions.restoreTombstone(r.sessionId, r.reason, r.untilMs))
             ++m_restoredRevocations;
     }
+    QHash<QString, qint64> ownIdleTimeouts; // issued sessions with their own idle timeout
+    for (const SessionStore::IssuedToken &t : snap.issuedTokens) {
+        m_issuedTokens.restore(t.hash, TokenClaims{t.user, t.sessionId, t.name, t.expiresAtMs});
+        if (t.idleTimeoutMs > 0)
+            ownIdleTimeouts.insert(t.sessionId, t.idleTimeoutMs);
+    }
     for (const SessionStore::StoredSession &s : snap.sessions) {
         SessionRegistry::Session rs;
+        rs.idleMs = ownIdleTimeouts.value(s.id);
         rs.id = s.id;
         rs.user = s.user;
         rs.name = s.name;
