@@ -216,7 +216,10 @@ void ServerWorker::start(const ServerConfig &config)
         e.details.insert(QLatin1String("revocations_restored"), m_restoredRevocations);
     }
     log(e);
-    m_admin = AdminServer::create(*this); // nullptr when [admin] listen is empty or unusable
+    // nullptr when [admin] listen is empty or unusable. A restart keeps the running one: its
+    // address is read at start only, and an operator's ctl keeps reaching it.
+    if (!m_admin)
+        m_admin = AdminServer::create(*this);
     flushEvents();
     Q_EMIT started(true, m_config.listenString(), QString());
     Q_EMIT statsChanged(stats());

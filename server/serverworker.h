@@ -133,6 +133,8 @@ Q_SIGNALS:
     void tcpSnapshotReady(const TcpSnapshot &snapshot);
     // An operator asked to stop the whole process (admin API); the host stops, the app exits.
     void stopRequested();
+    // An operator asked for a restart in place (admin API); the host restarts the worker.
+    void restartRequested();
 
 private:
     struct Connection
