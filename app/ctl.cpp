@@ -485,6 +485,11 @@ int runCommand(const Args &a)
         method = "POST";
         path = QStringLiteral("/api/v1/stop");
         body = QJsonObject{{QLatin1String("reason"), a.value("--reason")}};
+    } else if (c == QLatin1String("restart")) {
+        checkOptions(a, {QStringLiteral("--reason")}, 0);
+        method = "POST";
+        path = QStringLiteral("/api/v1/restart");
+        body = QJsonObject{{QLatin1String("reason"), a.value("--reason")}};
     } else if (c == QLatin1String("tcp")) {
         checkOptions(a, {}, 0);
         path = QStringLiteral("/api/v1/tcp");
@@ -647,6 +652,9 @@ int runCommand(const Args &a)
     } else if (c == QLatin1String("stop")) {
         out(QStringLiteral("stopping (%1 connections will be closed)\n")
                 .arg(o.value(QLatin1String("connections")).toInt()));
+    } else if (c == QLatin1String("restart")) {
+        out(QStringLiteral("restarting (%1 connections will reconnect)\n")
+                .arg(o.value(QLatin1String("connections")).toInt()));
     } else {
         // kick, logout, extend, touch, broadcast: what happened, in numbers.
         QString text
@@ -680,6 +688,7 @@ QString Ctl::usage()
         "  broadcast EVENT [DATA-JSON] [--user U] send [EVENT, DATA] to logged-in clients\n"
         "  reload [--dry-run]                     re-read the config file\n"
         "  stop                                   stop the server gracefully\n"
+        "  restart                                restart in place: same port, same sessions\n"
         "  tcp                                    kernel TCP sockets of Warden's ports\n"
         "  log [--follow] [--limit N]             the event log (follow: live, until Ctrl+C)\n"
         "  session-create --user U [--name N] [--idle-timeout S] [--max-age S]\n"

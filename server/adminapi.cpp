@@ -402,6 +402,19 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
                                    {QLatin1String("connections"), res.connections}}),
                 true};
     }
+    if (top == "restart" && n == 1) {
+        if (m != "POST")
+            return wrongMethod();
+        OperatorResult res;
+        res.connections = m_worker.stats().connections;
+        m_worker.recordAudit(QStringLiteral("restart"), m_worker.config().listenString(), actor,
+                             reason, res);
+        AdminReply reply{jsonResponse(200, {{QLatin1String("ok"), true},
+                                            {QLatin1String("restarting"), true},
+                                            {QLatin1String("connections"), res.connections}})};
+        reply.restartAfterReply = true;
+        return reply;
+    }
     if (top == "stream")
         return {error(426, QStringLiteral("GET /api/v1/stream is a WebSocket endpoint"))};
     return {error(404, QStringLiteral("no such endpoint"))};

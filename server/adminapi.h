@@ -24,11 +24,12 @@ struct AdminRequest
     QHostAddress peer;
 };
 
-// The answer, and whether the process should stop once it has been delivered.
+// The answer, and whether the process should stop (or restart) once it has been delivered.
 struct AdminReply
 {
     HttpResponse response;
     bool stopAfterReply = false;
+    bool restartAfterReply = false;
 };
 
 // The admin API's routing, authentication and JSON (docs/admin-api.md). It calls the operator

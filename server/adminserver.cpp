@@ -276,6 +276,10 @@ void AdminServer::onReadyRead(QTcpSocket *socket)
     request.peer = socket->peerAddress();
     const AdminReply reply = m_api.handle(request);
     respond(socket, reply.response, reply.stopAfterReply, head.method == "HEAD");
+    if (reply.restartAfterReply) {
+        // Answer first, as for a stop; this admin server stays up across the restart.
+        connect(socket, &QTcpSocket::disconnected, &m_worker, &ServerWorker::restartRequested);
+    }
 }
 
 void AdminServer::respond(QTcpSocket *socket, const HttpResponse &response, bool stopAfter,

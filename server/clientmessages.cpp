@@ -21,6 +21,10 @@ constexpr Text kTexts[] = {
     {"login_required", "log in first", "请先登录"},
     {"already_logged_in", "this connection is already logged in with another token",
      "此连接已使用其他令牌登录"},
+    {"replaced", "you signed in somewhere else, so this page was disconnected",
+     "您已在其他地方登录，此页面已断开"},
+    {"too_many_connections", "too many open pages for this user; close one and try again",
+     "该用户打开的页面过多，请关闭一个后重试"},
     {"unknown_event", "unknown event", "未知事件"},
     {"bad_frame", "malformed frame", "消息格式错误"},
 };

@@ -26,8 +26,9 @@ enum : quint16 {
     Kicked = 4502,
     LoggedOut = 4503,
     LoginTimeout = 4504,
-    Replaced = 4505,
+    Replaced = 4505, // a newer login of the same user took this connection's place
     SessionExpired = 4506, // the token's hard end (`exp`) passed
+    TooManyConnections = 4507, // [limits] max_connections_per_user reached, policy refuse
 };
 
 inline bool mayReconnect(int code)

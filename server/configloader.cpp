@@ -167,6 +167,25 @@ const QList<KeySpec> &specs()
          [](const QString &v, ServerConfig &c) {
              return parseCount(v, &c.maxConnectionsPerIp);
          }},
+        {"limits/max_connections_per_user",
+         [](const QString &v, ServerConfig &c) {
+             return parseCount(v, &c.maxConnectionsPerUser);
+         }},
+        {"limits/max_send_buffer_bytes",
+         [](const QString &v, ServerConfig &c) {
+             return parseInt(v, 0, qint64(1024) * 1024 * 1024, &c.maxSendBufferBytes);
+         }},
+        {"limits/per_user_policy",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed().toLower();
+             if (t == QLatin1String("replace_oldest"))
+                 c.perUserPolicy = ServerConfig::PerUserPolicy::ReplaceOldest;
+             else if (t == QLatin1String("refuse"))
+                 c.perUserPolicy = ServerConfig::PerUserPolicy::Refuse;
+             else
+                 return QStringLiteral("'%1' is not replace_oldest or refuse").arg(v);
+             return QString();
+         }},
         {"limits/login_failures_per_minute",
          [](const QString &v, ServerConfig &c) {
              return parseCount(v, &c.loginFailuresPerMinute);

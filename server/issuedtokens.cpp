@@ -4,12 +4,10 @@
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QRandomGenerator>
 
-namespace {
-QByteArray hashOf(const QByteArray &token)
+QByteArray IssuedTokens::hashOf(const QByteArray &token)
 {
     return QCryptographicHash::hash(token, QCryptographicHash::Sha256);
 }
-} // namespace
 
 QByteArray IssuedTokens::issue(const TokenClaims &claims)
 {

@@ -15,6 +15,13 @@ public:
     // A new random token (43 base64url characters) bound to the claims.
     QByteArray issue(const TokenClaims &claims);
     static bool looksIssued(const QByteArray &token) { return !token.contains('.'); }
+    // What is kept of a token (and stored, see SessionStore::IssuedToken).
+    static QByteArray hashOf(const QByteArray &token);
+    // A token read back from the store after a restart.
+    void restore(const QByteArray &hash, const TokenClaims &claims)
+    {
+        m_claims.insert(hash, claims);
+    }
     bool contains(const QByteArray &token) const;
     // Like Jwt::verify: "unknown_token" for a token Warden never issued, "expired" past max age.
     TokenCheck verify(const QByteArray &token, qint64 nowMs) const;

@@ -27,6 +27,12 @@ struct ServerConfig
     qint64 maxMessageBytes = 64 * 1024;
     int maxConnections = 0; // 0 = no limit
     int maxConnectionsPerIp = 0;
+    // Logged-in connections per user (0 = no limit) and what a login beyond it does.
+    int maxConnectionsPerUser = 0;
+    enum class PerUserPolicy : quint8 { ReplaceOldest, Refuse };
+    PerUserPolicy perUserPolicy = PerUserPolicy::ReplaceOldest;
+    // A connection whose unsent data exceeds this is closed with 4003 (0 = no limit).
+    qint64 maxSendBufferBytes = 4 * 1024 * 1024;
     int loginFailuresPerMinute = 20; // per IP, then refused for loginBanMs
     qint64 loginBanMs = 60 * 1000;
 

@@ -44,6 +44,8 @@ ServerHost::ServerHost(QObject *parent, ServerWorker::Clock clock)
     connect(m_worker, &ServerWorker::tcpSnapshotReady, this, &ServerHost::tcpSnapshotReady);
     // POST /api/v1/stop: the worker cannot stop the process; the host stops, `stopped` follows.
     connect(m_worker, &ServerWorker::stopRequested, this, [this] { stop(); });
+    // POST /api/v1/restart: the same stop, clients get 4000, then a start on the same port.
+    connect(m_worker, &ServerWorker::restartRequested, this, [this] { restart(); });
     m_thread->start();
 }
 

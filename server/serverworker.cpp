@@ -7,9 +7,9 @@
 #include "server/httpfrontend.h"
 #include "server/httproutes.h"
 #include "server/jwt.h"
-#include "server/tlsfiles.h"
 #include "server/socketiocodec.h"
 #include "server/sqlitesessionstore.h"
+#include "server/tlsfiles.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
@@ -216,7 +216,10 @@ void ServerWorker::start(const ServerConfig &config)
         e.details.insert(QLatin1String("revocations_restored"), m_restoredRevocations);
     }
     log(e);
-    m_admin = AdminServer::create(*this); // nullptr when [admin] listen is empty or unusable
+    // nullptr when [admin] listen is empty or unusable. A restart keeps the running one: its
+    // address is read at start only, and an operator's ctl keeps reaching it.
+    if (!m_admin)
+        m_admin = AdminServer::create(*this);
     flushEvents();
     Q_EMIT started(true, m_config.listenString(), QString());
     Q_EMIT statsChanged(stats());
@@ -1007,6 +1010,34 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
         return;
     }
 
+    // The user's other logged-in connections, oldest first (ids grow with connection time).
+    QList<ConnectionId> userConnections;
+    const int perUserLimit = m_config.maxConnectionsPerUser;
+    if (perUserLimit > 0) {
+        for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
+            if (it->info.authenticated && !it->closeCode && it.key() != c.info.id
+                && it->info.user == check.claims.user)
+                userConnections.append(it.key());
+        }
+        std::sort(userConnections.begin(), userConnections.end());
+    }
+    // An ended session is refused for the reason it ended (by join below), not for the limit.
+    if (perUserLimit > 0 && userConnections.size() >= perUserLimit
+        && m_config.perUserPolicy == ServerConfig::PerUserPolicy::Refuse
+        && !m_sessions.tombstone(check.claims.sessionId)) {
+        ServerEvent e = makeEvent(ServerEvent::Type::Rejected, &c);
+        e.sessionId = check.claims.sessionId;
+        e.user = check.claims.user;
+        e.details.insert(QLatin1String("status"), 401);
+        e.details.insert(QLatin1String("reason"), QLatin1String("too_many_connections"));
+        e.details.insert(QLatin1String("limit"), perUserLimit);
+        e.details.insert(QLatin1String("policy"), QLatin1String("refuse"));
+        log(e);
+        refuseLogin(c, 401, QStringLiteral("too_many_connections"), CloseCode::TooManyConnections,
+                    QJsonObject{{QLatin1String("limit"), perUserLimit}});
+        return;
+    }
+
     const SessionRegistry::JoinResult joined = m_sessions.join(check.claims, c.info.id, t);
     if (joined.outcome == SessionRegistry::JoinOutcome::Refused) {
         m_metrics.authFailed();
@@ -1058,7 +1089,30 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     updateSessionFields(c.info.sessionId);
     if (s->warned)
         sendExpiring(c.info.sessionId, deadline, {c.info.id});
+    if (perUserLimit > 0)
+        replaceOldest(userConnections, perUserLimit - 1, c.info.id);
     armTimer();
+}
+
+void ServerWorker::replaceOldest(const QList<ConnectionId> &oldestFirst, int keep,
+                                 ConnectionId newcomer)
+{
+    const qsizetype excess = oldestFirst.size() - keep;
+    for (qsizetype i = 0; i < excess; ++i) {
+        auto it = m_connections.find(oldestFirst.at(i));
+        if (it == m_connections.end() || it->closeCode)
+            continue;
+        // Only this connection goes; its session lives on in the user's newer tabs.
+        ServerEvent e = makeEvent(ServerEvent::Type::Kicked, &*it);
+        e.details.insert(QLatin1String("reason"), QLatin1String("replaced"));
+        e.details.insert(QLatin1String("actor"), QLatin1String("limits/max_connections_per_user"));
+        e.details.insert(QLatin1String("limit"), m_config.maxConnectionsPerUser);
+        e.details.insert(QLatin1String("replaced_by"), double(newcomer));
+        e.details.insert(QLatin1String("connections"), 1);
+        log(e);
+        sendMessage(*it, 401, QStringLiteral("replaced"));
+        closeConnection(*it, CloseCode::Replaced, QStringLiteral("replaced"));
+    }
 }
 
 void ServerWorker::handleLogout(Connection &c)
@@ -1121,6 +1175,8 @@ void ServerWorker::onDisconnected(ConnectionId id)
     e.details.insert(QLatin1String("reason"), reason);
     e.details.insert(QLatin1String("initiator"), QLatin1String(byServer ? "server" : "client"));
     e.details.insert(QLatin1String("duration_ms"), double(now() - c.info.connectedAtMs));
+    if (c.slowConsumerBytes > 0)
+        e.details.insert(QLatin1String("unsent_bytes"), double(c.slowConsumerBytes));
     log(e);
 
     c.socket->disconnect(this);
@@ -1149,11 +1205,23 @@ void ServerWorker::send(Connection &c, const QString &event, const QJsonValue &d
 
 void ServerWorker::sendRaw(Connection &c, const QString &frame)
 {
+    if (c.closeCode == CloseCode::SlowConsumer)
+        return; // it already holds more than it reads; piling on only costs memory
     c.socket->sendTextMessage(frame);
     ++c.info.msgsOut;
     c.info.bytesOut += quint64(frame.size());
     m_metrics.messageOut(frame.size());
     markDirty(c.info.id);
+    const qint64 queued = c.socket->bytesToWrite();
+    if (m_config.maxSendBufferBytes > 0 && queued > m_config.maxSendBufferBytes) {
+        // The peer stopped reading (or cannot keep up): the socket buffers everything in our
+        // memory. The close frame will hardly get through, so the socket is cut at the next timer
+        // run: never here, where a caller may be iterating the connections.
+        c.slowConsumerBytes = queued;
+        closeConnection(c, CloseCode::SlowConsumer, QStringLiteral("slow_consumer"));
+        m_connectionDeadlines.schedule(c.info.id, now());
+        armTimer();
+    }
 }
 
 void ServerWorker::sendMessage(Connection &c, int code, const QString &reason)
@@ -1427,7 +1495,24 @@ OperatorResult ServerWorker::createSession(const QString &user, const QString &n
     }
     r.sessions = 1;
     const SessionRegistry::Session *s = m_sessions.find(claims.sessionId);
-    r.data.insert(QLatin1String("token"), QString::fromLatin1(m_issuedTokens.issue(claims)));
+    const QByteArray token = m_issuedTokens.issue(claims);
+    // On disk (with its session) before the backend holds the token: it survives a restart or
+    // a crash like a JWT session does.
+    storeSession(claims.sessionId);
+    if (m_store && m_store->isOpen()) {
+        QString storeError;
+        const SessionStore::IssuedToken row{
+            IssuedTokens::hashOf(token), claims.sessionId, claims.user, claims.name,
+            claims.expiresAtMs,          idleTimeoutMs};
+        m_storeFlush.stop();
+        if (!m_store->saveIssuedToken(row, &storeError)) {
+            reportStoreError(storeError);
+            scheduleStoreFlush(); // the token stays pending and is written by a later flush
+        } else {
+            m_storeFailing = false;
+        }
+    }
+    r.data.insert(QLatin1String("token"), QString::fromLatin1(token));
     r.data.insert(QLatin1String("session_id"), claims.sessionId);
     r.data.insert(QLatin1String("user"), user);
     r.data.insert(QLatin1String("expires_at_ms"), double(m_sessions.deadlineOf(*s)));
@@ -1469,9 +1554,11 @@ void ServerWorker::restartNow()
     m_connectionDeadlines.clear();
     m_dirty.clear();
     m_frontend.reset();
-    if (m_store) // read back from disk, exactly as a new process would
+    if (m_store) { // read back from disk, exactly as a new process would
         m_sessions
             = SessionRegistry(m_config.idleTimeoutMs, m_config.warningMs, m_config.revocationTtlMs);
+        m_issuedTokens = IssuedTokens();
+    }
     m_restarting = false;
     m_stopping = false;
     m_stopped = false;
@@ -1565,8 +1652,15 @@ void ServerWorker::restoreFromStore()
         if (m_sessions.restoreTombstone(r.sessionId, r.reason, r.untilMs))
             ++m_restoredRevocations;
     }
+    QHash<QString, qint64> ownIdleTimeouts; // issued sessions with their own idle timeout
+    for (const SessionStore::IssuedToken &t : snap.issuedTokens) {
+        m_issuedTokens.restore(t.hash, TokenClaims{t.user, t.sessionId, t.name, t.expiresAtMs});
+        if (t.idleTimeoutMs > 0)
+            ownIdleTimeouts.insert(t.sessionId, t.idleTimeoutMs);
+    }
     for (const SessionStore::StoredSession &s : snap.sessions) {
         SessionRegistry::Session rs;
+        rs.idleMs = ownIdleTimeouts.value(s.id);
         rs.id = s.id;
         rs.user = s.user;
         rs.name = s.name;

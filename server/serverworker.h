@@ -133,6 +133,8 @@ Q_SIGNALS:
     void tcpSnapshotReady(const TcpSnapshot &snapshot);
     // An operator asked to stop the whole process (admin API); the host stops, the app exits.
     void stopRequested();
+    // An operator asked for a restart in place (admin API); the host restarts the worker.
+    void restartRequested();
 
 private:
     struct Connection
@@ -148,6 +150,7 @@ private:
         bool awaitingPong = false;
         qint64 pingSentMs = 0;
         int binaryToSkip = 0; // attachments of a refused binary event still to come
+        qint64 slowConsumerBytes = 0; // unsent bytes when closed as a slow consumer
     };
 
     void onWebSocket(QWebSocket *socket);
@@ -164,6 +167,9 @@ private:
     void refuseLogin(Connection &c, int code, const QString &reason, quint16 closeCode,
                      const QJsonObject &extra = {});
     void handleLogout(Connection &c);
+    // [limits] max_connections_per_user, replace_oldest: closes the oldest of the user's other
+    // connections (4505 `replaced`) until `keep` of them remain.
+    void replaceOldest(const QList<ConnectionId> &oldestFirst, int keep, ConnectionId newcomer);
 
     void send(Connection &c, const QString &event, const QJsonValue &data);
     void sendRaw(Connection &c, const QString &frame);

@@ -44,9 +44,21 @@ public:
         qint64 untilMs = 0; // refused until then (the token's exp, or end + revocation_ttl)
     };
 
+    // An opaque login token issued through the admin API: only its SHA-256 is stored.
+    struct IssuedToken
+    {
+        QByteArray hash; // sha256(token), raw bytes
+        QString sessionId;
+        QString user;
+        QString name;
+        qint64 expiresAtMs = 0; // 0 = no hard end
+        qint64 idleTimeoutMs = 0; // the session's own idle timeout; 0 = the configured one
+    };
+
     struct Snapshot
     {
         QList<StoredSession> sessions; // live when last written
+        QList<IssuedToken> issuedTokens; // of the live sessions
         QList<Revocation> revocations; // still in force at the load time
         quint64 lastEventId = 0;
     };
@@ -68,6 +80,9 @@ public:
 
     // Durable before it returns (kick, logout): the pending batch plus these revocations, synced.
     virtual bool revoke(const QList<Revocation> &revocations, QString *error) = 0;
+    // Durable before it returns, with the pending batch (so its session row goes with it): the
+    // backend holds the token as soon as it is answered. A token goes when its session ends.
+    virtual bool saveIssuedToken(const IssuedToken &token, QString *error) = 0;
     virtual bool flush(QString *error) = 0;
 
     // Drops events older than keepDays and beyond maxRows, and revocations past their end.

@@ -36,6 +36,11 @@ const char *const Migrations[] = {
     "CREATE INDEX revocations_until ON revocations (until_ms);"
     "CREATE VIEW audit_log AS SELECT id, ts_ms, session_id, user, peer, details FROM events"
     " WHERE type = 'audit';",
+    // 2 -> 3: opaque tokens issued through the admin API (their SHA-256 and claims).
+    "CREATE TABLE issued_tokens (token_hash BLOB PRIMARY KEY, session_id TEXT NOT NULL,"
+    " user TEXT NOT NULL, name TEXT NOT NULL DEFAULT '', expires_ms INTEGER NOT NULL DEFAULT 0,"
+    " idle_timeout_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX issued_tokens_session ON issued_tokens (session_id);",
 };
 static_assert(sizeof(Migrations) / sizeof(Migrations[0]) == SqliteSessionStore::SchemaVersion,
               "one migration per schema version");
@@ -268,6 +273,20 @@ SessionStore::Snapshot SqliteSessionStore::load(qint64 nowMs)
             snap.revocations.append(r);
         }
     }
+    if (q.exec(QStringLiteral("SELECT t.token_hash, t.session_id, t.user, t.name, t.expires_ms,"
+                              " t.idle_timeout_ms FROM issued_tokens t JOIN sessions s"
+                              " ON s.id = t.session_id WHERE s.state = 'active'"))) {
+        while (q.next()) {
+            IssuedToken t;
+            t.hash = q.value(0).toByteArray();
+            t.sessionId = q.value(1).toString();
+            t.user = q.value(2).toString();
+            t.name = q.value(3).toString();
+            t.expiresAtMs = q.value(4).toLongLong();
+            t.idleTimeoutMs = q.value(5).toLongLong();
+            snap.issuedTokens.append(t);
+        }
+    }
     if (q.exec(QStringLiteral("SELECT MAX(id) FROM events")) && q.next())
         snap.lastEventId = q.value(0).toULongLong();
     return snap;
@@ -294,7 +313,8 @@ void SqliteSessionStore::appendEvent(const ServerEvent &event)
 
 bool SqliteSessionStore::hasPending() const
 {
-    return !m_pendingSessions.isEmpty() || !m_pendingEnds.isEmpty() || !m_pendingEvents.isEmpty();
+    return !m_pendingSessions.isEmpty() || !m_pendingEnds.isEmpty() || !m_pendingEvents.isEmpty()
+           || !m_pendingTokens.isEmpty();
 }
 
 bool SqliteSessionStore::writeRevocation(const Revocation &r, QString *error)
@@ -317,6 +337,13 @@ bool SqliteSessionStore::writeRevocation(const Revocation &r, QString *error)
         *error = sqlError(q.lastError());
         return false;
     }
+    // The session is over: its issued token has nothing left to log in to.
+    q.prepare(QStringLiteral("DELETE FROM issued_tokens WHERE session_id = ?"));
+    q.addBindValue(r.sessionId);
+    if (!q.exec()) {
+        *error = sqlError(q.lastError());
+        return false;
+    }
     return true;
 }
 
@@ -335,6 +362,24 @@ bool SqliteSessionStore::writePending(QString *error)
             q.bindValue(4, s.lastActivityMs);
             q.bindValue(5, s.idleTimeoutMs);
             q.bindValue(6, s.hardEndMs);
+            if (!q.exec()) {
+                *error = sqlError(q.lastError());
+                return false;
+            }
+        }
+    }
+    if (!m_pendingTokens.isEmpty()) {
+        QSqlQuery q(m_db);
+        q.prepare(QStringLiteral("INSERT OR REPLACE INTO issued_tokens (token_hash, session_id,"
+                                 " user, name, expires_ms, idle_timeout_ms)"
+                                 " VALUES (?, ?, ?, ?, ?, ?)"));
+        for (const IssuedToken &t : std::as_const(m_pendingTokens)) {
+            q.bindValue(0, t.hash);
+            q.bindValue(1, text(t.sessionId));
+            q.bindValue(2, text(t.user));
+            q.bindValue(3, text(t.name));
+            q.bindValue(4, t.expiresAtMs);
+            q.bindValue(5, t.idleTimeoutMs);
             if (!q.exec()) {
                 *error = sqlError(q.lastError());
                 return false;
@@ -401,6 +446,7 @@ bool SqliteSessionStore::commitBatch(const QList<Revocation> &revocations, bool 
             m_pendingSessions.clear();
             m_pendingEnds.clear();
             m_pendingEvents.clear();
+            m_pendingTokens.clear();
             return true;
         }
     }
@@ -412,6 +458,12 @@ bool SqliteSessionStore::commitBatch(const QList<Revocation> &revocations, bool 
 bool SqliteSessionStore::revoke(const QList<Revocation> &revocations, QString *error)
 {
     return commitBatch(revocations, true, error);
+}
+
+bool SqliteSessionStore::saveIssuedToken(const IssuedToken &token, QString *error)
+{
+    m_pendingTokens.append(token);
+    return commitBatch({}, true, error);
 }
 
 bool SqliteSessionStore::flush(QString *error)
@@ -445,6 +497,8 @@ qint64 SqliteSessionStore::applyRetention(int keepDays, qint64 maxRows, qint64 n
     q.exec();
     q.exec(QStringLiteral("DELETE FROM sessions WHERE state <> 'active' AND id NOT IN"
                           " (SELECT session_id FROM revocations)"));
+    q.exec(QStringLiteral("DELETE FROM issued_tokens WHERE session_id NOT IN"
+                          " (SELECT id FROM sessions WHERE state = 'active')"));
     return dropped;
 }
 

@@ -13,7 +13,7 @@
 class SqliteSessionStore final : public SessionStore
 {
 public:
-    static constexpr int SchemaVersion = 2;
+    static constexpr int SchemaVersion = 3;
 
     explicit SqliteSessionStore(const QString &path);
     ~SqliteSessionStore() override;
@@ -35,6 +35,7 @@ public:
     bool hasPending() const override;
 
     bool revoke(const QList<Revocation> &revocations, QString *error) override;
+    bool saveIssuedToken(const IssuedToken &token, QString *error) override;
     bool flush(QString *error) override;
 
     qint64 applyRetention(int keepDays, qint64 maxRows, qint64 nowMs) override;
@@ -59,4 +60,5 @@ private:
     QHash<QString, StoredSession> m_pendingSessions;
     QHash<QString, Revocation> m_pendingEnds;
     QList<ServerEvent> m_pendingEvents;
+    QList<IssuedToken> m_pendingTokens;
 };

@@ -55,6 +55,7 @@ private Q_SLOTS:
     void failuresExit1();
     void findsServerThroughConfigAndExplicitUrl();
     void stopEndsTheServer();
+    void restartKeepsPortAndSessions();
 
 private:
     Run ctl(QStringList args);
@@ -445,6 +446,62 @@ void tst_Ctl::stopEndsTheServer()
     QVERIFY(finished.wait(5000) || m_warden->state() == QProcess::NotRunning);
     QCOMPARE(m_warden->exitCode(), 0);
     QVERIFY(!QFile::exists(QDir(m_data).filePath(QStringLiteral("admin.url"))));
+}
+
+void tst_Ctl::restartKeepsPortAndSessions()
+{
+    auto a = loggedIn(Jwt::mint(kSecret, QStringLiteral("alice"), QStringLiteral("s-a")));
+    QVERIFY(a);
+    // A backend's opaque token comes back too.
+    const Run created = ctl({QStringLiteral("session-create"), QStringLiteral("--user"),
+                             QStringLiteral("bob"), QStringLiteral("--json")});
+    QCOMPARE(created.code, 0);
+    const QByteArray bobToken = created.json().value(QStringLiteral("token")).toString().toLatin1();
+    QVERIFY(!bobToken.isEmpty());
+    const auto mainListening = [this] {
+        int n = 0;
+        for (const QJsonObject &o : std::as_const(m_lines)) {
+            if (o.value(QStringLiteral("type")).toString() == QLatin1String("listening")
+                && !o.contains(QStringLiteral("service")))
+                ++n;
+        }
+        return n;
+    };
+    QCOMPARE(mainListening(), 1);
+
+    const Run restart
+        = ctl({QStringLiteral("restart"), QStringLiteral("--reason"), QStringLiteral("deploy")});
+    QCOMPARE(restart.code, 0);
+    QVERIFY2(restart.out.contains("restarting (1 connections will reconnect)"), restart.out);
+    QVERIFY(a->waitForDisconnected());
+    QCOMPARE(a->closeCode(), int(CloseCode::Restarting));
+    QTRY_COMPARE(mainListening(), 2);
+    QCOMPARE(m_warden->state(), QProcess::Running);
+    QJsonObject audit;
+    for (const QJsonObject &o : std::as_const(m_lines)) {
+        if (o.value(QStringLiteral("type")).toString() == QLatin1String("audit")
+            && o.value(QStringLiteral("action")).toString() == QLatin1String("restart"))
+            audit = o;
+    }
+    QCOMPARE(audit.value(QStringLiteral("reason")).toString(), QStringLiteral("deploy"));
+
+    // The same port, the same sessions; the admin API kept its address.
+    auto back = loggedIn(Jwt::mint(kSecret, QStringLiteral("alice"), QStringLiteral("s-a")));
+    QVERIFY(back);
+    QCOMPARE(back->firstData(QStringLiteral("message")).value(QStringLiteral("session_id")),
+             QJsonValue(QStringLiteral("s-a")));
+    auto bob = loggedIn(bobToken);
+    QVERIFY(bob);
+    const Run sessions = ctl({QStringLiteral("sessions"), QStringLiteral("--json")});
+    QCOMPARE(sessions.code, 0);
+    QCOMPARE(sessions.json().value(QStringLiteral("total")).toInt(), 2);
+    QJsonObject listening;
+    for (const QJsonObject &o : std::as_const(m_lines)) {
+        if (o.value(QStringLiteral("type")).toString() == QLatin1String("listening")
+            && !o.contains(QStringLiteral("service")))
+            listening = o;
+    }
+    QCOMPARE(listening.value(QStringLiteral("sessions_restored")).toInt(), 2);
 }
 
 QTEST_GUILESS_MAIN(tst_Ctl)

@@ -18,6 +18,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
+#include <algorithm>
 #include <csignal>
 #include <memory>
 
@@ -149,7 +150,8 @@ void tst_Restart::sessionsSurviveRestart()
         QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
         // A warning 2 s after the last activity carries the exact deadline (ms) to compare.
         f.write("[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
-                + "\n[session]\nidle_timeout = 30\nwarning = 28\n[shutdown]\nspread_ms = 200\n");
+                + "\n[session]\nidle_timeout = 30\nwarning = 28\n[shutdown]\nspread_ms = 200\n"
+                  "[admin]\nlisten = 127.0.0.1:0\n");
     }
     const QByteArray alice = Jwt::mint(kSecret, QStringLiteral("alice"), QStringLiteral("s-alice"));
     const QByteArray bob = Jwt::mint(kSecret, QStringLiteral("bob"), QStringLiteral("s-bob"));
@@ -158,8 +160,8 @@ void tst_Restart::sessionsSurviveRestart()
     const QByteArray carol
         = Jwt::mint(kSecret, QStringLiteral("carol"), QStringLiteral("s-carol"), carolExp);
 
-    // The only operator action a headless Warden has without the admin API is --reset-store:
-    // start the first run on an unusable file so that the audit log holds an entry to survive.
+    // The first run starts on an unusable file with --reset-store: its audit entry must survive
+    // too, next to the operator's kick.
     QVERIFY(QDir().mkpath(dataDir));
     {
         QFile junk(QDir(dataDir).filePath(QStringLiteral("warden.db")));
@@ -183,10 +185,25 @@ void tst_Restart::sessionsSurviveRestart()
         QCOMPARE(loginReply(b, bob).value(QStringLiteral("code")).toInt(), 200);
         QCOMPARE(loginReply(c, carol).value(QStringLiteral("code")).toInt(), 200);
 
-        // Bob logs out: a revocation, durable before his tabs are told.
-        b.sendEvent(QStringLiteral("logout"));
+        // An operator kicks Bob's connection (`warden ctl kick`, through the admin API): a
+        // revocation, durable before the operator is answered and his tabs are told.
+        const auto bobConnection = [&w] {
+            for (const QJsonObject &e : w.linesOf(QStringLiteral("authenticated"))) {
+                if (e.value(QStringLiteral("session_id")).toString() == QLatin1String("s-bob"))
+                    return QString::number(e.value(QStringLiteral("connection_id")).toInteger());
+            }
+            return QString();
+        };
+        QTRY_VERIFY(!bobConnection().isEmpty()); // the line is printed a moment after the login
+        QTRY_VERIFY(QFile::exists(QDir(dataDir).filePath(QStringLiteral("admin.url"))));
+        QProcess kick;
+        kick.start(wardenBin(), {QStringLiteral("ctl"), QStringLiteral("kick"), bobConnection(),
+                                 QStringLiteral("--reason"), QStringLiteral("abuse"),
+                                 QStringLiteral("--data-dir"), dataDir});
+        QVERIFY(kick.waitForFinished(10000));
+        QVERIFY2(kick.exitCode() == 0, kick.readAllStandardError().constData());
         QVERIFY(b.waitForDisconnected());
-        QCOMPARE(b.closeCode(), int(CloseCode::LoggedOut));
+        QCOMPARE(b.closeCode(), int(CloseCode::Kicked));
 
         const int i = a.waitForEvent(QStringLiteral("expiring"), 5000);
         QVERIFY(i >= 0);
@@ -245,14 +262,14 @@ void tst_Restart::sessionsSurviveRestart()
     const QJsonObject joined = w.waitFor(QStringLiteral("authenticated"));
     QCOMPARE(joined.value(QStringLiteral("new_session")).toBool(), false);
 
-    // Bob's logout holds.
+    // Bob's kick holds: his token is refused.
     TestClient b;
     QVERIFY(b.open(url));
     const QJsonObject refused = loginReply(b, bob);
     QCOMPARE(refused.value(QStringLiteral("code")).toInt(), 401);
-    QCOMPARE(refused.value(QStringLiteral("reason")).toString(), QStringLiteral("logged_out"));
+    QCOMPARE(refused.value(QStringLiteral("reason")).toString(), QStringLiteral("kicked"));
     QVERIFY(b.waitForDisconnected());
-    QCOMPARE(b.closeCode(), int(CloseCode::LoggedOut));
+    QCOMPARE(b.closeCode(), int(CloseCode::Kicked));
 
     // The event log from before the restart is in the store, and ids continue after it.
     const quint64 firstIdNow = quint64(listening.value(QStringLiteral("id")).toDouble());
@@ -270,11 +287,20 @@ void tst_Restart::sessionsSurviveRestart()
             before.append(q.value(0).toString() + QLatin1Char('/') + q.value(1).toString());
         QVERIFY2(before.contains(QStringLiteral("authenticated/s-alice")),
                  qPrintable(before.join(u',')));
-        QVERIFY(before.contains(QStringLiteral("logged_out/s-bob")));
-        QVERIFY(
-            q.exec(QStringLiteral("SELECT details FROM audit_log WHERE id < %1").arg(firstIdNow)));
-        QVERIFY(q.next());
-        QVERIFY(q.value(0).toString().contains(QLatin1String("reset_store")));
+        QVERIFY2(before.contains(QStringLiteral("kicked/s-bob")), qPrintable(before.join(u',')));
+        QVERIFY(q.exec(QStringLiteral("SELECT details FROM audit_log WHERE id < %1 ORDER BY id")
+                           .arg(firstIdNow)));
+        QStringList audit;
+        while (q.next())
+            audit.append(q.value(0).toString());
+        QVERIFY2(audit.size() >= 2, qPrintable(audit.join(u',')));
+        QVERIFY(audit.first().contains(QLatin1String("reset_store")));
+        const auto kickAudit = std::find_if(audit.cbegin(), audit.cend(), [](const QString &d) {
+            return d.contains(QLatin1String("\"force_logout\""))
+                   && d.contains(QLatin1String("\"s-bob\""))
+                   && d.contains(QLatin1String("\"abuse\"")) && d.contains(QLatin1String("@ctl)"));
+        });
+        QVERIFY2(kickAudit != audit.cend(), qPrintable(audit.join(u',')));
         QVERIFY(firstIdNow > 1);
         q.finish();
         db.close();

@@ -6,11 +6,14 @@
 #include "tests/common/serverfixture.h"
 #include "tests/common/testclient.h"
 
+#include <QtCore/QDeadlineTimer>
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QJsonDocument>
 #include <QtNetwork/QTcpSocket>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -28,9 +31,13 @@ private Q_SLOTS:
     void maxConnectionsPerIp();
     void loginFailuresGet429();
     void halfOpenFloodDoesNotDelayLogins();
+    void perUserLimitReplacesOldest();
+    void perUserLimitRefuses();
+    void slowConsumerIsClosed();
 
 private:
     QByteArray rawUpgrade(quint16 port, const QByteArray &origin);
+    static std::unique_ptr<TestClient> loggedIn(const QUrl &url, const QByteArray &token);
 };
 
 void tst_Admission::origins_data()
@@ -246,6 +253,241 @@ void tst_Admission::halfOpenFloodDoesNotDelayLogins()
     QVERIFY(c.waitForEvent(QStringLiteral("message")) >= 0);
     QVERIFY2(t.elapsed() < 1000, qPrintable(QString::number(t.elapsed())));
     QCOMPARE(c.firstData(QStringLiteral("message")).value(QStringLiteral("code")).toInt(), 200);
+}
+
+namespace {
+// TestClient::roundTrip() for either endpoint: a ping event answered by a pong event.
+bool alive(TestClient &c)
+{
+    const int from = int(c.frames().size());
+    c.sendRaw(QStringLiteral(R"(42["ping",{"n":%1}])").arg(from));
+    return c.waitForEvent(QStringLiteral("pong"), 5000, from) >= 0;
+}
+
+QUrl socketIoUrl(const ServerFixture &server)
+{
+    return server.url(QStringLiteral("/socket.io/?EIO=4&transport=websocket"));
+}
+
+int codeOf(const QJsonValue &data)
+{
+    return data.toObject().value(QStringLiteral("code")).toInt();
+}
+
+QString reasonOf(const QJsonValue &data)
+{
+    return data.toObject().value(QStringLiteral("reason")).toString();
+}
+} // namespace
+
+// Logs in on the raw endpoint or, for a /socket.io/ URL, with a Socket.IO CONNECT.
+std::unique_ptr<TestClient> tst_Admission::loggedIn(const QUrl &url, const QByteArray &token)
+{
+    auto c = std::make_unique<TestClient>();
+    if (!c->open(url))
+        return nullptr;
+    if (url.path().startsWith(QLatin1String("/socket.io"))) {
+        if (c->waitForRaw(QStringLiteral("0{")) != 0)
+            return nullptr;
+        c->sendRaw(QStringLiteral(R"(40{"token":"%1"})").arg(QString::fromLatin1(token)));
+    } else {
+        c->loginCheck(token);
+    }
+    const int i = c->waitForEvent(QStringLiteral("message"));
+    if (i < 0 || codeOf(c->frames().at(i).data) != 200)
+        return nullptr;
+    return c;
+}
+
+void tst_Admission::perUserLimitReplacesOldest()
+{
+    ServerFixture server;
+    ServerConfig cfg = server.defaultConfig();
+    cfg.maxConnectionsPerUser = 2;
+    QVERIFY(server.start(cfg));
+    const QByteArray alice = server.token(QStringLiteral("alice"), QStringLiteral("s-a"));
+    // Oldest: a raw tab; then a Socket.IO tab; bob works throughout.
+    auto a1 = loggedIn(server.url(), alice);
+    QVERIFY(a1);
+    auto a2 = loggedIn(socketIoUrl(server), alice);
+    QVERIFY(a2);
+    auto bob = loggedIn(server.url(), server.token(QStringLiteral("bob")));
+    QVERIFY(bob);
+
+    auto a3 = loggedIn(server.url(), alice); // the third: a1 goes
+    QVERIFY(a3);
+    QVERIFY(a1->waitForDisconnected());
+    QCOMPARE(a1->closeCode(), int(CloseCode::Replaced));
+    QCOMPARE(a1->closeReason(), QStringLiteral("replaced"));
+    const QList<TestClient::Frame> messages = a1->framesOf(QStringLiteral("message"));
+    QCOMPARE(codeOf(messages.last().data), 401);
+    QCOMPARE(reasonOf(messages.last().data), QStringLiteral("replaced"));
+    QVERIFY(!messages.last().data.toObject().value(QStringLiteral("message")).toString().isEmpty());
+    QVERIFY(alive(*a2) && alive(*a3) && alive(*bob));
+
+    // A Socket.IO tab that is replaced gets the 401, then "41" (do not reconnect), then 4505.
+    auto a4 = loggedIn(socketIoUrl(server), alice);
+    QVERIFY(a4);
+    QVERIFY(a2->waitForDisconnected());
+    QCOMPARE(a2->closeCode(), int(CloseCode::Replaced));
+    QCOMPARE(reasonOf(a2->framesOf(QStringLiteral("message")).last().data),
+             QStringLiteral("replaced"));
+    QVERIFY(a2->waitForRaw(QStringLiteral("41")) >= 0);
+    QVERIFY(alive(*a3) && alive(*a4) && alive(*bob));
+
+    // The session lives on in the newer tabs; each replacement is logged as `kicked`, reason
+    // `replaced`, on the connection that went.
+    QVERIFY(server.waitForEvent(ServerEvent::Type::Kicked, 2));
+    const ServerEvent kicked = server.eventsOf(ServerEvent::Type::Kicked).first();
+    QCOMPARE(kicked.details.value(QStringLiteral("reason")).toString(), QStringLiteral("replaced"));
+    QCOMPARE(kicked.user, QStringLiteral("alice"));
+    QCOMPARE(kicked.sessionId, QStringLiteral("s-a"));
+    QCOMPARE(kicked.details.value(QStringLiteral("limit")).toInt(), 2);
+    const auto sessions = server.eventsOf(ServerEvent::Type::Expired);
+    QVERIFY(sessions.isEmpty());
+}
+
+void tst_Admission::perUserLimitRefuses()
+{
+    ServerFixture server;
+    ServerConfig cfg = server.defaultConfig();
+    cfg.maxConnectionsPerUser = 1;
+    cfg.perUserPolicy = ServerConfig::PerUserPolicy::Refuse;
+    QVERIFY(server.start(cfg));
+    const QByteArray alice = server.token(QStringLiteral("alice"));
+    auto a1 = loggedIn(server.url(), alice);
+    QVERIFY(a1);
+    auto bob = loggedIn(socketIoUrl(server), server.token(QStringLiteral("bob")));
+    QVERIFY(bob);
+
+    // Raw: 401 too_many_connections, then 4507.
+    TestClient raw;
+    QVERIFY(raw.open(server.url()));
+    raw.loginCheck(alice);
+    QVERIFY(raw.waitForDisconnected());
+    QCOMPARE(raw.closeCode(), int(CloseCode::TooManyConnections));
+    QCOMPARE(raw.closeReason(), QStringLiteral("too_many_connections"));
+    const QJsonValue refused = raw.framesOf(QStringLiteral("message")).last().data;
+    QCOMPARE(codeOf(refused), 401);
+    QCOMPARE(reasonOf(refused), QStringLiteral("too_many_connections"));
+    QCOMPARE(refused.toObject().value(QStringLiteral("limit")).toInt(), 1);
+    QVERIFY(!CloseCode::mayReconnect(raw.closeCode()));
+
+    // Socket.IO: the CONNECT is refused with 44{..., data: {code 401, reason}}, then 4507.
+    TestClient sio;
+    QVERIFY(sio.open(socketIoUrl(server)));
+    QVERIFY(sio.waitForRaw(QStringLiteral("0{")) == 0);
+    sio.sendRaw(QStringLiteral(R"(40{"token":"%1"})").arg(QString::fromLatin1(alice)));
+    const int i = sio.waitForRaw(QStringLiteral("44"));
+    QVERIFY(i >= 0);
+    const QJsonObject err
+        = QJsonDocument::fromJson(sio.frames().at(i).raw.mid(2).toUtf8()).object();
+    QCOMPARE(codeOf(err.value(QStringLiteral("data"))), 401);
+    QCOMPARE(reasonOf(err.value(QStringLiteral("data"))), QStringLiteral("too_many_connections"));
+    QVERIFY(sio.waitForDisconnected());
+    QCOMPARE(sio.closeCode(), int(CloseCode::TooManyConnections));
+
+    // The first tab and other users are untouched; logged as `rejected`.
+    QVERIFY(alive(*a1) && alive(*bob));
+    QVERIFY(server.waitForEvent(ServerEvent::Type::Rejected, 2));
+    const ServerEvent e = server.eventsOf(ServerEvent::Type::Rejected).first();
+    QCOMPARE(e.details.value(QStringLiteral("reason")).toString(),
+             QStringLiteral("too_many_connections"));
+    QCOMPARE(e.details.value(QStringLiteral("status")).toInt(), 401);
+    QCOMPARE(e.user, QStringLiteral("alice"));
+
+    // Once the first tab has gone, alice may log in again.
+    a1->socket().close();
+    QVERIFY(a1->waitForDisconnected());
+    QTRY_VERIFY(loggedIn(server.url(), alice) != nullptr);
+}
+
+void tst_Admission::slowConsumerIsClosed()
+{
+    ServerFixture server;
+    ServerConfig cfg = server.defaultConfig();
+    cfg.maxSendBufferBytes = 256 * 1024;
+    QVERIFY(server.start(cfg));
+    auto healthy = loggedIn(server.url(), server.token(QStringLiteral("bob")));
+    QVERIFY(healthy);
+
+    // A client that completes the handshake by hand, logs in, then never reads again.
+    QTcpSocket slow;
+    slow.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(slow.waitForConnected(3000));
+    slow.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
+    slow.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    QByteArray head;
+    while (!head.contains("\r\n\r\n") && slow.waitForReadyRead(3000))
+        head += slow.readAll(); // the server sends nothing more before the login
+    QVERIFY2(head.startsWith("HTTP/1.1 101"), head.constData());
+    // A masked text frame (RFC 6455 5.3), short enough for a 7-bit length.
+    const QByteArray login = QByteArrayLiteral("[\"loginCheck\",{\"holding\":\"")
+                             + server.token(QStringLiteral("carol")) + QByteArrayLiteral("\"}]");
+    QVERIFY(login.size() < 65536);
+    QByteArray frame;
+    frame.append(char(0x81));
+    const QByteArray mask = QByteArrayLiteral("\x11\x22\x33\x44");
+    if (login.size() < 126) {
+        frame.append(char(0x80 | login.size()));
+    } else {
+        frame.append(char(0x80 | 126));
+        frame.append(char((login.size() >> 8) & 0xff));
+        frame.append(char(login.size() & 0xff));
+    }
+    frame.append(mask);
+    for (qsizetype i = 0; i < login.size(); ++i)
+        frame.append(char(login.at(i) ^ mask.at(i % 4)));
+    slow.write(frame);
+    QVERIFY(slow.waitForBytesWritten(3000));
+    slow.setReadBufferSize(1); // from now on it reads nothing more
+    const auto carolIn = [&server] {
+        const ServerEventList list = server.eventsOf(ServerEvent::Type::Authenticated);
+        return std::any_of(list.cbegin(), list.cend(),
+                           [](const ServerEvent &e) { return e.user == QLatin1String("carol"); });
+    };
+    QTRY_VERIFY(carolIn());
+
+    // Large broadcasts, one at a time: the healthy client drains each one, the slow one cannot.
+    const QString blob(128 * 1024, QLatin1Char('x'));
+    const auto slowClosed = [&server] {
+        for (const ServerEvent &e : server.eventsOf(ServerEvent::Type::Disconnected)) {
+            if (e.user == QLatin1String("carol"))
+                return true;
+        }
+        return false;
+    };
+    int sent = 0;
+    for (; sent < 400 && !slowClosed(); ++sent) {
+        bool done = false;
+        const qsizetype before = healthy->framesOf(QStringLiteral("news")).size();
+        server.host()->call<int>(
+            this,
+            [blob](ServerWorker &w) {
+                return w
+                    .broadcast(QStringLiteral("news"), QJsonObject{{QLatin1String("blob"), blob}},
+                               QString(), QStringLiteral("test"))
+                    .connections;
+            },
+            [&done](const int &) { done = true; });
+        QTRY_VERIFY(done);
+        QTRY_COMPARE(healthy->framesOf(QStringLiteral("news")).size(), before + 1);
+    }
+    QTRY_VERIFY(slowClosed());
+    ServerEvent closed;
+    for (const ServerEvent &e : server.eventsOf(ServerEvent::Type::Disconnected)) {
+        if (e.user == QLatin1String("carol"))
+            closed = e;
+    }
+    QCOMPARE(closed.details.value(QStringLiteral("code")).toInt(), int(CloseCode::SlowConsumer));
+    QCOMPARE(closed.details.value(QStringLiteral("reason")).toString(),
+             QStringLiteral("slow_consumer"));
+    QVERIFY(closed.details.value(QStringLiteral("unsent_bytes")).toDouble()
+            > double(cfg.maxSendBufferBytes));
+    QVERIFY(healthy->isConnected());
+    QVERIFY(healthy->roundTrip());
+    QCOMPARE(healthy->framesOf(QStringLiteral("news")).size(), qsizetype(sent));
 }
 
 QTEST_GUILESS_MAIN(tst_Admission)

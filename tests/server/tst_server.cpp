@@ -18,6 +18,8 @@
 #include <QtCore/QTimer>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
+#include <QtSql/QSqlDatabase>
+#include <QtSql/QSqlQuery>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -91,6 +93,7 @@ private Q_SLOTS:
     void kickIsDurableBeforeOperatorSeesSuccess();
     void restartKeepsSessionsAndRevocations();
     void restartInPlaceKeepsPortAndSessions();
+    void issuedTokensSurviveRestart();
     void storeInfoAndOlderHistory();
     void stopSpreadsClosesOverSpreadMs();
     void reloadAppliesEachLiveKey_data();
@@ -1437,6 +1440,63 @@ void tst_Server::restartInPlaceKeepsPortAndSessions()
     refused.loginCheck(mallory);
     QVERIFY(refused.waitForDisconnected());
     QCOMPARE(refused.closeCode(), int(CloseCode::Kicked));
+}
+
+void tst_Server::issuedTokensSurviveRestart()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.shutdownSpreadMs = 100;
+    QVERIFY(m_server->start(cfg));
+    // Two sessions issued through the facade (as POST /api/v1/sessions does), one with its own
+    // idle timeout; neither has a connection yet.
+    const auto create = [this](const QString &user, qint64 idleMs) {
+        return callWorker<OperatorResult>([user, idleMs](ServerWorker &w) {
+            return w.createSession(user, QString(), idleMs, 0, QStringLiteral("backend"));
+        });
+    };
+    const OperatorResult keep = create(QStringLiteral("alice"), 45000);
+    const OperatorResult gone = create(QStringLiteral("mallory"), 0);
+    QVERIFY(keep.ok() && gone.ok());
+    const QByteArray keepToken = keep.data.value(QStringLiteral("token")).toString().toLatin1();
+    const QByteArray goneToken = gone.data.value(QStringLiteral("token")).toString().toLatin1();
+    const QString keepSid = keep.data.value(QStringLiteral("session_id")).toString();
+    const QString goneSid = gone.data.value(QStringLiteral("session_id")).toString();
+    auto m = loggedIn(goneToken);
+    QVERIFY(m);
+    m_server->host()->forceLogout(goneSid, QString(), QStringLiteral("ops"));
+    QVERIFY(m->waitForDisconnected());
+
+    QSignalSpy started(m_server->host(), &ServerHost::started);
+    m_server->host()->restart(5000); // in place: everything is read back from the store
+    QVERIFY(started.wait());
+    QVERIFY(started.first().at(0).toBool());
+
+    auto a = loggedIn(keepToken);
+    QVERIFY(a);
+    const QJsonObject ok = a->firstData(QStringLiteral("message"));
+    QCOMPARE(ok.value(QStringLiteral("session_id")).toString(), keepSid);
+    QCOMPARE(ok.value(QStringLiteral("idle_timeout")).toDouble(), 45.0); // its own, kept
+    TestClient refused;
+    QVERIFY(refused.open(m_server->url()));
+    refused.loginCheck(goneToken);
+    QVERIFY(refused.waitForDisconnected());
+    QVERIFY(!CloseCode::mayReconnect(refused.closeCode()));
+
+    // The ended session's token left the store; the live one is there, as a hash only.
+    QVERIFY(m_server->stop(5000));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"),
+                                                    QStringLiteral("issued-tokens-check"));
+        db.setDatabaseName(QDir(cfg.dataDir).filePath(QStringLiteral("warden.db")));
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("SELECT session_id, token_hash FROM issued_tokens")));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toString(), keepSid);
+        QCOMPARE(q.value(1).toByteArray(), IssuedTokens::hashOf(keepToken));
+        QVERIFY(!q.next());
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("issued-tokens-check"));
 }
 
 void tst_Server::storeInfoAndOlderHistory()

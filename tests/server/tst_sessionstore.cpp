@@ -11,6 +11,8 @@
 #include <QtSql/QSqlQuery>
 #include <QtTest/QTest>
 
+#include <algorithm>
+
 #include <unistd.h>
 
 namespace {
@@ -97,6 +99,8 @@ private Q_SLOTS:
     void init();
     void freshStoreHasCurrentSchemaInWalMode();
     void migratesFromVersion1();
+    void migratesFromVersion2();
+    void issuedTokensAreDurableAndGoWithTheirSession();
     void batchedWritesWaitForFlushAndLastValueWins();
     void revocationIsDurableBeforeReturning();
     void endedAndExpiredSessionsAreNotLoaded();
@@ -167,7 +171,7 @@ void tst_SessionStore::migratesFromVersion1()
     SqliteSessionStore store(dbPath());
     QString error;
     QVERIFY2(store.open(&error), qPrintable(error));
-    QCOMPARE(store.schemaVersion(), 2);
+    QCOMPARE(store.schemaVersion(), SqliteSessionStore::SchemaVersion);
     const SessionStore::Snapshot snap = store.load(1000);
     QCOMPARE(snap.sessions.size(), qsizetype(1));
     QCOMPARE(snap.sessions[0].id, QStringLiteral("s1"));
@@ -179,6 +183,80 @@ void tst_SessionStore::migratesFromVersion1()
     store.appendEvent(storedEvent(1, 5000));
     QVERIFY(store.flush(&error));
     QCOMPARE(store.eventsBefore(0, 10, {}).size(), qsizetype(1));
+}
+
+void tst_SessionStore::migratesFromVersion2()
+{
+    {
+        // Version 2 as it was written: everything but issued_tokens.
+        SqliteSessionStore fresh(dbPath());
+        QString error;
+        QVERIFY(fresh.open(&error));
+        fresh.saveSession(session(QStringLiteral("s1"), 2000));
+        QVERIFY(fresh.flush(&error));
+        fresh.close();
+        Reader old(dbPath());
+        QVERIFY(old.exec(QStringLiteral("DROP TABLE issued_tokens")));
+        QVERIFY(old.exec(QStringLiteral("UPDATE schema_version SET version = 2")));
+    }
+    SqliteSessionStore store(dbPath());
+    QString error;
+    QVERIFY2(store.open(&error), qPrintable(error));
+    QCOMPARE(store.schemaVersion(), SqliteSessionStore::SchemaVersion);
+    const SessionStore::Snapshot snap = store.load(3000);
+    QCOMPARE(snap.sessions.size(), qsizetype(1));
+    QVERIFY(snap.issuedTokens.isEmpty());
+    QVERIFY(store.saveIssuedToken(
+        {QByteArray(32, 'h'), QStringLiteral("s1"), QStringLiteral("alice"), QString(), 0, 0},
+        &error));
+    QCOMPARE(store.load(3000).issuedTokens.size(), qsizetype(1));
+}
+
+void tst_SessionStore::issuedTokensAreDurableAndGoWithTheirSession()
+{
+    const QByteArray hashA(32, '\x01');
+    const QByteArray hashB(32, '\x02');
+    {
+        SqliteSessionStore store(dbPath());
+        QString error;
+        QVERIFY(store.open(&error));
+        store.saveSession(session(QStringLiteral("a"), 2000));
+        store.saveSession(session(QStringLiteral("b"), 2000));
+        QVERIFY2(store.saveIssuedToken({hashA, QStringLiteral("a"), QStringLiteral("alice"),
+                                        QStringLiteral("Alice"), 90000, 45000},
+                                       &error),
+                 qPrintable(error));
+        QVERIFY(!store.hasPending()); // synced with its session rows, before it returns
+        QVERIFY(store.saveIssuedToken(
+            {hashB, QStringLiteral("b"), QStringLiteral("bob"), QString(), 0, 0}, &error));
+        // No close(), no flush(): as if the process died here.
+    }
+    {
+        SqliteSessionStore store(dbPath());
+        QString error;
+        QVERIFY(store.open(&error));
+        const SessionStore::Snapshot snap = store.load(3000);
+        QCOMPARE(snap.issuedTokens.size(), qsizetype(2));
+        const auto a
+            = std::find_if(snap.issuedTokens.cbegin(), snap.issuedTokens.cend(),
+                           [](const auto &t) { return t.sessionId == QLatin1String("a"); });
+        QVERIFY(a != snap.issuedTokens.cend());
+        QCOMPARE(a->hash, hashA);
+        QCOMPARE(a->user, QStringLiteral("alice"));
+        QCOMPARE(a->name, QStringLiteral("Alice"));
+        QCOMPARE(a->expiresAtMs, qint64(90000));
+        QCOMPARE(a->idleTimeoutMs, qint64(45000));
+        // A kicked session and one that expired take their tokens with them.
+        QVERIFY(store.revoke({{QStringLiteral("a"), EndReason::Kicked, 2500, 10000}}, &error));
+        store.endSession({QStringLiteral("b"), EndReason::IdleTimeout, 2600, 10000});
+        QVERIFY(store.flush(&error));
+    }
+    SqliteSessionStore store(dbPath());
+    QString error;
+    QVERIFY(store.open(&error));
+    QVERIFY(store.load(3000).issuedTokens.isEmpty());
+    Reader r(dbPath());
+    QCOMPARE(r.value(QStringLiteral("SELECT COUNT(*) FROM issued_tokens")).toInt(), 0);
 }
 
 void tst_SessionStore::batchedWritesWaitForFlushAndLastValueWins()
