@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ui/connectiontablemodel.h"
 
+#include "server/tcpsocketinfo.h"
+
 #include <QtCore/QDateTime>
 #include <QtGui/QBrush>
 #include <QtGui/QColor>
@@ -66,8 +68,9 @@ bool ConnectionTableModel::lessThan(const ConnectionInfo &a, const ConnectionInf
     case Column::ExpiresIn:
         return expiresKey(a) < expiresKey(b);
     case Column::TcpState:
+        return a.tcpState < b.tcpState;
     case Column::Rtt:
-        return a.socketState < b.socketState;
+        return a.rttUs < b.rttUs; // unknown (-1) first
     case Column::MsgsIn:
         return a.msgsIn < b.msgsIn;
     case Column::MsgsOut:
@@ -136,6 +139,10 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
             return lastActivityKey(c);
         case Column::ExpiresIn:
             return expiresKey(c);
+        case Column::TcpState:
+            return c.tcpState;
+        case Column::Rtt:
+            return c.rttUs;
         case Column::MsgsIn:
             return QVariant::fromValue<quint64>(c.msgsIn);
         case Column::MsgsOut:
@@ -167,9 +174,10 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
         case Column::ExpiresIn:
             return c.expiresAtMs ? duration(c.expiresAtMs - now) : QStringLiteral("-");
         case Column::TcpState:
-            return QStringLiteral("-");
+            return c.tcpState ? TcpSnapshot::stateName(c.tcpState) : QStringLiteral("-");
         case Column::Rtt:
-            return QStringLiteral("-");
+            return c.rttUs >= 0 ? tr("%1 ms").arg(double(c.rttUs) / 1000.0, 0, 'f', 1)
+                                : QStringLiteral("-");
         case Column::MsgsIn:
             return QString::number(c.msgsIn);
         case Column::MsgsOut:

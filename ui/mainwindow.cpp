@@ -8,6 +8,8 @@
 #include "ui/eventfilterproxy.h"
 #include "ui/eventlogmodel.h"
 #include "ui/settingsdialog.h"
+#include "ui/tcphistorychart.h"
+#include "ui/tcpsocketlistmodel.h"
 #include "ui/tcpstatemodel.h"
 
 #include <QtCore/QDateTime>
@@ -58,6 +60,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     , m_events(new EventLogModel(20000, this))
     , m_eventsProxy(new EventFilterProxy(this))
     , m_tcpStates(new TcpStateModel(this))
+    , m_tcpSockets(new TcpSocketListModel(this))
     , m_connectionsView(new QTableView)
     , m_eventsView(new QTableView)
     , m_filter(new QLineEdit)
@@ -142,8 +145,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     connect(m_host, &ServerHost::eventsReady, this, &MainWindow::onEvents);
     connect(m_host, &ServerHost::statsChanged, this, &MainWindow::onStats);
     connect(m_host, &ServerHost::reloaded, this, &MainWindow::onReloaded);
-    connect(m_connections, &ConnectionTableModel::socketStateCountsChanged, this,
-            &MainWindow::updateTcpPanel);
+    connect(m_host, &ServerHost::tcpSnapshotReady, this, &MainWindow::onTcpSnapshot);
     connect(m_connectionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &MainWindow::updateActions);
     // A selected row that changes (logs in, leaves) changes which actions apply.
@@ -164,7 +166,6 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
             m_eventsView->scrollToBottom();
         });
     updateActions();
-    updateTcpPanel();
 }
 
 MainWindow::~MainWindow() = default;
@@ -333,34 +334,63 @@ QWidget *MainWindow::createEventPanel()
 
 void MainWindow::createTcpPanel()
 {
-    auto *view = new QTableView;
-    view->setObjectName(QStringLiteral("tcpStates"));
-    view->setModel(m_tcpStates);
-    view->verticalHeader()->hide();
-    view->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    view->setSelectionMode(QAbstractItemView::NoSelection);
-    view->setFocusPolicy(Qt::NoFocus);
+    auto *states = new QTableView;
+    states->setObjectName(QStringLiteral("tcpStates"));
+    states->setModel(m_tcpStates);
+    states->verticalHeader()->hide();
+    states->verticalHeader()->setDefaultSectionSize(states->fontMetrics().height() + 4);
+    states->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    states->setSelectionMode(QAbstractItemView::NoSelection);
+    states->setFocusPolicy(Qt::NoFocus);
+    // All eleven states fit without a scroll bar.
+    states->setMinimumHeight(states->horizontalHeader()->sizeHint().height()
+                             + 11 * states->verticalHeader()->defaultSectionSize() + 4);
 
     m_tcpSource = new QLabel;
+    m_tcpSource->setObjectName(QStringLiteral("tcpSource"));
     m_tcpSource->setWordWrap(true);
-    m_tcpSource->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_tcpSource->setText(m_host->config().tcpPollIntervalMs > 0
+                             ? tr("Source: waiting for the kernel's first report")
+                             : tr("Source: none; the kernel TCP monitor is off "
+                                  "([tcp] poll_interval_ms = 0)"));
+
+    m_tcpChart = new TcpHistoryChart;
+
+    m_tcpOrphansTitle = new QLabel(tr("Sockets without a session: %1").arg(0));
+    m_tcpOrphansTitle->setToolTip(
+        tr("Kernel sockets on Warden's port that no connection owns (not LISTEN): TIME_WAIT "
+           "leftovers, CLOSE_WAIT leaks, handshakes in progress"));
+    auto *orphans = new QTableView;
+    orphans->setObjectName(QStringLiteral("tcpSockets"));
+    orphans->setModel(m_tcpSockets);
+    orphans->verticalHeader()->hide();
+    orphans->verticalHeader()->setDefaultSectionSize(orphans->fontMetrics().height() + 4);
+    orphans->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    orphans->horizontalHeader()->setSectionResizeMode(int(TcpSocketListModel::Column::Peer),
+                                                      QHeaderView::Stretch);
+    orphans->setSelectionBehavior(QAbstractItemView::SelectRows);
+    orphans->setWordWrap(false);
 
     auto *panel = new QWidget;
     auto *layout = new QVBoxLayout(panel);
-    layout->addWidget(view);
+    layout->addWidget(states);
     layout->addWidget(m_tcpSource);
+    layout->addWidget(m_tcpChart, 1);
+    layout->addWidget(m_tcpOrphansTitle);
+    layout->addWidget(orphans, 1);
 
     auto *dock = new QDockWidget(tr("TCP states"), this);
     dock->setObjectName(QStringLiteral("tcpDock"));
     dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
     dock->setWidget(panel);
     addDockWidget(Qt::RightDockWidgetArea, dock);
-    resizeDocks({dock}, {220}, Qt::Horizontal);
+    resizeDocks({dock}, {300}, Qt::Horizontal);
     connect(m_showTcp, &QAction::toggled, dock, &QDockWidget::setVisible);
     connect(dock, &QDockWidget::visibilityChanged, m_showTcp, [this, dock](bool) {
         if (!dock->isHidden() != m_showTcp->isChecked() && !isMinimized())
             m_showTcp->setChecked(!dock->isHidden());
     });
+    m_tcpStates->setSummary(TcpStateSummary::fromSnapshot(TcpSnapshot()));
 }
 
 void MainWindow::createTray()
@@ -461,10 +491,15 @@ void MainWindow::updateActions()
     m_extend->setEnabled(loggedIn);
 }
 
-void MainWindow::updateTcpPanel()
+void MainWindow::onTcpSnapshot(const TcpSnapshot &snapshot)
 {
-    m_tcpStates->setSummary(TcpStateSummary::fromSocketStates(m_connections->socketStateCounts()));
+    m_tcpStates->setSummary(TcpStateSummary::fromSnapshot(snapshot));
     m_tcpSource->setText(tr("Source: %1").arg(m_tcpStates->summary().source));
+    m_tcpChart->addSnapshot(snapshot);
+    m_tcpSockets->setSnapshot(snapshot);
+    m_tcpOrphansTitle->setText(
+        snapshot.isAvailable() ? tr("Sockets without a session: %1").arg(m_tcpSockets->rowCount())
+                               : tr("Sockets without a session: unknown"));
 }
 
 void MainWindow::showResult(const QString &what, const OperatorResult &r)

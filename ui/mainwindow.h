@@ -22,7 +22,10 @@ class QLineEdit;
 class QSystemTrayIcon;
 class QTableView;
 class ServerHost;
+class TcpHistoryChart;
+class TcpSocketListModel;
 class TcpStateModel;
+struct TcpSnapshot;
 
 // The operator's window: live connections with their countdowns, the event log, the TCP state
 // panel, and the actions. Talks to the server only through ServerHost (queued calls with result
@@ -46,6 +49,9 @@ public:
     EventLogModel *eventsModel() const { return m_events; }
     EventFilterProxy *eventsProxy() const { return m_eventsProxy; }
     TcpStateModel *tcpStateModel() const { return m_tcpStates; }
+    TcpSocketListModel *tcpSocketsModel() const { return m_tcpSockets; }
+    TcpHistoryChart *tcpChart() const { return m_tcpChart; }
+    QLabel *tcpSourceLabel() const { return m_tcpSource; }
     QLineEdit *connectionFilter() const { return m_filter; }
     QCheckBox *loggedInOnlyBox() const { return m_loggedInOnly; }
     QCheckBox *expiringOnlyBox() const { return m_expiringOnly; }
@@ -90,7 +96,7 @@ private:
     void showSettings();
     void exportEventsInteractive();
     void updateActions();
-    void updateTcpPanel();
+    void onTcpSnapshot(const TcpSnapshot &snapshot);
     void showResult(const QString &what, const OperatorResult &r);
     void showDialog(QDialog *dialog);
 
@@ -100,6 +106,8 @@ private:
     EventLogModel *m_events;
     EventFilterProxy *m_eventsProxy;
     TcpStateModel *m_tcpStates;
+    TcpSocketListModel *m_tcpSockets;
+    TcpHistoryChart *m_tcpChart = nullptr;
     QTableView *m_connectionsView;
     QTableView *m_eventsView;
     QLineEdit *m_filter;
@@ -108,6 +116,7 @@ private:
     QComboBox *m_eventType = nullptr;
     QLineEdit *m_eventText = nullptr;
     QLabel *m_tcpSource = nullptr;
+    QLabel *m_tcpOrphansTitle = nullptr;
     QAction *m_disconnect = nullptr;
     QAction *m_forceLogout = nullptr;
     QAction *m_logoutUser = nullptr;

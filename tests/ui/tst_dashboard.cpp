@@ -13,15 +13,19 @@
 #include "ui/language.h"
 #include "ui/mainwindow.h"
 #include "ui/settingsdialog.h"
+#include "ui/tcphistorychart.h"
+#include "ui/tcpsocketlistmodel.h"
 #include "ui/tcpstatemodel.h"
 
 #include <QtCore/QFile>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QRandomGenerator>
+#include <QtCore/QRegularExpression>
 #include <QtCore/QSettings>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QTranslator>
 #include <QtGui/QAction>
+#include <QtNetwork/QTcpSocket>
 #include <QtTest/QAbstractItemModelTester>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -29,6 +33,7 @@
 #include <QtWidgets/QCheckBox>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QDoubleSpinBox>
+#include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QStatusBar>
@@ -56,7 +61,8 @@ private Q_SLOTS:
     void filtersNarrowTheTable();
     void eventLogShowsAuditAndFilters();
     void exportWritesVisibleEvents();
-    void tcpPanelCountsOwnSockets();
+    void tcpPanelShowsKernelData();
+    void tcpPanelSaysWhenUnavailable();
     void stopAndResumeListening();
     void settingsDialogWritesFileAndReloads();
     void settingsDialogRefusesBadValue();
@@ -98,7 +104,7 @@ bool tst_Dashboard::startServer(const ServerConfig &config)
     const auto mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
     for (QAbstractItemModel *m : std::initializer_list<QAbstractItemModel *>{
              m_window->connectionsModel(), m_window->connectionsProxy(), m_window->eventsModel(),
-             m_window->eventsProxy(), m_window->tcpStateModel()})
+             m_window->eventsProxy(), m_window->tcpStateModel(), m_window->tcpSocketsModel()})
         m_testers.push_back(std::make_unique<QAbstractItemModelTester>(m, mode));
     m_window->show();
     m_window->activateWindow();
@@ -395,22 +401,76 @@ void tst_Dashboard::exportWritesVisibleEvents()
     QVERIFY(rows.last().contains(",authenticated,\"alice\""));
 }
 
-void tst_Dashboard::tcpPanelCountsOwnSockets()
+void tst_Dashboard::tcpPanelShowsKernelData()
 {
-    QVERIFY(startServer());
-    const TcpStateModel *tcp = m_window->tcpStateModel();
-    QCOMPARE(tcp->summary().total(), 0);
-    QVERIFY(!tcp->summary().source.isEmpty());
+    ServerConfig config = m_server->defaultConfig();
+    config.tcpPollIntervalMs = 50;
+    QVERIFY(startServer(config));
     auto alice = loggedIn(QStringLiteral("alice"));
-    auto bob = loggedIn(QStringLiteral("bob"));
-    QVERIFY(alice && bob);
-    QTRY_COMPARE(tcp->countOf(QStringLiteral("connected")), 2);
-    // The table's kernel columns wait for the TCP monitor.
-    QTRY_COMPARE(m_window->connectionsProxy()->rowCount(), 2);
-    QCOMPARE(cell(0, Column::TcpState), QStringLiteral("-"));
-    QCOMPARE(cell(0, Column::Rtt), QStringLiteral("-"));
-    bob.reset();
-    QTRY_COMPARE(tcp->countOf(QStringLiteral("connected")), 1);
+    QVERIFY(alice);
+    QTRY_COMPARE(m_window->connectionsProxy()->rowCount(), 1);
+
+    const TcpStateModel *tcp = m_window->tcpStateModel();
+    QTRY_VERIFY(tcp->countOf(QStringLiteral("ESTABLISHED")) >= 1);
+    QCOMPARE(tcp->rowCount(), 11);
+    QCOMPARE(tcp->countOf(QStringLiteral("LISTEN")), 1);
+    const QString source = m_window->tcpSourceLabel()->text();
+    const bool netlink = source.contains(QStringLiteral("netlink"));
+    QVERIFY2(netlink || source.contains(QStringLiteral("/proc")), qPrintable(source));
+    QTRY_VERIFY(m_window->tcpChart()->latest(TcpSocketInfo::Established) >= 1);
+
+    // The row shows the kernel's view of its own socket.
+    QTRY_COMPARE(cell(0, Column::TcpState), QStringLiteral("ESTABLISHED"));
+    if (netlink) {
+        QTRY_VERIFY2(QRegularExpression(QStringLiteral("^\\d+\\.\\d ms$"))
+                         .match(cell(0, Column::Rtt))
+                         .hasMatch(),
+                     qPrintable(cell(0, Column::Rtt)));
+    } else {
+        QCOMPARE(cell(0, Column::Rtt), QStringLiteral("-")); // /proc has no tcp_info
+    }
+
+    // A TCP connection that never upgrades belongs to no session: it is listed with its peer.
+    const TcpSocketListModel *orphans = m_window->tcpSocketsModel();
+    QCOMPARE(orphans->rowCount(), 0);
+    QTcpSocket raw;
+    raw.connectToHost(QHostAddress::LocalHost, m_server->port());
+    QVERIFY(raw.waitForConnected(5000));
+    const QString peer = QStringLiteral("127.0.0.1:%1").arg(raw.localPort());
+    auto listed = [&] {
+        for (int row = 0; row < orphans->rowCount(); ++row) {
+            if (orphans->index(row, int(TcpSocketListModel::Column::Peer)).data().toString()
+                == peer)
+                return orphans->index(row, 0).data().toString();
+        }
+        return QString();
+    };
+    QTRY_COMPARE(listed(), QStringLiteral("ESTABLISHED"));
+    // Alice's own socket is matched to her connection, so it is not in the list.
+    for (int row = 0; row < orphans->rowCount(); ++row)
+        QVERIFY(orphans->at(row).connectionId == 0);
+}
+
+void tst_Dashboard::tcpPanelSaysWhenUnavailable()
+{
+    ServerConfig config = m_server->defaultConfig();
+    config.tcpPollIntervalMs = 0; // monitor off: the only snapshot is the one sent below
+    QVERIFY(startServer(config));
+    QVERIFY(m_window->tcpSourceLabel()->text().contains(QStringLiteral("off")));
+    TcpSnapshot unavailable;
+    unavailable.takenAtMs = QDateTime::currentMSecsSinceEpoch();
+    unavailable.error = QStringLiteral("netlink: permission denied; /proc: not mounted");
+    Q_EMIT m_server->host()->tcpSnapshotReady(unavailable);
+    QTRY_VERIFY(m_window->tcpSourceLabel()->text().contains(QStringLiteral("unavailable")));
+    QVERIFY(m_window->tcpSourceLabel()->text().contains(unavailable.error));
+    const TcpStateModel *tcp = m_window->tcpStateModel();
+    QCOMPARE(tcp->rowCount(), 11);
+    for (int row = 0; row < tcp->rowCount(); ++row) {
+        // Unknown, not zero.
+        QCOMPARE(tcp->index(row, 1).data(TcpStateModel::CountRole).toInt(), -1);
+        QCOMPARE(tcp->index(row, 1).data().toString(), QStringLiteral("-"));
+    }
+    QCOMPARE(m_window->tcpChart()->latest(TcpSocketInfo::Established), -1);
 }
 
 void tst_Dashboard::stopAndResumeListening()
