@@ -357,10 +357,6 @@
         <translation>正在停止服务器...</translation>
     </message>
     <message>
-        <source>Connections: %1   Sessions: %2</source>
-        <translation>连接：%1   会话：%2</translation>
-    </message>
-    <message>
         <source>Session %1 ended; connections closed: %2</source>
         <translation>会话 %1 已结束；关闭的连接：%2</translation>
     </message>
@@ -403,6 +399,86 @@
     <message>
         <source>Sockets without a session: unknown</source>
         <translation>无会话的套接字：未知</translation>
+    </message>
+    <message>
+        <source>Load &amp;older events</source>
+        <translation>加载更早的事件(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Put older events from the server&apos;s store in front of the log (up to 20,000 rows)</source>
+        <translation>从服务器的存储中把更早的事件加到日志前面（最多 20,000 行）</translation>
+    </message>
+    <message>
+        <source>Re&amp;start server...</source>
+        <translation>重启服务器(&amp;S)...</translation>
+    </message>
+    <message>
+        <source>Stop and start the server on the same port: clients get 4000 &quot;restarting&quot; and reconnect; sessions stay</source>
+        <translation>在同一端口上停止并重新启动服务器：客户端收到 4000 &quot;restarting&quot; 后重连；会话保留</translation>
+    </message>
+    <message>
+        <source>Load older</source>
+        <translation>加载更早的</translation>
+    </message>
+    <message>
+        <source>Up: %1   Connections: %2   Sessions: %3   Events/s: %4</source>
+        <translation>运行时间：%1   连接：%2   会话：%3   事件/秒：%4</translation>
+    </message>
+    <message>
+        <source>Store: none (sessions in memory only)</source>
+        <translation>存储：无（会话仅保存在内存中）</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>存储：%1</translation>
+    </message>
+    <message>
+        <source>%1 (not open)</source>
+        <translation>%1（未打开）</translation>
+    </message>
+    <message>
+        <source>The event log is full (%1 rows): clear it to load older events</source>
+        <translation>事件日志已满（%1 行）：清空后才能加载更早的事件</translation>
+    </message>
+    <message>
+        <source>No store: the server keeps no older events</source>
+        <translation>没有存储：服务器不保留更早的事件</translation>
+    </message>
+    <message>
+        <source>Older events loaded: %1</source>
+        <translation>已加载更早的事件：%1</translation>
+    </message>
+    <message>
+        <source>No older events in the store</source>
+        <translation>存储中没有更早的事件</translation>
+    </message>
+    <message>
+        <source>Restart server</source>
+        <translation>重启服务器</translation>
+    </message>
+    <message>
+        <source>Restart the server on %1? Every client is closed with 4000 &quot;restarting&quot; and reconnects; sessions and revocations stay.</source>
+        <translation>重启 %1 上的服务器？所有客户端将以 4000 &quot;restarting&quot; 关闭并重连；会话和吊销记录保留。</translation>
+    </message>
+    <message>
+        <source>its port</source>
+        <translation>其端口</translation>
+    </message>
+    <message>
+        <source>Restart</source>
+        <translation>重启</translation>
+    </message>
+    <message>
+        <source>Restarting the server...</source>
+        <translation>正在重启服务器...</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Configuration reloaded. Applied live: %1. Needs a restart (Server &gt; Restart server): %2</source>
+        <translation>配置已重新加载。已即时生效：%1。需要重启（服务器 &gt; 重启服务器）：%2</translation>
     </message>
 </context>
 <context>
@@ -498,6 +574,18 @@
     <message>
         <source>Applied: %1</source>
         <translation>已应用：%1</translation>
+    </message>
+    <message>
+        <source>Applied live: %1</source>
+        <translation>已即时生效：%1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Needs a restart (Server &gt; Restart server): %1</source>
+        <translation>需要重启（服务器 &gt; 重启服务器）：%1</translation>
     </message>
 </context>
 <context>

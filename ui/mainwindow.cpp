@@ -13,6 +13,7 @@
 #include "ui/tcpstatemodel.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QLocale>
 #include <QtCore/QSaveFile>
 #include <QtGui/QAction>
 #include <QtGui/QCloseEvent>
@@ -68,6 +69,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     , m_expiringOnly(new QCheckBox(tr("Expiring only")))
     , m_statusListen(new QLabel)
     , m_statusCounts(new QLabel)
+    , m_statusStore(new QLabel)
 {
     setWindowTitle(tr("Warden"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/warden.svg")));
@@ -138,13 +140,16 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     createTcpPanel();
     createTray();
     statusBar()->addWidget(m_statusListen);
+    statusBar()->addPermanentWidget(m_statusStore);
     statusBar()->addPermanentWidget(m_statusCounts);
+    m_statusStore->setObjectName(QStringLiteral("storeStatus"));
 
     connect(m_host, &ServerHost::connectionsChanged, m_connections,
             &ConnectionTableModel::applyDelta);
     connect(m_host, &ServerHost::eventsReady, this, &MainWindow::onEvents);
     connect(m_host, &ServerHost::statsChanged, this, &MainWindow::onStats);
     connect(m_host, &ServerHost::reloaded, this, &MainWindow::onReloaded);
+    connect(m_host, &ServerHost::reloadApplied, this, &MainWindow::onReloadApplied);
     connect(m_host, &ServerHost::tcpSnapshotReady, this, &MainWindow::onTcpSnapshot);
     connect(m_connectionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &MainWindow::updateActions);
@@ -156,7 +161,13 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     // Countdowns: a repaint of the visible rows re-reads the clock; no model signal needed.
     connect(&m_tick, &QTimer::timeout, m_connectionsView->viewport(),
             qOverload<>(&QWidget::update));
+    connect(&m_tick, &QTimer::timeout, this, &MainWindow::updateCounts);
     m_tick.start();
+    // The store's size changes slowly; a query every few seconds is plenty.
+    m_storeRefresh.setInterval(5000);
+    connect(&m_storeRefresh, &QTimer::timeout, this, &MainWindow::refreshStoreInfo);
+    m_storeRefresh.start();
+    refreshStoreInfo();
     m_host->setSnapshotsEnabled(true);
     // What happened before this window existed (e.g. `listening`) comes from the server's ring.
     m_host->call<ServerEventList>(
@@ -237,6 +248,17 @@ void MainWindow::createActions()
         tr("Save the events the log shows (with its filters) as CSV or JSON lines"));
     connect(m_exportEvents, &QAction::triggered, this, &MainWindow::exportEventsInteractive);
 
+    m_loadOlder = new QAction(tr("Load &older events"), this);
+    m_loadOlder->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_O));
+    m_loadOlder->setStatusTip(
+        tr("Put older events from the server's store in front of the log (up to 20,000 rows)"));
+    connect(m_loadOlder, &QAction::triggered, this, &MainWindow::loadOlderEvents);
+
+    m_restart = new QAction(tr("Re&start server..."), this);
+    m_restart->setStatusTip(tr("Stop and start the server on the same port: clients get 4000 "
+                               "\"restarting\" and reconnect; sessions stay"));
+    connect(m_restart, &QAction::triggered, this, &MainWindow::restartServer);
+
     m_clearEvents = new QAction(tr("C&lear event log"), this);
     m_clearEvents->setStatusTip(tr("Empty the event log view (the server keeps its own log)"));
     connect(m_clearEvents, &QAction::triggered, m_events, &EventLogModel::clear);
@@ -265,6 +287,7 @@ void MainWindow::createMenus()
     server->addAction(m_settings);
     server->addAction(m_reload);
     server->addAction(m_listening);
+    server->addAction(m_restart);
     server->addSeparator();
     server->addAction(m_quit);
 
@@ -273,6 +296,7 @@ void MainWindow::createMenus()
         connection->addAction(a);
 
     QMenu *events = menuBar()->addMenu(tr("&Events"));
+    events->addAction(m_loadOlder);
     events->addAction(m_exportEvents);
     events->addAction(m_clearEvents);
 
@@ -309,6 +333,11 @@ QWidget *MainWindow::createEventPanel()
     m_eventText->setClearButtonEnabled(true);
     connect(m_eventText, &QLineEdit::textChanged, m_eventsProxy, &EventFilterProxy::setText);
 
+    auto *olderButton = new QPushButton(tr("Load older"));
+    olderButton->setObjectName(QStringLiteral("loadOlder"));
+    olderButton->setToolTip(m_loadOlder->statusTip());
+    connect(olderButton, &QPushButton::clicked, m_loadOlder, &QAction::trigger);
+
     auto *exportButton = new QPushButton(tr("Export..."));
     exportButton->setToolTip(m_exportEvents->statusTip());
     connect(exportButton, &QPushButton::clicked, m_exportEvents, &QAction::trigger);
@@ -322,6 +351,7 @@ QWidget *MainWindow::createEventPanel()
     bar->addWidget(title);
     bar->addWidget(m_eventType);
     bar->addWidget(m_eventText, 1);
+    bar->addWidget(olderButton);
     bar->addWidget(exportButton);
 
     auto *panel = new QWidget;
@@ -434,12 +464,100 @@ void MainWindow::onStats(const ServerStats &stats)
         const QSignalBlocker block(m_listening);
         m_listening->setChecked(!stats.listen.isEmpty());
     }
+    if (stats.startedAtMs != m_stats.startedAtMs || stats.eventsTotal < m_rateEvents) {
+        m_rateClock.invalidate(); // a (re)start: the rate starts over
+        m_eventsPerSecond = 0;
+    }
+    m_stats = stats;
+    updateCounts();
+}
+
+void MainWindow::updateCounts()
+{
+    if (!m_rateClock.isValid()) {
+        m_rateClock.start();
+        m_rateEvents = m_stats.eventsTotal;
+    } else if (m_rateClock.elapsed() >= 1000) {
+        m_eventsPerSecond
+            = double(m_stats.eventsTotal - m_rateEvents) * 1000.0 / double(m_rateClock.restart());
+        m_rateEvents = m_stats.eventsTotal;
+    }
+    const QString uptime = m_stats.startedAtMs > 0 && !m_stats.listen.isEmpty()
+                               ? ConnectionTableModel::durationText(
+                                   QDateTime::currentMSecsSinceEpoch() - m_stats.startedAtMs)
+                               : QStringLiteral("-");
     // "Label: number" reads right for any count, in English and in Chinese alike.
-    const QString counts
-        = tr("Connections: %1   Sessions: %2").arg(stats.connections).arg(stats.sessions);
+    const QString counts = tr("Up: %1   Connections: %2   Sessions: %3   Events/s: %4")
+                               .arg(uptime)
+                               .arg(m_stats.connections)
+                               .arg(m_stats.sessions)
+                               .arg(m_eventsPerSecond, 0, 'f', 1);
     m_statusCounts->setText(counts);
     if (m_tray)
         m_tray->setToolTip(windowTitle() + QLatin1Char('\n') + counts);
+}
+
+void MainWindow::refreshStoreInfo()
+{
+    m_host->call<StoreInfo>(
+        this, [](ServerWorker &w) { return w.storeInfo(); },
+        [this](const StoreInfo &info) {
+            m_store = info;
+            if (info.location.isEmpty()) {
+                m_statusStore->setText(tr("Store: none (sessions in memory only)"));
+                m_statusStore->setToolTip(QString());
+            } else {
+                m_statusStore->setText(
+                    tr("Store: %1").arg(QLocale().formattedDataSize(info.sizeBytes)));
+                m_statusStore->setToolTip(info.open ? info.location
+                                                    : tr("%1 (not open)").arg(info.location));
+            }
+        });
+}
+
+void MainWindow::loadOlderEvents()
+{
+    if (m_events->rowCount() >= m_events->capacity()) {
+        statusBar()->showMessage(
+            tr("The event log is full (%1 rows): clear it to load older events")
+                .arg(m_events->capacity()),
+            StatusMessageMs);
+        return;
+    }
+    // Events older than the oldest row shown; with an empty log, the newest stored ones.
+    const quint64 before = m_events->rowCount() > 0 ? m_events->eventAt(0).id : 0;
+    const int limit = qMin(1000, m_events->capacity() - m_events->rowCount());
+    m_loadOlder->setEnabled(false);
+    m_host->call<ServerEventList>(
+        this, [before, limit](ServerWorker &w) { return w.storedEvents(before, limit); },
+        [this](const ServerEventList &older) {
+            m_loadOlder->setEnabled(true);
+            const int rowsBefore = m_events->rowCount();
+            m_events->insertBacklog(older);
+            const int added = m_events->rowCount() - rowsBefore;
+            if (added > 0)
+                m_eventsView->scrollToTop();
+            statusBar()->showMessage(m_store.location.isEmpty() && older.isEmpty()
+                                         ? tr("No store: the server keeps no older events")
+                                     : added > 0 ? tr("Older events loaded: %1").arg(added)
+                                                 : tr("No older events in the store"),
+                                     StatusMessageMs);
+        });
+}
+
+void MainWindow::restartServer()
+{
+    auto *dialog = new ConfirmDialog(
+        tr("Restart server"),
+        tr("Restart the server on %1? Every client is closed with 4000 \"restarting\" and "
+           "reconnects; sessions and revocations stay.")
+            .arg(m_stats.listen.isEmpty() ? tr("its port") : m_stats.listen),
+        tr("Restart"), false, this);
+    connect(dialog, &QDialog::accepted, this, [this] {
+        statusBar()->showMessage(tr("Restarting the server..."), StatusMessageMs);
+        m_host->restart();
+    });
+    showDialog(dialog);
 }
 
 void MainWindow::onEvents(const ServerEventList &events)
@@ -461,6 +579,20 @@ void MainWindow::onReloaded(bool ok, const QStringList &changed, const QString &
         statusBar()->showMessage(
             tr("Configuration reloaded: %1").arg(changed.join(QStringLiteral(", "))),
             StatusMessageMs);
+}
+
+void MainWindow::onReloadApplied(const QStringList &appliedLive, const QStringList &restartRequired)
+{
+    if (appliedLive.isEmpty() && restartRequired.isEmpty())
+        return; // "nothing changed" was already said
+    const QString none = tr("none");
+    const QString live = appliedLive.isEmpty() ? none : appliedLive.join(QStringLiteral(", "));
+    const QString later
+        = restartRequired.isEmpty() ? none : restartRequired.join(QStringLiteral(", "));
+    statusBar()->showMessage(tr("Configuration reloaded. Applied live: %1. Needs a restart (Server "
+                                "> Restart server): %2")
+                                 .arg(live, later),
+                             StatusMessageMs * 2);
 }
 
 void MainWindow::onEventTypeChosen(int index)

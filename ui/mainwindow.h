@@ -3,7 +3,9 @@
 
 #include "server/connectioninfo.h"
 #include "server/operatorresult.h"
+#include "server/sessionstore.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
 #include <QtWidgets/QDialog>
@@ -67,6 +69,10 @@ public:
     QAction *settingsAction() const { return m_settings; }
     QAction *exportEventsAction() const { return m_exportEvents; }
     QAction *clearEventsAction() const { return m_clearEvents; }
+    QAction *loadOlderEventsAction() const { return m_loadOlder; }
+    QAction *restartAction() const { return m_restart; }
+    QLabel *storeLabel() const { return m_statusStore; }
+    QLabel *countsLabel() const { return m_statusCounts; }
     QAction *quitAction() const { return m_quit; }
 
     // The confirmation or settings dialog currently open, if any.
@@ -86,6 +92,11 @@ private:
     void onStats(const ServerStats &stats);
     void onEvents(const ServerEventList &events);
     void onReloaded(bool ok, const QStringList &changed, const QString &error);
+    void onReloadApplied(const QStringList &appliedLive, const QStringList &restartRequired);
+    void refreshStoreInfo();
+    void updateCounts();
+    void loadOlderEvents();
+    void restartServer();
     void onEventTypeChosen(int index);
     const ConnectionInfo *selected() const;
     void disconnectSelected();
@@ -126,10 +137,19 @@ private:
     QAction *m_settings = nullptr;
     QAction *m_exportEvents = nullptr;
     QAction *m_clearEvents = nullptr;
+    QAction *m_loadOlder = nullptr;
+    QAction *m_restart = nullptr;
     QAction *m_quit = nullptr;
     QAction *m_showTcp = nullptr;
     QLabel *m_statusListen;
     QLabel *m_statusCounts;
+    QLabel *m_statusStore;
+    ServerStats m_stats;
+    StoreInfo m_store;
+    QElapsedTimer m_rateClock; // events per second: eventsTotal between two ticks
+    quint64 m_rateEvents = 0;
+    double m_eventsPerSecond = 0;
+    QTimer m_storeRefresh;
     QSystemTrayIcon *m_tray = nullptr;
     QPointer<QDialog> m_dialog;
     QTimer m_tick;

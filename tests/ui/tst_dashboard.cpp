@@ -64,6 +64,9 @@ private Q_SLOTS:
     void tcpPanelShowsKernelData();
     void tcpPanelSaysWhenUnavailable();
     void stopAndResumeListening();
+    void loadOlderEventsFromStore();
+    void backlogRespectsCapacity();
+    void restartClosesWith4000AndClientsComeBack();
     void settingsDialogWritesFileAndReloads();
     void settingsDialogRefusesBadValue();
     void updateIniKeepsCommentsAndAddsKeys();
@@ -488,6 +491,98 @@ void tst_Dashboard::stopAndResumeListening()
     QVERIFY(accepted.open(m_server->url()));
 }
 
+void tst_Dashboard::loadOlderEventsFromStore()
+{
+    QVERIFY(startServer());
+    // The store: its size in the status bar, its path in the tooltip.
+    QTRY_VERIFY(m_window->storeLabel()->text().startsWith(QStringLiteral("Store: ")));
+    QVERIFY2(QFile::exists(m_window->storeLabel()->toolTip()),
+             qPrintable(m_window->storeLabel()->toolTip()));
+    auto alice = loggedIn(QStringLiteral("alice"));
+    QVERIFY(alice);
+    EventLogModel *log = m_window->eventsModel();
+    QTRY_VERIFY(log->rowCount() >= 3); // listening, connected, authenticated
+    m_window->clearEventsAction()->trigger();
+    QCOMPARE(log->rowCount(), 0);
+    alice.reset(); // `disconnected`: the only row, the newest event
+    QTRY_COMPARE(log->rowCount(), 1);
+    const quint64 newest = log->eventAt(0).id;
+
+    m_window->loadOlderEventsAction()->trigger();
+    QTRY_VERIFY(log->rowCount() >= 4);
+    QVERIFY2(
+        m_window->statusBar()->currentMessage().contains(QStringLiteral("Older events loaded")),
+        qPrintable(m_window->statusBar()->currentMessage()));
+    QCOMPARE(log->eventAt(log->rowCount() - 1).id, newest);
+    QStringList types;
+    for (int row = 0; row < log->rowCount(); ++row) {
+        if (row > 0)
+            QVERIFY(log->eventAt(row - 1).id < log->eventAt(row).id);
+        types.append(log->index(row, 0).data(EventLogModel::TypeNameRole).toString());
+    }
+    QVERIFY2(types.contains(QStringLiteral("listening"))
+                 && types.contains(QStringLiteral("authenticated")),
+             qPrintable(types.join(QLatin1Char(' '))));
+    // Everything is shown now: a second load finds nothing older.
+    const int rows = log->rowCount();
+    m_window->statusBar()->clearMessage();
+    QTest::mouseClick(m_window->findChild<QPushButton *>(QStringLiteral("loadOlder")),
+                      Qt::LeftButton);
+    QTRY_VERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("No older")));
+    QCOMPARE(log->rowCount(), rows);
+}
+
+void tst_Dashboard::backlogRespectsCapacity()
+{
+    EventLogModel model(5);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    auto events = [](quint64 from, quint64 to) {
+        ServerEventList list;
+        for (quint64 id = from; id <= to; ++id) {
+            ServerEvent e;
+            e.id = id;
+            e.type = ServerEvent::Type::Connected;
+            list.append(e);
+        }
+        return list;
+    };
+    model.append(events(20, 22));
+    model.insertBacklog(events(1, 19)); // room for two: the newest two of the older page
+    QCOMPARE(model.rowCount(), 5);
+    QCOMPARE(model.eventAt(0).id, quint64(18));
+    QCOMPARE(model.eventAt(4).id, quint64(22));
+    model.insertBacklog(events(1, 17)); // full: nothing more goes in
+    QCOMPARE(model.rowCount(), 5);
+    QCOMPARE(model.eventAt(0).id, quint64(18));
+}
+
+void tst_Dashboard::restartClosesWith4000AndClientsComeBack()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"), QStringLiteral("r1"));
+    auto bob = loggedIn(QStringLiteral("bob"), QStringLiteral("r2"));
+    QVERIFY(alice && bob);
+    QTRY_COMPARE(m_window->connectionsModel()->rowCount(), 2);
+    QSignalSpy started(m_server->host(), &ServerHost::started);
+
+    m_window->restartAction()->trigger();
+    auto *dialog = qobject_cast<ConfirmDialog *>(waitForDialog());
+    QVERIFY(dialog);
+    QVERIFY(dialog->message().contains(QStringLiteral("4000")));
+    QTest::keyClick(dialog, Qt::Key_Return);
+    for (TestClient *c : {alice.get(), bob.get()}) {
+        QVERIFY(c->waitForDisconnected());
+        QCOMPARE(c->closeCode(), int(CloseCode::Restarting));
+    }
+    QVERIFY(started.count() > 0 || started.wait(10000));
+    QVERIFY(started.last().at(0).toBool());
+    // Same port, same sessions: the old tokens log in again.
+    auto alice2 = loggedIn(QStringLiteral("alice"), QStringLiteral("r1"));
+    QVERIFY(alice2);
+    QTRY_COMPARE(m_window->connectionsModel()->rowCount(), 1);
+    QTRY_VERIFY(m_window->windowTitle().contains(QStringLiteral("127.0.0.1")));
+}
+
 void tst_Dashboard::settingsDialogWritesFileAndReloads()
 {
     QVERIFY(startServer());
@@ -506,8 +601,14 @@ void tst_Dashboard::settingsDialogWritesFileAndReloads()
     QTest::mouseClick(dialog->saveButton(), Qt::LeftButton);
     QVERIFY(reloaded.wait());
     QVERIFY(reloaded.first().at(0).toBool());
-    QTRY_VERIFY2(dialog->resultText().contains(QStringLiteral("session/idle_timeout")),
+    QTRY_VERIFY2(dialog->resultText().contains(QStringLiteral("Applied live: "))
+                     && dialog->resultText().contains(QStringLiteral("session/idle_timeout")),
                  qPrintable(dialog->resultText()));
+    // The main window says the same split.
+    QTRY_VERIFY2(m_window->statusBar()->currentMessage().contains(QStringLiteral("Applied live: "))
+                     && m_window->statusBar()->currentMessage().contains(
+                         QStringLiteral("session/idle_timeout")),
+                 qPrintable(m_window->statusBar()->currentMessage()));
     QCOMPARE(m_server->host()->configFile(), file);
     QCOMPARE(m_server->host()->config().idleTimeoutMs, 120000);
     QSettings ini(file, QSettings::IniFormat);
