@@ -480,6 +480,14 @@
         <source>Configuration reloaded. Applied live: %1. Needs a restart (Server &gt; Restart server): %2</source>
         <translation>配置已重新加载。已即时生效：%1。需要重启（服务器 &gt; 重启服务器）：%2</translation>
     </message>
+    <message>
+        <source>Show only the connections of one user</source>
+        <translation>只显示某一用户的连接</translation>
+    </message>
+    <message>
+        <source>All users</source>
+        <translation>所有用户</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>

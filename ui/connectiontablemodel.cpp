@@ -242,6 +242,27 @@ void ConnectionTableModel::countState(int state, int delta)
         m_stateCounts.remove(state);
 }
 
+void ConnectionTableModel::countUser(const ConnectionInfo &c, int delta)
+{
+    if (!c.authenticated || c.user.isEmpty())
+        return;
+    int &n = m_userCounts[c.user];
+    n += delta;
+    if (n == 0) {
+        m_userCounts.remove(c.user);
+        m_usersChanged = true;
+    } else if (n == delta) {
+        m_usersChanged = true; // a first connection
+    }
+}
+
+QStringList ConnectionTableModel::users() const
+{
+    QStringList list = m_userCounts.keys();
+    list.sort(Qt::CaseInsensitive);
+    return list;
+}
+
 void ConnectionTableModel::emitChanged(QList<int> &rows, int minRow, int maxRow, int minColumn)
 {
     // A sorting proxy re-sorts every row inside a dataChanged span, changed or not. Few scattered
@@ -290,6 +311,7 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         if (row < 0)
             continue;
         countState(m_rows.at(row).socketState, -1);
+        countUser(m_rows.at(row), -1);
         m_rowById.remove(id);
         gone.append(row);
     }
@@ -331,6 +353,10 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         const ConnectionInfo &old = m_rows.at(row);
         countState(old.socketState, -1);
         countState(c.socketState, +1);
+        if (old.user != c.user || old.authenticated != c.authenticated) {
+            countUser(old, -1);
+            countUser(c, +1);
+        }
         // Identity columns change only at login: a proxy sorted by them (the default sort by id)
         // then has nothing to re-sort for counter and deadline updates.
         Column from = Column::ConnectedFor;
@@ -358,11 +384,16 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
             m_rowById.insert(c.id, int(m_rows.size()));
             m_rows.append(c);
             countState(c.socketState, +1);
+            countUser(c, +1);
         }
         endInsertRows();
     }
     if (m_stateCounts != statesBefore)
         Q_EMIT socketStateCountsChanged();
+    if (m_usersChanged) {
+        m_usersChanged = false;
+        Q_EMIT usersChanged();
+    }
 }
 
 const ConnectionInfo *ConnectionTableModel::byId(ConnectionId id) const

@@ -67,6 +67,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     , m_filter(new QLineEdit)
     , m_loggedInOnly(new QCheckBox(tr("Logged in only")))
     , m_expiringOnly(new QCheckBox(tr("Expiring only")))
+    , m_userFilter(new QComboBox)
     , m_statusListen(new QLabel)
     , m_statusCounts(new QLabel)
     , m_statusStore(new QLabel)
@@ -136,6 +137,16 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
             &ConnectionFilterProxy::setLoggedInOnly);
     connect(m_expiringOnly, &QCheckBox::toggled, m_connectionsProxy,
             &ConnectionFilterProxy::setExpiringOnly);
+
+    m_userFilter->setObjectName(QStringLiteral("userFilter"));
+    m_userFilter->setToolTip(tr("Show only the connections of one user"));
+    m_userFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_userFilter->addItem(tr("All users"), QString());
+    connect(m_userFilter, &QComboBox::currentIndexChanged, m_connectionsProxy, [this](int index) {
+        m_connectionsProxy->setUser(m_userFilter->itemData(index).toString());
+    });
+    connect(m_connections, &ConnectionTableModel::usersChanged, this,
+            &MainWindow::updateUserFilter);
 
     createTcpPanel();
     createTray();
@@ -277,6 +288,7 @@ void MainWindow::createActions()
     }
     toolbar->addSeparator();
     toolbar->addWidget(m_filter);
+    toolbar->addWidget(m_userFilter);
     toolbar->addWidget(m_loggedInOnly);
     toolbar->addWidget(m_expiringOnly);
 }
@@ -495,6 +507,22 @@ void MainWindow::updateCounts()
     m_statusCounts->setText(counts);
     if (m_tray)
         m_tray->setToolTip(windowTitle() + QLatin1Char('\n') + counts);
+}
+
+void MainWindow::updateUserFilter()
+{
+    // The chosen user stays chosen (and filtered) while gone, so the view does not jump back to
+    // everyone when their last tab reconnects.
+    const QString chosen = m_connectionsProxy->user();
+    QStringList users = m_connections->users();
+    if (!chosen.isEmpty() && !users.contains(chosen))
+        users.append(chosen);
+    const QSignalBlocker block(m_userFilter);
+    while (m_userFilter->count() > 1)
+        m_userFilter->removeItem(1);
+    for (const QString &user : std::as_const(users))
+        m_userFilter->addItem(user, user);
+    m_userFilter->setCurrentIndex(chosen.isEmpty() ? 0 : m_userFilter->findData(chosen));
 }
 
 void MainWindow::refreshStoreInfo()

@@ -57,6 +57,7 @@ public:
     QLineEdit *connectionFilter() const { return m_filter; }
     QCheckBox *loggedInOnlyBox() const { return m_loggedInOnly; }
     QCheckBox *expiringOnlyBox() const { return m_expiringOnly; }
+    QComboBox *userFilter() const { return m_userFilter; }
     QComboBox *eventTypeFilter() const { return m_eventType; }
     QLineEdit *eventTextFilter() const { return m_eventText; }
 
@@ -95,6 +96,7 @@ private:
     void onReloadApplied(const QStringList &appliedLive, const QStringList &restartRequired);
     void refreshStoreInfo();
     void updateCounts();
+    void updateUserFilter();
     void loadOlderEvents();
     void restartServer();
     void onEventTypeChosen(int index);
@@ -124,6 +126,7 @@ private:
     QLineEdit *m_filter;
     QCheckBox *m_loggedInOnly;
     QCheckBox *m_expiringOnly;
+    QComboBox *m_userFilter;
     QComboBox *m_eventType = nullptr;
     QLineEdit *m_eventText = nullptr;
     QLabel *m_tcpSource = nullptr;

@@ -59,6 +59,7 @@ private Q_SLOTS:
     void extendMovesDeadline();
     void countdownMoves();
     void filtersNarrowTheTable();
+    void userFilterShowsOneUser();
     void eventLogShowsAuditAndFilters();
     void exportWritesVisibleEvents();
     void tcpPanelShowsKernelData();
@@ -328,6 +329,43 @@ void tst_Dashboard::filtersNarrowTheTable()
     m_window->connectionsView()->sortByColumn(int(Column::User), Qt::AscendingOrder);
     QCOMPARE(cell(1, Column::User), QStringLiteral("alice"));
     QCOMPARE(cell(3, Column::User), QStringLiteral("carol"));
+}
+
+void tst_Dashboard::userFilterShowsOneUser()
+{
+    QVERIFY(startServer());
+    auto alice1 = loggedIn(QStringLiteral("alice"), QStringLiteral("a1"));
+    auto alice2 = loggedIn(QStringLiteral("alice"), QStringLiteral("a2"));
+    auto bob = loggedIn(QStringLiteral("bob"));
+    TestClient anonymous;
+    QVERIFY(alice1 && alice2 && bob && anonymous.open(m_server->url()));
+    QAbstractItemModel *proxy = m_window->connectionsProxy();
+    QComboBox *users = m_window->userFilter();
+    QTRY_COMPARE(users->count(), 3);
+    QCOMPARE(users->itemText(0), QStringLiteral("All users"));
+    QCOMPARE(users->itemText(1), QStringLiteral("alice"));
+    QCOMPARE(users->itemText(2), QStringLiteral("bob"));
+    QTRY_COMPARE(proxy->rowCount(), 4);
+    // The status bar: address, uptime, counts and the event rate.
+    QTRY_VERIFY2(m_window->countsLabel()->text().contains(QStringLiteral("Connections: 4")),
+                 qPrintable(m_window->countsLabel()->text()));
+    QVERIFY(m_window->countsLabel()->text().contains(QStringLiteral("Sessions: 3")));
+    QVERIFY(m_window->countsLabel()->text().contains(QStringLiteral("Up: ")));
+    QVERIFY(m_window->countsLabel()->text().contains(QStringLiteral("Events/s: ")));
+    const QString address = QStringLiteral("127.0.0.1:%1").arg(m_server->port());
+    QVERIFY2(m_window->windowTitle().contains(address), qPrintable(m_window->windowTitle()));
+
+    users->setCurrentIndex(1);
+    QCOMPARE(proxy->rowCount(), 2);
+    for (int row = 0; row < proxy->rowCount(); ++row)
+        QCOMPARE(cell(row, Column::User), QStringLiteral("alice"));
+    // Bob leaves: his entry goes, alice stays chosen.
+    bob.reset();
+    QTRY_COMPARE(users->count(), 2);
+    QCOMPARE(users->currentText(), QStringLiteral("alice"));
+    QCOMPARE(proxy->rowCount(), 2);
+    users->setCurrentIndex(0);
+    QTRY_COMPARE(proxy->rowCount(), 3);
 }
 
 void tst_Dashboard::eventLogShowsAuditAndFilters()
