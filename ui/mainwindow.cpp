@@ -100,8 +100,8 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
                                                   {C::ConnectedFor, 95},
                                                   {C::LastActivity, 90},
                                                   {C::ExpiresIn, 85},
-                                                  {C::TcpState, 75},
-                                                  {C::Rtt, 50},
+                                                  {C::TcpState, 100},
+                                                  {C::Rtt, 60},
                                                   {C::MsgsIn, 65},
                                                   {C::MsgsOut, 70},
                                                   {C::BytesIn, 70}})
@@ -426,7 +426,7 @@ void MainWindow::createTcpPanel()
     dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
     dock->setWidget(panel);
     addDockWidget(Qt::RightDockWidgetArea, dock);
-    resizeDocks({dock}, {300}, Qt::Horizontal);
+    resizeDocks({dock}, {340}, Qt::Horizontal);
     connect(m_showTcp, &QAction::toggled, dock, &QDockWidget::setVisible);
     connect(dock, &QDockWidget::visibilityChanged, m_showTcp, [this, dock](bool) {
         if (!dock->isHidden() != m_showTcp->isChecked() && !isMinimized())

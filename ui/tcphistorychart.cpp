@@ -83,7 +83,20 @@ void TcpHistoryChart::paintEvent(QPaintEvent *)
     p.fillRect(rect(), pal.base());
 
     const QFontMetrics fm = fontMetrics();
-    const int legendHeight = fm.height() + 4;
+    // Legend: the kernel's names, like ss prints them; wrapped to the width.
+    QList<QPointF> legendAt;
+    qreal lx = 4;
+    qreal ly = 2;
+    for (int state : shownStates()) {
+        const qreal w = 13 + fm.horizontalAdvance(TcpSnapshot::stateName(state));
+        if (lx > 4 && lx + w > width() - 4) {
+            lx = 4;
+            ly += fm.height() + 2;
+        }
+        legendAt.append(QPointF(lx, ly));
+        lx += w + 10;
+    }
+    const int legendHeight = int(ly) + fm.height() + 2;
     int maxCount = 1;
     for (const Sample &s : m_samples) {
         if (!s.available)
@@ -106,14 +119,13 @@ void TcpHistoryChart::paintEvent(QPaintEvent *)
     p.drawText(QRectF(plot.left(), plot.bottom() + 2, plot.width(), fm.height()), Qt::AlignRight,
                tr("now"));
 
-    // Legend: the kernel's names, like ss prints them.
-    qreal x = plot.left();
-    for (int state : shownStates()) {
-        const QString name = TcpSnapshot::stateName(state);
-        p.fillRect(QRectF(x, 4 + fm.height() / 2 - 3, 10, 6), colorOf(state));
+    const QList<int> states = shownStates();
+    for (qsizetype i = 0; i < states.size(); ++i) {
+        const QPointF at = legendAt.at(i);
+        p.fillRect(QRectF(at.x(), at.y() + fm.height() / 2 - 3, 10, 6), colorOf(states.at(i)));
         p.setPen(pal.color(QPalette::Text));
-        p.drawText(QPointF(x + 13, 2 + fm.ascent()), name);
-        x += 13 + fm.horizontalAdvance(name) + 10;
+        p.drawText(QPointF(at.x() + 13, at.y() + fm.ascent()),
+                   TcpSnapshot::stateName(states.at(i)));
     }
 
     if (m_samples.isEmpty())
