@@ -74,6 +74,10 @@
         <source>Bytes out</source>
         <translation>发出字节</translation>
     </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 毫秒</translation>
+    </message>
 </context>
 <context>
     <name>EventLogModel</name>
@@ -149,8 +153,8 @@
         <translation>延长会话(&amp;E)</translation>
     </message>
     <message>
-        <source>Give the selected session one more idle timeout; its tabs get "extended" and drop a warning</source>
-        <translation>为所选会话再延长一个空闲超时；其标签页收到 "extended" 并撤销警告</translation>
+        <source>Give the selected session one more idle timeout; its tabs get &quot;extended&quot; and drop a warning</source>
+        <translation>为所选会话再延长一个空闲超时；其标签页收到 &quot;extended&quot; 并撤销警告</translation>
     </message>
     <message>
         <source>Accept new &amp;connections</source>
@@ -309,8 +313,8 @@
         <translation>强制登出</translation>
     </message>
     <message>
-        <source>End session %1 of %2 on every tab? Its tabs get 401 "kicked" and close 4502; its token is refused afterwards.</source>
-        <translation>在所有标签页结束 %2 的会话 %1？其标签页将收到 401 "kicked" 并以 4502 关闭；此后其令牌会被拒绝。</translation>
+        <source>End session %1 of %2 on every tab? Its tabs get 401 &quot;kicked&quot; and close 4502; its token is refused afterwards.</source>
+        <translation>在所有标签页结束 %2 的会话 %1？其标签页将收到 401 &quot;kicked&quot; 并以 4502 关闭；此后其令牌会被拒绝。</translation>
     </message>
     <message>
         <source>Log out %1 everywhere?</source>
@@ -353,10 +357,6 @@
         <translation>正在停止服务器...</translation>
     </message>
     <message>
-        <source>Connections: %1   Sessions: %2</source>
-        <translation>连接：%1   会话：%2</translation>
-    </message>
-    <message>
         <source>Session %1 ended; connections closed: %2</source>
         <translation>会话 %1 已结束；关闭的连接：%2</translation>
     </message>
@@ -379,6 +379,114 @@
     <message>
         <source>Export...</source>
         <translation>导出...</translation>
+    </message>
+    <message>
+        <source>Source: waiting for the kernel&apos;s first report</source>
+        <translation>数据来源：正在等待内核的首次报告</translation>
+    </message>
+    <message>
+        <source>Source: none; the kernel TCP monitor is off ([tcp] poll_interval_ms = 0)</source>
+        <translation>数据来源：无；内核 TCP 监视已关闭（[tcp] poll_interval_ms = 0）</translation>
+    </message>
+    <message>
+        <source>Sockets without a session: %1</source>
+        <translation>无会话的套接字：%1</translation>
+    </message>
+    <message>
+        <source>Kernel sockets on Warden&apos;s port that no connection owns (not LISTEN): TIME_WAIT leftovers, CLOSE_WAIT leaks, handshakes in progress</source>
+        <translation>Warden 端口上不属于任何连接的内核套接字（LISTEN 除外）：残留的 TIME_WAIT、泄漏的 CLOSE_WAIT、进行中的握手</translation>
+    </message>
+    <message>
+        <source>Sockets without a session: unknown</source>
+        <translation>无会话的套接字：未知</translation>
+    </message>
+    <message>
+        <source>Load &amp;older events</source>
+        <translation>加载更早的事件(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Put older events from the server&apos;s store in front of the log (up to 20,000 rows)</source>
+        <translation>从服务器的存储中把更早的事件加到日志前面（最多 20,000 行）</translation>
+    </message>
+    <message>
+        <source>Re&amp;start server...</source>
+        <translation>重启服务器(&amp;S)...</translation>
+    </message>
+    <message>
+        <source>Stop and start the server on the same port: clients get 4000 &quot;restarting&quot; and reconnect; sessions stay</source>
+        <translation>在同一端口上停止并重新启动服务器：客户端收到 4000 &quot;restarting&quot; 后重连；会话保留</translation>
+    </message>
+    <message>
+        <source>Load older</source>
+        <translation>加载更早的</translation>
+    </message>
+    <message>
+        <source>Up: %1   Connections: %2   Sessions: %3   Events/s: %4</source>
+        <translation>运行时间：%1   连接：%2   会话：%3   事件/秒：%4</translation>
+    </message>
+    <message>
+        <source>Store: none (sessions in memory only)</source>
+        <translation>存储：无（会话仅保存在内存中）</translation>
+    </message>
+    <message>
+        <source>Store: %1</source>
+        <translation>存储：%1</translation>
+    </message>
+    <message>
+        <source>%1 (not open)</source>
+        <translation>%1（未打开）</translation>
+    </message>
+    <message>
+        <source>The event log is full (%1 rows): clear it to load older events</source>
+        <translation>事件日志已满（%1 行）：清空后才能加载更早的事件</translation>
+    </message>
+    <message>
+        <source>No store: the server keeps no older events</source>
+        <translation>没有存储：服务器不保留更早的事件</translation>
+    </message>
+    <message>
+        <source>Older events loaded: %1</source>
+        <translation>已加载更早的事件：%1</translation>
+    </message>
+    <message>
+        <source>No older events in the store</source>
+        <translation>存储中没有更早的事件</translation>
+    </message>
+    <message>
+        <source>Restart server</source>
+        <translation>重启服务器</translation>
+    </message>
+    <message>
+        <source>Restart the server on %1? Every client is closed with 4000 &quot;restarting&quot; and reconnects; sessions and revocations stay.</source>
+        <translation>重启 %1 上的服务器？所有客户端将以 4000 &quot;restarting&quot; 关闭并重连；会话和吊销记录保留。</translation>
+    </message>
+    <message>
+        <source>its port</source>
+        <translation>其端口</translation>
+    </message>
+    <message>
+        <source>Restart</source>
+        <translation>重启</translation>
+    </message>
+    <message>
+        <source>Restarting the server...</source>
+        <translation>正在重启服务器...</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Configuration reloaded. Applied live: %1. Needs a restart (Server &gt; Restart server): %2</source>
+        <translation>配置已重新加载。已即时生效：%1。需要重启（服务器 &gt; 重启服务器）：%2</translation>
+    </message>
+    <message>
+        <source>Show only the connections of one user</source>
+        <translation>只显示某一用户的连接</translation>
+    </message>
+    <message>
+        <source>All users</source>
+        <translation>所有用户</translation>
     </message>
 </context>
 <context>
@@ -475,48 +583,78 @@
         <source>Applied: %1</source>
         <translation>已应用：%1</translation>
     </message>
+    <message>
+        <source>Applied live: %1</source>
+        <translation>已即时生效：%1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Needs a restart (Server &gt; Restart server): %1</source>
+        <translation>需要重启（服务器 &gt; 重启服务器）：%1</translation>
+    </message>
 </context>
 <context>
-    <name>TcpStateModel</name>
+    <name>TcpHistoryChart</name>
     <message>
-        <source>Warden's own sockets (Qt socket state)</source>
-        <translation>Warden 自身的套接字（Qt 套接字状态）</translation>
+        <source>Kernel sockets per TCP state on Warden&apos;s port, last %1 minutes</source>
+        <translation>Warden 端口上各 TCP 状态的内核套接字数，最近 %1 分钟</translation>
     </message>
     <message>
-        <source>Unconnected</source>
-        <translation>未连接</translation>
+        <source>-%1 min</source>
+        <translation>-%1 分钟</translation>
     </message>
     <message>
-        <source>Host lookup</source>
-        <translation>查找主机</translation>
+        <source>now</source>
+        <translation>现在</translation>
     </message>
-    <message>
-        <source>Connecting</source>
-        <translation>正在连接</translation>
-    </message>
-    <message>
-        <source>Connected</source>
-        <translation>已连接</translation>
-    </message>
-    <message>
-        <source>Bound</source>
-        <translation>已绑定</translation>
-    </message>
-    <message>
-        <source>Listening</source>
-        <translation>监听中</translation>
-    </message>
-    <message>
-        <source>Closing</source>
-        <translation>正在关闭</translation>
-    </message>
+</context>
+<context>
+    <name>TcpSocketListModel</name>
     <message>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <source>Connections</source>
-        <translation>连接数</translation>
+        <source>Peer</source>
+        <translation>对端</translation>
+    </message>
+    <message>
+        <source>Send-Q</source>
+        <translation>发送队列</translation>
+    </message>
+    <message>
+        <source>Recv-Q</source>
+        <translation>接收队列</translation>
+    </message>
+</context>
+<context>
+    <name>TcpStateModel</name>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>the kernel, via netlink (sock_diag)</source>
+        <translation>内核，经 netlink（sock_diag）</translation>
+    </message>
+    <message>
+        <source>the kernel, via /proc/net/tcp</source>
+        <translation>内核，经 /proc/net/tcp</translation>
+    </message>
+    <message>
+        <source>unavailable: the kernel&apos;s TCP data could not be read</source>
+        <translation>不可用：无法读取内核的 TCP 数据</translation>
+    </message>
+    <message>
+        <source>unavailable: %1</source>
+        <translation>不可用：%1</translation>
+    </message>
+    <message>
+        <source>Sockets</source>
+        <translation>套接字</translation>
     </message>
 </context>
 </TS>

@@ -43,6 +43,14 @@ void ConnectionFilterProxy::setExpiringOnly(bool on)
     invalidateRowsFilter();
 }
 
+void ConnectionFilterProxy::setUser(const QString &user)
+{
+    if (user == m_user)
+        return;
+    m_user = user;
+    invalidateRowsFilter();
+}
+
 bool ConnectionFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     if (!m_model || sourceParent.isValid())
@@ -51,6 +59,8 @@ bool ConnectionFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &s
     if (m_loggedInOnly && !c.authenticated)
         return false;
     if (m_expiringOnly && !c.warned)
+        return false;
+    if (!m_user.isEmpty() && (!c.authenticated || c.user != m_user))
         return false;
     if (m_text.isEmpty())
         return true;

@@ -25,6 +25,9 @@ public:
     void setLoggedInOnly(bool on);
     bool expiringOnly() const { return m_expiringOnly; }
     void setExpiringOnly(bool on);
+    // Only the connections of this logged-in user (exact match); empty = everyone.
+    QString user() const { return m_user; }
+    void setUser(const QString &user);
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
@@ -35,4 +38,5 @@ private:
     QString m_text;
     bool m_loggedInOnly = false;
     bool m_expiringOnly = false;
+    QString m_user;
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ui/connectiontablemodel.h"
 
+#include "server/tcpsocketinfo.h"
+
 #include <QtCore/QDateTime>
 #include <QtGui/QBrush>
 #include <QtGui/QColor>
@@ -66,8 +68,9 @@ bool ConnectionTableModel::lessThan(const ConnectionInfo &a, const ConnectionInf
     case Column::ExpiresIn:
         return expiresKey(a) < expiresKey(b);
     case Column::TcpState:
+        return a.tcpState < b.tcpState;
     case Column::Rtt:
-        return a.socketState < b.socketState;
+        return a.rttUs < b.rttUs; // unknown (-1) first
     case Column::MsgsIn:
         return a.msgsIn < b.msgsIn;
     case Column::MsgsOut:
@@ -136,6 +139,10 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
             return lastActivityKey(c);
         case Column::ExpiresIn:
             return expiresKey(c);
+        case Column::TcpState:
+            return c.tcpState;
+        case Column::Rtt:
+            return c.rttUs;
         case Column::MsgsIn:
             return QVariant::fromValue<quint64>(c.msgsIn);
         case Column::MsgsOut:
@@ -167,9 +174,10 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
         case Column::ExpiresIn:
             return c.expiresAtMs ? duration(c.expiresAtMs - now) : QStringLiteral("-");
         case Column::TcpState:
-            return QStringLiteral("-");
+            return c.tcpState ? TcpSnapshot::stateName(c.tcpState) : QStringLiteral("-");
         case Column::Rtt:
-            return QStringLiteral("-");
+            return c.rttUs >= 0 ? tr("%1 ms").arg(double(c.rttUs) / 1000.0, 0, 'f', 1)
+                                : QStringLiteral("-");
         case Column::MsgsIn:
             return QString::number(c.msgsIn);
         case Column::MsgsOut:
@@ -234,6 +242,27 @@ void ConnectionTableModel::countState(int state, int delta)
         m_stateCounts.remove(state);
 }
 
+void ConnectionTableModel::countUser(const ConnectionInfo &c, int delta)
+{
+    if (!c.authenticated || c.user.isEmpty())
+        return;
+    int &n = m_userCounts[c.user];
+    n += delta;
+    if (n == 0) {
+        m_userCounts.remove(c.user);
+        m_usersChanged = true;
+    } else if (n == delta) {
+        m_usersChanged = true; // a first connection
+    }
+}
+
+QStringList ConnectionTableModel::users() const
+{
+    QStringList list = m_userCounts.keys();
+    list.sort(Qt::CaseInsensitive);
+    return list;
+}
+
 void ConnectionTableModel::emitChanged(QList<int> &rows, int minRow, int maxRow, int minColumn)
 {
     // A sorting proxy re-sorts every row inside a dataChanged span, changed or not. Few scattered
@@ -282,6 +311,7 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         if (row < 0)
             continue;
         countState(m_rows.at(row).socketState, -1);
+        countUser(m_rows.at(row), -1);
         m_rowById.remove(id);
         gone.append(row);
     }
@@ -323,6 +353,10 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         const ConnectionInfo &old = m_rows.at(row);
         countState(old.socketState, -1);
         countState(c.socketState, +1);
+        if (old.user != c.user || old.authenticated != c.authenticated) {
+            countUser(old, -1);
+            countUser(c, +1);
+        }
         // Identity columns change only at login: a proxy sorted by them (the default sort by id)
         // then has nothing to re-sort for counter and deadline updates.
         Column from = Column::ConnectedFor;
@@ -350,11 +384,16 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
             m_rowById.insert(c.id, int(m_rows.size()));
             m_rows.append(c);
             countState(c.socketState, +1);
+            countUser(c, +1);
         }
         endInsertRows();
     }
     if (m_stateCounts != statesBefore)
         Q_EMIT socketStateCountsChanged();
+    if (m_usersChanged) {
+        m_usersChanged = false;
+        Q_EMIT usersChanged();
+    }
 }
 
 const ConnectionInfo *ConnectionTableModel::byId(ConnectionId id) const

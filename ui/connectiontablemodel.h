@@ -7,6 +7,7 @@
 #include <QtCore/QHash>
 #include <QtCore/QList>
 #include <QtCore/QMap>
+#include <QtCore/QStringList>
 
 // Source model of live connections, fed by batched ConnectionDelta values. Row order is arrival
 // order with O(1) updates and removals (the last row fills the hole); sorting and filtering live in
@@ -59,6 +60,8 @@ public:
     int rowOf(ConnectionId id) const { return m_rowById.value(id, -1); }
     // Live connections per QAbstractSocket::SocketState, kept up to date by applyDelta().
     const QMap<int, int> &socketStateCounts() const { return m_stateCounts; }
+    // The logged-in users with at least one live connection, sorted.
+    QStringList users() const;
 
     // Orders two rows by a column the way the view sorts it (numbers as numbers).
     static bool lessThan(const ConnectionInfo &a, const ConnectionInfo &b, Column column);
@@ -66,6 +69,8 @@ public:
 
 Q_SIGNALS:
     void socketStateCountsChanged();
+    // A user got a first connection or lost the last one.
+    void usersChanged();
 
 private:
     static constexpr qsizetype MaxChangeRuns = 2048;
@@ -73,8 +78,11 @@ private:
     qint64 nowMs() const;
     void emitChanged(QList<int> &rows, int minRow, int maxRow, int minColumn);
     void countState(int state, int delta);
+    void countUser(const ConnectionInfo &c, int delta);
 
     QList<ConnectionInfo> m_rows;
     QHash<ConnectionId, int> m_rowById;
     QMap<int, int> m_stateCounts;
+    QHash<QString, int> m_userCounts; // connections per logged-in user
+    bool m_usersChanged = false;
 };

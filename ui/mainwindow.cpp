@@ -8,9 +8,12 @@
 #include "ui/eventfilterproxy.h"
 #include "ui/eventlogmodel.h"
 #include "ui/settingsdialog.h"
+#include "ui/tcphistorychart.h"
+#include "ui/tcpsocketlistmodel.h"
 #include "ui/tcpstatemodel.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QLocale>
 #include <QtCore/QSaveFile>
 #include <QtGui/QAction>
 #include <QtGui/QCloseEvent>
@@ -58,13 +61,16 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     , m_events(new EventLogModel(20000, this))
     , m_eventsProxy(new EventFilterProxy(this))
     , m_tcpStates(new TcpStateModel(this))
+    , m_tcpSockets(new TcpSocketListModel(this))
     , m_connectionsView(new QTableView)
     , m_eventsView(new QTableView)
     , m_filter(new QLineEdit)
     , m_loggedInOnly(new QCheckBox(tr("Logged in only")))
     , m_expiringOnly(new QCheckBox(tr("Expiring only")))
+    , m_userFilter(new QComboBox)
     , m_statusListen(new QLabel)
     , m_statusCounts(new QLabel)
+    , m_statusStore(new QLabel)
 {
     setWindowTitle(tr("Warden"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/warden.svg")));
@@ -94,8 +100,8 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
                                                   {C::ConnectedFor, 95},
                                                   {C::LastActivity, 90},
                                                   {C::ExpiresIn, 85},
-                                                  {C::TcpState, 75},
-                                                  {C::Rtt, 50},
+                                                  {C::TcpState, 100},
+                                                  {C::Rtt, 60},
                                                   {C::MsgsIn, 65},
                                                   {C::MsgsOut, 70},
                                                   {C::BytesIn, 70}})
@@ -132,18 +138,30 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     connect(m_expiringOnly, &QCheckBox::toggled, m_connectionsProxy,
             &ConnectionFilterProxy::setExpiringOnly);
 
+    m_userFilter->setObjectName(QStringLiteral("userFilter"));
+    m_userFilter->setToolTip(tr("Show only the connections of one user"));
+    m_userFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_userFilter->addItem(tr("All users"), QString());
+    connect(m_userFilter, &QComboBox::currentIndexChanged, m_connectionsProxy, [this](int index) {
+        m_connectionsProxy->setUser(m_userFilter->itemData(index).toString());
+    });
+    connect(m_connections, &ConnectionTableModel::usersChanged, this,
+            &MainWindow::updateUserFilter);
+
     createTcpPanel();
     createTray();
     statusBar()->addWidget(m_statusListen);
+    statusBar()->addPermanentWidget(m_statusStore);
     statusBar()->addPermanentWidget(m_statusCounts);
+    m_statusStore->setObjectName(QStringLiteral("storeStatus"));
 
     connect(m_host, &ServerHost::connectionsChanged, m_connections,
             &ConnectionTableModel::applyDelta);
     connect(m_host, &ServerHost::eventsReady, this, &MainWindow::onEvents);
     connect(m_host, &ServerHost::statsChanged, this, &MainWindow::onStats);
     connect(m_host, &ServerHost::reloaded, this, &MainWindow::onReloaded);
-    connect(m_connections, &ConnectionTableModel::socketStateCountsChanged, this,
-            &MainWindow::updateTcpPanel);
+    connect(m_host, &ServerHost::reloadApplied, this, &MainWindow::onReloadApplied);
+    connect(m_host, &ServerHost::tcpSnapshotReady, this, &MainWindow::onTcpSnapshot);
     connect(m_connectionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &MainWindow::updateActions);
     // A selected row that changes (logs in, leaves) changes which actions apply.
@@ -154,7 +172,13 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     // Countdowns: a repaint of the visible rows re-reads the clock; no model signal needed.
     connect(&m_tick, &QTimer::timeout, m_connectionsView->viewport(),
             qOverload<>(&QWidget::update));
+    connect(&m_tick, &QTimer::timeout, this, &MainWindow::updateCounts);
     m_tick.start();
+    // The store's size changes slowly; a query every few seconds is plenty.
+    m_storeRefresh.setInterval(5000);
+    connect(&m_storeRefresh, &QTimer::timeout, this, &MainWindow::refreshStoreInfo);
+    m_storeRefresh.start();
+    refreshStoreInfo();
     m_host->setSnapshotsEnabled(true);
     // What happened before this window existed (e.g. `listening`) comes from the server's ring.
     m_host->call<ServerEventList>(
@@ -164,7 +188,6 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
             m_eventsView->scrollToBottom();
         });
     updateActions();
-    updateTcpPanel();
 }
 
 MainWindow::~MainWindow() = default;
@@ -236,6 +259,17 @@ void MainWindow::createActions()
         tr("Save the events the log shows (with its filters) as CSV or JSON lines"));
     connect(m_exportEvents, &QAction::triggered, this, &MainWindow::exportEventsInteractive);
 
+    m_loadOlder = new QAction(tr("Load &older events"), this);
+    m_loadOlder->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_O));
+    m_loadOlder->setStatusTip(
+        tr("Put older events from the server's store in front of the log (up to 20,000 rows)"));
+    connect(m_loadOlder, &QAction::triggered, this, &MainWindow::loadOlderEvents);
+
+    m_restart = new QAction(tr("Re&start server..."), this);
+    m_restart->setStatusTip(tr("Stop and start the server on the same port: clients get 4000 "
+                               "\"restarting\" and reconnect; sessions stay"));
+    connect(m_restart, &QAction::triggered, this, &MainWindow::restartServer);
+
     m_clearEvents = new QAction(tr("C&lear event log"), this);
     m_clearEvents->setStatusTip(tr("Empty the event log view (the server keeps its own log)"));
     connect(m_clearEvents, &QAction::triggered, m_events, &EventLogModel::clear);
@@ -254,6 +288,7 @@ void MainWindow::createActions()
     }
     toolbar->addSeparator();
     toolbar->addWidget(m_filter);
+    toolbar->addWidget(m_userFilter);
     toolbar->addWidget(m_loggedInOnly);
     toolbar->addWidget(m_expiringOnly);
 }
@@ -264,6 +299,7 @@ void MainWindow::createMenus()
     server->addAction(m_settings);
     server->addAction(m_reload);
     server->addAction(m_listening);
+    server->addAction(m_restart);
     server->addSeparator();
     server->addAction(m_quit);
 
@@ -272,6 +308,7 @@ void MainWindow::createMenus()
         connection->addAction(a);
 
     QMenu *events = menuBar()->addMenu(tr("&Events"));
+    events->addAction(m_loadOlder);
     events->addAction(m_exportEvents);
     events->addAction(m_clearEvents);
 
@@ -308,6 +345,11 @@ QWidget *MainWindow::createEventPanel()
     m_eventText->setClearButtonEnabled(true);
     connect(m_eventText, &QLineEdit::textChanged, m_eventsProxy, &EventFilterProxy::setText);
 
+    auto *olderButton = new QPushButton(tr("Load older"));
+    olderButton->setObjectName(QStringLiteral("loadOlder"));
+    olderButton->setToolTip(m_loadOlder->statusTip());
+    connect(olderButton, &QPushButton::clicked, m_loadOlder, &QAction::trigger);
+
     auto *exportButton = new QPushButton(tr("Export..."));
     exportButton->setToolTip(m_exportEvents->statusTip());
     connect(exportButton, &QPushButton::clicked, m_exportEvents, &QAction::trigger);
@@ -321,6 +363,7 @@ QWidget *MainWindow::createEventPanel()
     bar->addWidget(title);
     bar->addWidget(m_eventType);
     bar->addWidget(m_eventText, 1);
+    bar->addWidget(olderButton);
     bar->addWidget(exportButton);
 
     auto *panel = new QWidget;
@@ -333,34 +376,63 @@ QWidget *MainWindow::createEventPanel()
 
 void MainWindow::createTcpPanel()
 {
-    auto *view = new QTableView;
-    view->setObjectName(QStringLiteral("tcpStates"));
-    view->setModel(m_tcpStates);
-    view->verticalHeader()->hide();
-    view->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    view->setSelectionMode(QAbstractItemView::NoSelection);
-    view->setFocusPolicy(Qt::NoFocus);
+    auto *states = new QTableView;
+    states->setObjectName(QStringLiteral("tcpStates"));
+    states->setModel(m_tcpStates);
+    states->verticalHeader()->hide();
+    states->verticalHeader()->setDefaultSectionSize(states->fontMetrics().height() + 4);
+    states->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    states->setSelectionMode(QAbstractItemView::NoSelection);
+    states->setFocusPolicy(Qt::NoFocus);
+    // All eleven states fit without a scroll bar.
+    states->setMinimumHeight(states->horizontalHeader()->sizeHint().height()
+                             + 11 * states->verticalHeader()->defaultSectionSize() + 4);
 
     m_tcpSource = new QLabel;
+    m_tcpSource->setObjectName(QStringLiteral("tcpSource"));
     m_tcpSource->setWordWrap(true);
-    m_tcpSource->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_tcpSource->setText(m_host->config().tcpPollIntervalMs > 0
+                             ? tr("Source: waiting for the kernel's first report")
+                             : tr("Source: none; the kernel TCP monitor is off "
+                                  "([tcp] poll_interval_ms = 0)"));
+
+    m_tcpChart = new TcpHistoryChart;
+
+    m_tcpOrphansTitle = new QLabel(tr("Sockets without a session: %1").arg(0));
+    m_tcpOrphansTitle->setToolTip(
+        tr("Kernel sockets on Warden's port that no connection owns (not LISTEN): TIME_WAIT "
+           "leftovers, CLOSE_WAIT leaks, handshakes in progress"));
+    auto *orphans = new QTableView;
+    orphans->setObjectName(QStringLiteral("tcpSockets"));
+    orphans->setModel(m_tcpSockets);
+    orphans->verticalHeader()->hide();
+    orphans->verticalHeader()->setDefaultSectionSize(orphans->fontMetrics().height() + 4);
+    orphans->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    orphans->horizontalHeader()->setSectionResizeMode(int(TcpSocketListModel::Column::Peer),
+                                                      QHeaderView::Stretch);
+    orphans->setSelectionBehavior(QAbstractItemView::SelectRows);
+    orphans->setWordWrap(false);
 
     auto *panel = new QWidget;
     auto *layout = new QVBoxLayout(panel);
-    layout->addWidget(view);
+    layout->addWidget(states);
     layout->addWidget(m_tcpSource);
+    layout->addWidget(m_tcpChart, 1);
+    layout->addWidget(m_tcpOrphansTitle);
+    layout->addWidget(orphans, 1);
 
     auto *dock = new QDockWidget(tr("TCP states"), this);
     dock->setObjectName(QStringLiteral("tcpDock"));
     dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
     dock->setWidget(panel);
     addDockWidget(Qt::RightDockWidgetArea, dock);
-    resizeDocks({dock}, {220}, Qt::Horizontal);
+    resizeDocks({dock}, {340}, Qt::Horizontal);
     connect(m_showTcp, &QAction::toggled, dock, &QDockWidget::setVisible);
     connect(dock, &QDockWidget::visibilityChanged, m_showTcp, [this, dock](bool) {
         if (!dock->isHidden() != m_showTcp->isChecked() && !isMinimized())
             m_showTcp->setChecked(!dock->isHidden());
     });
+    m_tcpStates->setSummary(TcpStateSummary::fromSnapshot(TcpSnapshot()));
 }
 
 void MainWindow::createTray()
@@ -404,12 +476,116 @@ void MainWindow::onStats(const ServerStats &stats)
         const QSignalBlocker block(m_listening);
         m_listening->setChecked(!stats.listen.isEmpty());
     }
+    if (stats.startedAtMs != m_stats.startedAtMs || stats.eventsTotal < m_rateEvents) {
+        m_rateClock.invalidate(); // a (re)start: the rate starts over
+        m_eventsPerSecond = 0;
+    }
+    m_stats = stats;
+    updateCounts();
+}
+
+void MainWindow::updateCounts()
+{
+    if (!m_rateClock.isValid()) {
+        m_rateClock.start();
+        m_rateEvents = m_stats.eventsTotal;
+    } else if (m_rateClock.elapsed() >= 1000) {
+        m_eventsPerSecond
+            = double(m_stats.eventsTotal - m_rateEvents) * 1000.0 / double(m_rateClock.restart());
+        m_rateEvents = m_stats.eventsTotal;
+    }
+    const QString uptime = m_stats.startedAtMs > 0 && !m_stats.listen.isEmpty()
+                               ? ConnectionTableModel::durationText(
+                                   QDateTime::currentMSecsSinceEpoch() - m_stats.startedAtMs)
+                               : QStringLiteral("-");
     // "Label: number" reads right for any count, in English and in Chinese alike.
-    const QString counts
-        = tr("Connections: %1   Sessions: %2").arg(stats.connections).arg(stats.sessions);
+    const QString counts = tr("Up: %1   Connections: %2   Sessions: %3   Events/s: %4")
+                               .arg(uptime)
+                               .arg(m_stats.connections)
+                               .arg(m_stats.sessions)
+                               .arg(m_eventsPerSecond, 0, 'f', 1);
     m_statusCounts->setText(counts);
     if (m_tray)
         m_tray->setToolTip(windowTitle() + QLatin1Char('\n') + counts);
+}
+
+void MainWindow::updateUserFilter()
+{
+    // The chosen user stays chosen (and filtered) while gone, so the view does not jump back to
+    // everyone when their last tab reconnects.
+    const QString chosen = m_connectionsProxy->user();
+    QStringList users = m_connections->users();
+    if (!chosen.isEmpty() && !users.contains(chosen))
+        users.append(chosen);
+    const QSignalBlocker block(m_userFilter);
+    while (m_userFilter->count() > 1)
+        m_userFilter->removeItem(1);
+    for (const QString &user : std::as_const(users))
+        m_userFilter->addItem(user, user);
+    m_userFilter->setCurrentIndex(chosen.isEmpty() ? 0 : m_userFilter->findData(chosen));
+}
+
+void MainWindow::refreshStoreInfo()
+{
+    m_host->call<StoreInfo>(
+        this, [](ServerWorker &w) { return w.storeInfo(); },
+        [this](const StoreInfo &info) {
+            m_store = info;
+            if (info.location.isEmpty()) {
+                m_statusStore->setText(tr("Store: none (sessions in memory only)"));
+                m_statusStore->setToolTip(QString());
+            } else {
+                m_statusStore->setText(
+                    tr("Store: %1").arg(QLocale().formattedDataSize(info.sizeBytes)));
+                m_statusStore->setToolTip(info.open ? info.location
+                                                    : tr("%1 (not open)").arg(info.location));
+            }
+        });
+}
+
+void MainWindow::loadOlderEvents()
+{
+    if (m_events->rowCount() >= m_events->capacity()) {
+        statusBar()->showMessage(
+            tr("The event log is full (%1 rows): clear it to load older events")
+                .arg(m_events->capacity()),
+            StatusMessageMs);
+        return;
+    }
+    // Events older than the oldest row shown; with an empty log, the newest stored ones.
+    const quint64 before = m_events->rowCount() > 0 ? m_events->eventAt(0).id : 0;
+    const int limit = qMin(1000, m_events->capacity() - m_events->rowCount());
+    m_loadOlder->setEnabled(false);
+    m_host->call<ServerEventList>(
+        this, [before, limit](ServerWorker &w) { return w.storedEvents(before, limit); },
+        [this](const ServerEventList &older) {
+            m_loadOlder->setEnabled(true);
+            const int rowsBefore = m_events->rowCount();
+            m_events->insertBacklog(older);
+            const int added = m_events->rowCount() - rowsBefore;
+            if (added > 0)
+                m_eventsView->scrollToTop();
+            statusBar()->showMessage(m_store.location.isEmpty() && older.isEmpty()
+                                         ? tr("No store: the server keeps no older events")
+                                     : added > 0 ? tr("Older events loaded: %1").arg(added)
+                                                 : tr("No older events in the store"),
+                                     StatusMessageMs);
+        });
+}
+
+void MainWindow::restartServer()
+{
+    auto *dialog = new ConfirmDialog(
+        tr("Restart server"),
+        tr("Restart the server on %1? Every client is closed with 4000 \"restarting\" and "
+           "reconnects; sessions and revocations stay.")
+            .arg(m_stats.listen.isEmpty() ? tr("its port") : m_stats.listen),
+        tr("Restart"), false, this);
+    connect(dialog, &QDialog::accepted, this, [this] {
+        statusBar()->showMessage(tr("Restarting the server..."), StatusMessageMs);
+        m_host->restart();
+    });
+    showDialog(dialog);
 }
 
 void MainWindow::onEvents(const ServerEventList &events)
@@ -431,6 +607,20 @@ void MainWindow::onReloaded(bool ok, const QStringList &changed, const QString &
         statusBar()->showMessage(
             tr("Configuration reloaded: %1").arg(changed.join(QStringLiteral(", "))),
             StatusMessageMs);
+}
+
+void MainWindow::onReloadApplied(const QStringList &appliedLive, const QStringList &restartRequired)
+{
+    if (appliedLive.isEmpty() && restartRequired.isEmpty())
+        return; // "nothing changed" was already said
+    const QString none = tr("none");
+    const QString live = appliedLive.isEmpty() ? none : appliedLive.join(QStringLiteral(", "));
+    const QString later
+        = restartRequired.isEmpty() ? none : restartRequired.join(QStringLiteral(", "));
+    statusBar()->showMessage(tr("Configuration reloaded. Applied live: %1. Needs a restart (Server "
+                                "> Restart server): %2")
+                                 .arg(live, later),
+                             StatusMessageMs * 2);
 }
 
 void MainWindow::onEventTypeChosen(int index)
@@ -461,10 +651,15 @@ void MainWindow::updateActions()
     m_extend->setEnabled(loggedIn);
 }
 
-void MainWindow::updateTcpPanel()
+void MainWindow::onTcpSnapshot(const TcpSnapshot &snapshot)
 {
-    m_tcpStates->setSummary(TcpStateSummary::fromSocketStates(m_connections->socketStateCounts()));
+    m_tcpStates->setSummary(TcpStateSummary::fromSnapshot(snapshot));
     m_tcpSource->setText(tr("Source: %1").arg(m_tcpStates->summary().source));
+    m_tcpChart->addSnapshot(snapshot);
+    m_tcpSockets->setSnapshot(snapshot);
+    m_tcpOrphansTitle->setText(
+        snapshot.isAvailable() ? tr("Sockets without a session: %1").arg(m_tcpSockets->rowCount())
+                               : tr("Sockets without a session: unknown"));
 }
 
 void MainWindow::showResult(const QString &what, const OperatorResult &r)

@@ -3,7 +3,9 @@
 
 #include "server/connectioninfo.h"
 #include "server/operatorresult.h"
+#include "server/sessionstore.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
 #include <QtWidgets/QDialog>
@@ -22,7 +24,10 @@ class QLineEdit;
 class QSystemTrayIcon;
 class QTableView;
 class ServerHost;
+class TcpHistoryChart;
+class TcpSocketListModel;
 class TcpStateModel;
+struct TcpSnapshot;
 
 // The operator's window: live connections with their countdowns, the event log, the TCP state
 // panel, and the actions. Talks to the server only through ServerHost (queued calls with result
@@ -46,9 +51,13 @@ public:
     EventLogModel *eventsModel() const { return m_events; }
     EventFilterProxy *eventsProxy() const { return m_eventsProxy; }
     TcpStateModel *tcpStateModel() const { return m_tcpStates; }
+    TcpSocketListModel *tcpSocketsModel() const { return m_tcpSockets; }
+    TcpHistoryChart *tcpChart() const { return m_tcpChart; }
+    QLabel *tcpSourceLabel() const { return m_tcpSource; }
     QLineEdit *connectionFilter() const { return m_filter; }
     QCheckBox *loggedInOnlyBox() const { return m_loggedInOnly; }
     QCheckBox *expiringOnlyBox() const { return m_expiringOnly; }
+    QComboBox *userFilter() const { return m_userFilter; }
     QComboBox *eventTypeFilter() const { return m_eventType; }
     QLineEdit *eventTextFilter() const { return m_eventText; }
 
@@ -61,6 +70,10 @@ public:
     QAction *settingsAction() const { return m_settings; }
     QAction *exportEventsAction() const { return m_exportEvents; }
     QAction *clearEventsAction() const { return m_clearEvents; }
+    QAction *loadOlderEventsAction() const { return m_loadOlder; }
+    QAction *restartAction() const { return m_restart; }
+    QLabel *storeLabel() const { return m_statusStore; }
+    QLabel *countsLabel() const { return m_statusCounts; }
     QAction *quitAction() const { return m_quit; }
 
     // The confirmation or settings dialog currently open, if any.
@@ -80,6 +93,12 @@ private:
     void onStats(const ServerStats &stats);
     void onEvents(const ServerEventList &events);
     void onReloaded(bool ok, const QStringList &changed, const QString &error);
+    void onReloadApplied(const QStringList &appliedLive, const QStringList &restartRequired);
+    void refreshStoreInfo();
+    void updateCounts();
+    void updateUserFilter();
+    void loadOlderEvents();
+    void restartServer();
     void onEventTypeChosen(int index);
     const ConnectionInfo *selected() const;
     void disconnectSelected();
@@ -90,7 +109,7 @@ private:
     void showSettings();
     void exportEventsInteractive();
     void updateActions();
-    void updateTcpPanel();
+    void onTcpSnapshot(const TcpSnapshot &snapshot);
     void showResult(const QString &what, const OperatorResult &r);
     void showDialog(QDialog *dialog);
 
@@ -100,14 +119,18 @@ private:
     EventLogModel *m_events;
     EventFilterProxy *m_eventsProxy;
     TcpStateModel *m_tcpStates;
+    TcpSocketListModel *m_tcpSockets;
+    TcpHistoryChart *m_tcpChart = nullptr;
     QTableView *m_connectionsView;
     QTableView *m_eventsView;
     QLineEdit *m_filter;
     QCheckBox *m_loggedInOnly;
     QCheckBox *m_expiringOnly;
+    QComboBox *m_userFilter;
     QComboBox *m_eventType = nullptr;
     QLineEdit *m_eventText = nullptr;
     QLabel *m_tcpSource = nullptr;
+    QLabel *m_tcpOrphansTitle = nullptr;
     QAction *m_disconnect = nullptr;
     QAction *m_forceLogout = nullptr;
     QAction *m_logoutUser = nullptr;
@@ -117,10 +140,19 @@ private:
     QAction *m_settings = nullptr;
     QAction *m_exportEvents = nullptr;
     QAction *m_clearEvents = nullptr;
+    QAction *m_loadOlder = nullptr;
+    QAction *m_restart = nullptr;
     QAction *m_quit = nullptr;
     QAction *m_showTcp = nullptr;
     QLabel *m_statusListen;
     QLabel *m_statusCounts;
+    QLabel *m_statusStore;
+    ServerStats m_stats;
+    StoreInfo m_store;
+    QElapsedTimer m_rateClock; // events per second: eventsTotal between two ticks
+    quint64 m_rateEvents = 0;
+    double m_eventsPerSecond = 0;
+    QTimer m_storeRefresh;
     QSystemTrayIcon *m_tray = nullptr;
     QPointer<QDialog> m_dialog;
     QTimer m_tick;

@@ -121,6 +121,7 @@ SettingsDialog::SettingsDialog(ServerHost *host, QWidget *parent)
     layout->addWidget(buttons);
 
     connect(m_host, &ServerHost::reloaded, this, &SettingsDialog::onReloaded);
+    connect(m_host, &ServerHost::reloadApplied, this, &SettingsDialog::onReloadApplied);
 }
 
 QString SettingsDialog::targetFile() const
@@ -262,6 +263,24 @@ void SettingsDialog::onReloaded(bool ok, const QStringList &changed, const QStri
         setResult(tr("Reload refused, the running configuration stays: %1").arg(error), true);
     else if (changed.isEmpty())
         setResult(tr("Saved; nothing changed."), false);
-    else
+    else {
         setResult(tr("Applied: %1").arg(changed.join(QStringLiteral(", "))), false);
+        m_waitingForSplit = true;
+    }
+}
+
+void SettingsDialog::onReloadApplied(const QStringList &appliedLive,
+                                     const QStringList &restartRequired)
+{
+    if (!m_waitingForSplit)
+        return;
+    m_waitingForSplit = false;
+    QString text
+        = tr("Applied live: %1")
+              .arg(appliedLive.isEmpty() ? tr("none") : appliedLive.join(QStringLiteral(", ")));
+    if (!restartRequired.isEmpty())
+        text += QLatin1Char('\n')
+                + tr("Needs a restart (Server > Restart server): %1")
+                      .arg(restartRequired.join(QStringLiteral(", ")));
+    setResult(text, false);
 }

@@ -52,6 +52,7 @@ Q_SIGNALS:
 private:
     void setResult(const QString &text, bool error);
     void onReloaded(bool ok, const QStringList &changed, const QString &error);
+    void onReloadApplied(const QStringList &appliedLive, const QStringList &restartRequired);
 
     ServerHost *m_host;
     QLineEdit *m_listen;
@@ -65,5 +66,6 @@ private:
     QLabel *m_file;
     QLabel *m_result;
     QPushButton *m_save;
+    bool m_waitingForSplit = false; // reloadApplied follows a successful reloaded
     bool m_waitingForReload = false;
 };

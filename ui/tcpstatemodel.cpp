@@ -1,45 +1,27 @@
 // SPDX-License-Identifier: MIT
 #include "ui/tcpstatemodel.h"
 
-#include <QtNetwork/QAbstractSocket>
-
-TcpStateSummary TcpStateSummary::fromSocketStates(const QMap<int, int> &countsByState)
+TcpStateSummary TcpStateSummary::fromSnapshot(const TcpSnapshot &snapshot)
 {
     TcpStateSummary s;
-    s.source = TcpStateModel::tr("Warden's own sockets (Qt socket state)");
-    for (auto it = countsByState.cbegin(); it != countsByState.cend(); ++it) {
+    switch (snapshot.source) {
+    case TcpSnapshot::Source::Netlink:
+        s.source = TcpStateModel::tr("the kernel, via netlink (sock_diag)");
+        break;
+    case TcpSnapshot::Source::Proc:
+        s.source = TcpStateModel::tr("the kernel, via /proc/net/tcp");
+        break;
+    case TcpSnapshot::Source::Unavailable:
+        s.source = snapshot.error.isEmpty()
+                       ? TcpStateModel::tr("unavailable: the kernel's TCP data could not be read")
+                       : TcpStateModel::tr("unavailable: %1").arg(snapshot.error);
+        break;
+    }
+    for (int state = TcpSnapshot::FirstState; state <= TcpSnapshot::LastState; ++state) {
         Row row;
-        row.count = it.value();
-        switch (QAbstractSocket::SocketState(it.key())) {
-        case QAbstractSocket::UnconnectedState:
-            row.state = QStringLiteral("unconnected");
-            row.label = TcpStateModel::tr("Unconnected");
-            break;
-        case QAbstractSocket::HostLookupState:
-            row.state = QStringLiteral("host_lookup");
-            row.label = TcpStateModel::tr("Host lookup");
-            break;
-        case QAbstractSocket::ConnectingState:
-            row.state = QStringLiteral("connecting");
-            row.label = TcpStateModel::tr("Connecting");
-            break;
-        case QAbstractSocket::ConnectedState:
-            row.state = QStringLiteral("connected");
-            row.label = TcpStateModel::tr("Connected");
-            break;
-        case QAbstractSocket::BoundState:
-            row.state = QStringLiteral("bound");
-            row.label = TcpStateModel::tr("Bound");
-            break;
-        case QAbstractSocket::ListeningState:
-            row.state = QStringLiteral("listening");
-            row.label = TcpStateModel::tr("Listening");
-            break;
-        case QAbstractSocket::ClosingState:
-            row.state = QStringLiteral("closing");
-            row.label = TcpStateModel::tr("Closing");
-            break;
-        }
+        row.state = TcpSnapshot::stateName(state);
+        row.label = row.state;
+        row.count = snapshot.count(state);
         s.rows.append(row);
     }
     return s;
@@ -49,7 +31,7 @@ int TcpStateSummary::total() const
 {
     int n = 0;
     for (const Row &r : rows)
-        n += r.count;
+        n += qMax(0, r.count);
     return n;
 }
 
@@ -78,7 +60,9 @@ QVariant TcpStateModel::data(const QModelIndex &index, int role) const
     case CountRole:
         return r.count;
     case Qt::DisplayRole:
-        return Column(index.column()) == Column::State ? r.label : QString::number(r.count);
+        if (Column(index.column()) == Column::State)
+            return r.label;
+        return r.count < 0 ? QStringLiteral("-") : QString::number(r.count);
     case Qt::TextAlignmentRole:
         if (Column(index.column()) == Column::Count)
             return int(Qt::AlignRight | Qt::AlignVCenter);
@@ -96,7 +80,7 @@ QVariant TcpStateModel::headerData(int section, Qt::Orientation orientation, int
     case Column::State:
         return tr("State");
     case Column::Count:
-        return tr("Connections");
+        return tr("Sockets");
     case Column::ColumnCount:
         break;
     }
@@ -129,5 +113,5 @@ int TcpStateModel::countOf(const QString &state) const
         if (r.state == state)
             return r.count;
     }
-    return 0;
+    return -1;
 }

@@ -1,26 +1,28 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "server/tcpsocketinfo.h"
+
 #include <QtCore/QAbstractTableModel>
 #include <QtCore/QList>
-#include <QtCore/QMap>
 #include <QtCore/QString>
 
-// What the TCP panel shows: how many connections are in each TCP state, and where the numbers
-// come from. Today the source is Warden's own sockets (QAbstractSocket::SocketState); the kernel
-// monitor (ss/netlink: ESTABLISHED, CLOSE_WAIT, ...) can fill the same value later.
+// What the TCP panel shows: how many of the kernel's sockets on Warden's port are in each TCP
+// state, and where the numbers come from (netlink, /proc, or nothing).
 struct TcpStateSummary
 {
     struct Row
     {
-        QString state; // machine name: "connected", "closing" or a kernel name "ESTABLISHED"
-        QString label; // what the operator reads (translated)
-        int count = 0;
+        QString state; // the kernel's name: "ESTABLISHED", "CLOSE_WAIT", ...
+        QString label; // what the operator reads (the kernel's name too: it is what ss shows)
+        int count = -1; // -1 = unknown
     };
     QString source; // translated description of the data source
     QList<Row> rows; // display order
 
-    static TcpStateSummary fromSocketStates(const QMap<int, int> &countsByState);
+    // All eleven states in the kernel's order, counts unknown when the snapshot is unavailable.
+    static TcpStateSummary fromSnapshot(const TcpSnapshot &snapshot);
+    // Sum of the known counts.
     int total() const;
 };
 
@@ -44,6 +46,7 @@ public:
 
     void setSummary(const TcpStateSummary &summary);
     const TcpStateSummary &summary() const { return m_summary; }
+    // The count of a state, -1 when unknown or not shown.
     int countOf(const QString &state) const;
 
 Q_SIGNALS:

@@ -13,15 +13,19 @@
 #include "ui/language.h"
 #include "ui/mainwindow.h"
 #include "ui/settingsdialog.h"
+#include "ui/tcphistorychart.h"
+#include "ui/tcpsocketlistmodel.h"
 #include "ui/tcpstatemodel.h"
 
 #include <QtCore/QFile>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QRandomGenerator>
+#include <QtCore/QRegularExpression>
 #include <QtCore/QSettings>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QTranslator>
 #include <QtGui/QAction>
+#include <QtNetwork/QTcpSocket>
 #include <QtTest/QAbstractItemModelTester>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -29,6 +33,7 @@
 #include <QtWidgets/QCheckBox>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QDoubleSpinBox>
+#include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QStatusBar>
@@ -54,10 +59,15 @@ private Q_SLOTS:
     void extendMovesDeadline();
     void countdownMoves();
     void filtersNarrowTheTable();
+    void userFilterShowsOneUser();
     void eventLogShowsAuditAndFilters();
     void exportWritesVisibleEvents();
-    void tcpPanelCountsOwnSockets();
+    void tcpPanelShowsKernelData();
+    void tcpPanelSaysWhenUnavailable();
     void stopAndResumeListening();
+    void loadOlderEventsFromStore();
+    void backlogRespectsCapacity();
+    void restartClosesWith4000AndClientsComeBack();
     void settingsDialogWritesFileAndReloads();
     void settingsDialogRefusesBadValue();
     void updateIniKeepsCommentsAndAddsKeys();
@@ -98,7 +108,7 @@ bool tst_Dashboard::startServer(const ServerConfig &config)
     const auto mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
     for (QAbstractItemModel *m : std::initializer_list<QAbstractItemModel *>{
              m_window->connectionsModel(), m_window->connectionsProxy(), m_window->eventsModel(),
-             m_window->eventsProxy(), m_window->tcpStateModel()})
+             m_window->eventsProxy(), m_window->tcpStateModel(), m_window->tcpSocketsModel()})
         m_testers.push_back(std::make_unique<QAbstractItemModelTester>(m, mode));
     m_window->show();
     m_window->activateWindow();
@@ -321,6 +331,43 @@ void tst_Dashboard::filtersNarrowTheTable()
     QCOMPARE(cell(3, Column::User), QStringLiteral("carol"));
 }
 
+void tst_Dashboard::userFilterShowsOneUser()
+{
+    QVERIFY(startServer());
+    auto alice1 = loggedIn(QStringLiteral("alice"), QStringLiteral("a1"));
+    auto alice2 = loggedIn(QStringLiteral("alice"), QStringLiteral("a2"));
+    auto bob = loggedIn(QStringLiteral("bob"));
+    TestClient anonymous;
+    QVERIFY(alice1 && alice2 && bob && anonymous.open(m_server->url()));
+    QAbstractItemModel *proxy = m_window->connectionsProxy();
+    QComboBox *users = m_window->userFilter();
+    QTRY_COMPARE(users->count(), 3);
+    QCOMPARE(users->itemText(0), QStringLiteral("All users"));
+    QCOMPARE(users->itemText(1), QStringLiteral("alice"));
+    QCOMPARE(users->itemText(2), QStringLiteral("bob"));
+    QTRY_COMPARE(proxy->rowCount(), 4);
+    // The status bar: address, uptime, counts and the event rate.
+    QTRY_VERIFY2(m_window->countsLabel()->text().contains(QStringLiteral("Connections: 4")),
+                 qPrintable(m_window->countsLabel()->text()));
+    QVERIFY(m_window->countsLabel()->text().contains(QStringLiteral("Sessions: 3")));
+    QVERIFY(m_window->countsLabel()->text().contains(QStringLiteral("Up: ")));
+    QVERIFY(m_window->countsLabel()->text().contains(QStringLiteral("Events/s: ")));
+    const QString address = QStringLiteral("127.0.0.1:%1").arg(m_server->port());
+    QVERIFY2(m_window->windowTitle().contains(address), qPrintable(m_window->windowTitle()));
+
+    users->setCurrentIndex(1);
+    QCOMPARE(proxy->rowCount(), 2);
+    for (int row = 0; row < proxy->rowCount(); ++row)
+        QCOMPARE(cell(row, Column::User), QStringLiteral("alice"));
+    // Bob leaves: his entry goes, alice stays chosen.
+    bob.reset();
+    QTRY_COMPARE(users->count(), 2);
+    QCOMPARE(users->currentText(), QStringLiteral("alice"));
+    QCOMPARE(proxy->rowCount(), 2);
+    users->setCurrentIndex(0);
+    QTRY_COMPARE(proxy->rowCount(), 3);
+}
+
 void tst_Dashboard::eventLogShowsAuditAndFilters()
 {
     QVERIFY(startServer());
@@ -395,22 +442,76 @@ void tst_Dashboard::exportWritesVisibleEvents()
     QVERIFY(rows.last().contains(",authenticated,\"alice\""));
 }
 
-void tst_Dashboard::tcpPanelCountsOwnSockets()
+void tst_Dashboard::tcpPanelShowsKernelData()
 {
-    QVERIFY(startServer());
-    const TcpStateModel *tcp = m_window->tcpStateModel();
-    QCOMPARE(tcp->summary().total(), 0);
-    QVERIFY(!tcp->summary().source.isEmpty());
+    ServerConfig config = m_server->defaultConfig();
+    config.tcpPollIntervalMs = 50;
+    QVERIFY(startServer(config));
     auto alice = loggedIn(QStringLiteral("alice"));
-    auto bob = loggedIn(QStringLiteral("bob"));
-    QVERIFY(alice && bob);
-    QTRY_COMPARE(tcp->countOf(QStringLiteral("connected")), 2);
-    // The table's kernel columns wait for the TCP monitor.
-    QTRY_COMPARE(m_window->connectionsProxy()->rowCount(), 2);
-    QCOMPARE(cell(0, Column::TcpState), QStringLiteral("-"));
-    QCOMPARE(cell(0, Column::Rtt), QStringLiteral("-"));
-    bob.reset();
-    QTRY_COMPARE(tcp->countOf(QStringLiteral("connected")), 1);
+    QVERIFY(alice);
+    QTRY_COMPARE(m_window->connectionsProxy()->rowCount(), 1);
+
+    const TcpStateModel *tcp = m_window->tcpStateModel();
+    QTRY_VERIFY(tcp->countOf(QStringLiteral("ESTABLISHED")) >= 1);
+    QCOMPARE(tcp->rowCount(), 11);
+    QCOMPARE(tcp->countOf(QStringLiteral("LISTEN")), 1);
+    const QString source = m_window->tcpSourceLabel()->text();
+    const bool netlink = source.contains(QStringLiteral("netlink"));
+    QVERIFY2(netlink || source.contains(QStringLiteral("/proc")), qPrintable(source));
+    QTRY_VERIFY(m_window->tcpChart()->latest(TcpSocketInfo::Established) >= 1);
+
+    // The row shows the kernel's view of its own socket.
+    QTRY_COMPARE(cell(0, Column::TcpState), QStringLiteral("ESTABLISHED"));
+    if (netlink) {
+        QTRY_VERIFY2(QRegularExpression(QStringLiteral("^\\d+\\.\\d ms$"))
+                         .match(cell(0, Column::Rtt))
+                         .hasMatch(),
+                     qPrintable(cell(0, Column::Rtt)));
+    } else {
+        QCOMPARE(cell(0, Column::Rtt), QStringLiteral("-")); // /proc has no tcp_info
+    }
+
+    // A TCP connection that never upgrades belongs to no session: it is listed with its peer.
+    const TcpSocketListModel *orphans = m_window->tcpSocketsModel();
+    QCOMPARE(orphans->rowCount(), 0);
+    QTcpSocket raw;
+    raw.connectToHost(QHostAddress::LocalHost, m_server->port());
+    QVERIFY(raw.waitForConnected(5000));
+    const QString peer = QStringLiteral("127.0.0.1:%1").arg(raw.localPort());
+    auto listed = [&] {
+        for (int row = 0; row < orphans->rowCount(); ++row) {
+            if (orphans->index(row, int(TcpSocketListModel::Column::Peer)).data().toString()
+                == peer)
+                return orphans->index(row, 0).data().toString();
+        }
+        return QString();
+    };
+    QTRY_COMPARE(listed(), QStringLiteral("ESTABLISHED"));
+    // Alice's own socket is matched to her connection, so it is not in the list.
+    for (int row = 0; row < orphans->rowCount(); ++row)
+        QVERIFY(orphans->at(row).connectionId == 0);
+}
+
+void tst_Dashboard::tcpPanelSaysWhenUnavailable()
+{
+    ServerConfig config = m_server->defaultConfig();
+    config.tcpPollIntervalMs = 0; // monitor off: the only snapshot is the one sent below
+    QVERIFY(startServer(config));
+    QVERIFY(m_window->tcpSourceLabel()->text().contains(QStringLiteral("off")));
+    TcpSnapshot unavailable;
+    unavailable.takenAtMs = QDateTime::currentMSecsSinceEpoch();
+    unavailable.error = QStringLiteral("netlink: permission denied; /proc: not mounted");
+    Q_EMIT m_server->host()->tcpSnapshotReady(unavailable);
+    QTRY_VERIFY(m_window->tcpSourceLabel()->text().contains(QStringLiteral("unavailable")));
+    QVERIFY(m_window->tcpSourceLabel()->text().contains(unavailable.error));
+    const TcpStateModel *tcp = m_window->tcpStateModel();
+    QCOMPARE(tcp->rowCount(), 11);
+    for (int row = 0; row < tcp->rowCount(); ++row) {
+        // Unknown, not zero.
+        QCOMPARE(tcp->index(row, 1).data(TcpStateModel::CountRole).toInt(), -1);
+        QCOMPARE(tcp->index(row, 1).data().toString(), QStringLiteral("-"));
+    }
+    QCOMPARE(m_window->tcpChart()->latest(TcpSocketInfo::Established), -1);
 }
 
 void tst_Dashboard::stopAndResumeListening()
@@ -426,6 +527,98 @@ void tst_Dashboard::stopAndResumeListening()
     QTRY_VERIFY(listening->isChecked() && !m_window->windowTitle().contains(QStringLiteral("not")));
     TestClient accepted;
     QVERIFY(accepted.open(m_server->url()));
+}
+
+void tst_Dashboard::loadOlderEventsFromStore()
+{
+    QVERIFY(startServer());
+    // The store: its size in the status bar, its path in the tooltip.
+    QTRY_VERIFY(m_window->storeLabel()->text().startsWith(QStringLiteral("Store: ")));
+    QVERIFY2(QFile::exists(m_window->storeLabel()->toolTip()),
+             qPrintable(m_window->storeLabel()->toolTip()));
+    auto alice = loggedIn(QStringLiteral("alice"));
+    QVERIFY(alice);
+    EventLogModel *log = m_window->eventsModel();
+    QTRY_VERIFY(log->rowCount() >= 3); // listening, connected, authenticated
+    m_window->clearEventsAction()->trigger();
+    QCOMPARE(log->rowCount(), 0);
+    alice.reset(); // `disconnected`: the only row, the newest event
+    QTRY_COMPARE(log->rowCount(), 1);
+    const quint64 newest = log->eventAt(0).id;
+
+    m_window->loadOlderEventsAction()->trigger();
+    QTRY_VERIFY(log->rowCount() >= 4);
+    QVERIFY2(
+        m_window->statusBar()->currentMessage().contains(QStringLiteral("Older events loaded")),
+        qPrintable(m_window->statusBar()->currentMessage()));
+    QCOMPARE(log->eventAt(log->rowCount() - 1).id, newest);
+    QStringList types;
+    for (int row = 0; row < log->rowCount(); ++row) {
+        if (row > 0)
+            QVERIFY(log->eventAt(row - 1).id < log->eventAt(row).id);
+        types.append(log->index(row, 0).data(EventLogModel::TypeNameRole).toString());
+    }
+    QVERIFY2(types.contains(QStringLiteral("listening"))
+                 && types.contains(QStringLiteral("authenticated")),
+             qPrintable(types.join(QLatin1Char(' '))));
+    // Everything is shown now: a second load finds nothing older.
+    const int rows = log->rowCount();
+    m_window->statusBar()->clearMessage();
+    QTest::mouseClick(m_window->findChild<QPushButton *>(QStringLiteral("loadOlder")),
+                      Qt::LeftButton);
+    QTRY_VERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("No older")));
+    QCOMPARE(log->rowCount(), rows);
+}
+
+void tst_Dashboard::backlogRespectsCapacity()
+{
+    EventLogModel model(5);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    auto events = [](quint64 from, quint64 to) {
+        ServerEventList list;
+        for (quint64 id = from; id <= to; ++id) {
+            ServerEvent e;
+            e.id = id;
+            e.type = ServerEvent::Type::Connected;
+            list.append(e);
+        }
+        return list;
+    };
+    model.append(events(20, 22));
+    model.insertBacklog(events(1, 19)); // room for two: the newest two of the older page
+    QCOMPARE(model.rowCount(), 5);
+    QCOMPARE(model.eventAt(0).id, quint64(18));
+    QCOMPARE(model.eventAt(4).id, quint64(22));
+    model.insertBacklog(events(1, 17)); // full: nothing more goes in
+    QCOMPARE(model.rowCount(), 5);
+    QCOMPARE(model.eventAt(0).id, quint64(18));
+}
+
+void tst_Dashboard::restartClosesWith4000AndClientsComeBack()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"), QStringLiteral("r1"));
+    auto bob = loggedIn(QStringLiteral("bob"), QStringLiteral("r2"));
+    QVERIFY(alice && bob);
+    QTRY_COMPARE(m_window->connectionsModel()->rowCount(), 2);
+    QSignalSpy started(m_server->host(), &ServerHost::started);
+
+    m_window->restartAction()->trigger();
+    auto *dialog = qobject_cast<ConfirmDialog *>(waitForDialog());
+    QVERIFY(dialog);
+    QVERIFY(dialog->message().contains(QStringLiteral("4000")));
+    QTest::keyClick(dialog, Qt::Key_Return);
+    for (TestClient *c : {alice.get(), bob.get()}) {
+        QVERIFY(c->waitForDisconnected());
+        QCOMPARE(c->closeCode(), int(CloseCode::Restarting));
+    }
+    QVERIFY(started.count() > 0 || started.wait(10000));
+    QVERIFY(started.last().at(0).toBool());
+    // Same port, same sessions: the old tokens log in again.
+    auto alice2 = loggedIn(QStringLiteral("alice"), QStringLiteral("r1"));
+    QVERIFY(alice2);
+    QTRY_COMPARE(m_window->connectionsModel()->rowCount(), 1);
+    QTRY_VERIFY(m_window->windowTitle().contains(QStringLiteral("127.0.0.1")));
 }
 
 void tst_Dashboard::settingsDialogWritesFileAndReloads()
@@ -446,8 +639,14 @@ void tst_Dashboard::settingsDialogWritesFileAndReloads()
     QTest::mouseClick(dialog->saveButton(), Qt::LeftButton);
     QVERIFY(reloaded.wait());
     QVERIFY(reloaded.first().at(0).toBool());
-    QTRY_VERIFY2(dialog->resultText().contains(QStringLiteral("session/idle_timeout")),
+    QTRY_VERIFY2(dialog->resultText().contains(QStringLiteral("Applied live: "))
+                     && dialog->resultText().contains(QStringLiteral("session/idle_timeout")),
                  qPrintable(dialog->resultText()));
+    // The main window says the same split.
+    QTRY_VERIFY2(m_window->statusBar()->currentMessage().contains(QStringLiteral("Applied live: "))
+                     && m_window->statusBar()->currentMessage().contains(
+                         QStringLiteral("session/idle_timeout")),
+                 qPrintable(m_window->statusBar()->currentMessage()));
     QCOMPARE(m_server->host()->configFile(), file);
     QCOMPARE(m_server->host()->config().idleTimeoutMs, 120000);
     QSettings ini(file, QSettings::IniFormat);
