@@ -7,7 +7,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const IniFile::Result r = IniFile::parse(QByteArray(reinterpret_cast<const char *>(data), qsizetype(size)));
+    const IniFile::Result r
+        = IniFile::parse(QByteArray(reinterpret_cast<const char *>(data), qsizetype(size)));
     if (r.error.isEmpty()) {
         for (auto it = r.values.cbegin(); it != r.values.cend(); ++it) {
             if (!it.key().contains(QLatin1Char('/')))

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QString text = QString::fromUtf8(reinterpret_cast<const char *>(data), qsizetype(size));
     const SocketIoPacket p = SocketIoCodec::decode(text);
     if (p.kind == SocketIoPacket::Kind::Event && p.ackId < 0) {
-        const SocketIoPacket back = SocketIoCodec::decode(SocketIoCodec::encodeEvent(p.event, p.data));
+        const SocketIoPacket back
+            = SocketIoCodec::decode(SocketIoCodec::encodeEvent(p.event, p.data));
         if (back.kind != SocketIoPacket::Kind::Event || back.event != p.event)
             __builtin_trap();
     }

@@ -190,7 +190,14 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     updateActions();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // ~QWidget hides the docks after this object's MainWindow part is gone: their signals must
+    // not reach lambdas that use it (UBSan caught visibilityChanged doing so).
+    const QList<QDockWidget *> docks = findChildren<QDockWidget *>();
+    for (QDockWidget *d : docks)
+        d->disconnect();
+}
 
 QString MainWindow::operatorName()
 {
