@@ -46,18 +46,9 @@ SessionRegistry::JoinResult SessionRegistry::join(const TokenClaims &claims, Con
         return {JoinOutcome::Joined};
     }
 
-    Session s;
-    s.id = claims.sessionId;
-    s.user = claims.user;
-    s.name = claims.name;
-    s.createdMs = nowMs;
-    s.lastActivityMs = nowMs;
-    s.hardEndMs = claims.expiresAtMs;
-    s.connections.append(conn);
-    s.key = m_nextKey++;
-    m_sessionByKey.insert(s.key, s.id);
-    it = m_sessions.insert(s.id, s);
-    reschedule(*it);
+    if (!create(claims, 0, nowMs)) // only an empty id gets here; verified tokens always carry one
+        return {JoinOutcome::Refused, EndReason::LoggedOut};
+    m_sessions[claims.sessionId].connections.append(conn);
     return {JoinOutcome::Created};
 }
 
