@@ -3,6 +3,7 @@
 // the command-line contract, and a client written like the seed's page.
 #include "server/closecodes.h"
 #include "server/jwt.h"
+#include "tests/common/childwarden.h"
 #include "tests/common/testclient.h"
 
 #include <QtCore/QDeadlineTimer>
@@ -27,65 +28,6 @@ QString wardenBin()
     return qEnvironmentVariable("WARDEN_BIN");
 }
 } // namespace
-
-// A headless Warden child process and the JSON lines it printed.
-class HeadlessWarden final : public QObject
-{
-    Q_OBJECT
-
-public:
-    explicit HeadlessWarden(const QStringList &args)
-    {
-        connect(&m_process, &QProcess::readyReadStandardOutput, this, [this] {
-            m_buffer += m_process.readAllStandardOutput();
-            qsizetype nl;
-            while ((nl = m_buffer.indexOf('\n')) >= 0) {
-                const QByteArray line = m_buffer.left(nl);
-                m_buffer.remove(0, nl + 1);
-                m_lines.append(QJsonDocument::fromJson(line).object());
-            }
-        });
-        m_process.start(wardenBin(), args);
-    }
-    ~HeadlessWarden() override
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(3000);
-        }
-    }
-
-    // Waits for a line of this type (the n-th one), returns it or an empty object.
-    QJsonObject waitFor(const QString &type, int n = 1, int timeoutMs = 5000)
-    {
-        QDeadlineTimer deadline(timeoutMs);
-        for (;;) {
-            int seen = 0;
-            for (const QJsonObject &o : std::as_const(m_lines)) {
-                if (o.value(QStringLiteral("type")).toString() == type && ++seen == n)
-                    return o;
-            }
-            if (deadline.hasExpired() || m_process.state() == QProcess::NotRunning)
-                return {};
-            QSignalSpy spy(&m_process, &QProcess::readyReadStandardOutput);
-            spy.wait(int(qMax<qint64>(1, deadline.remainingTime())));
-        }
-    }
-    quint16 port()
-    {
-        const QString addr
-            = waitFor(QStringLiteral("listening")).value(QStringLiteral("address")).toString();
-        return quint16(addr.section(QLatin1Char(':'), -1).toUInt());
-    }
-    void signal(int sig) { ::kill(pid_t(m_process.processId()), sig); }
-    QProcess &process() { return m_process; }
-    const QList<QJsonObject> &lines() const { return m_lines; }
-
-private:
-    QProcess m_process;
-    QByteArray m_buffer;
-    QList<QJsonObject> m_lines;
-};
 
 class tst_Headless : public QObject
 {
@@ -144,7 +86,7 @@ void tst_Headless::seedStyleClientIsLoggedOutOnTime()
         = writeConfig(QStringLiteral("seed.ini"),
                       "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
                           + "\n[session]\nidle_timeout = 1.5\nwarning = 0.5\n");
-    HeadlessWarden w(baseArgs(cfg));
+    ChildWarden w(baseArgs(cfg));
     const quint16 port = w.port();
     QVERIFY(port);
 
@@ -186,7 +128,7 @@ void tst_Headless::sighupReloadsValidAndRefusesInvalid()
         = "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret + "\n";
     const QString cfg
         = writeConfig(QStringLiteral("reload.ini"), head + "[session]\nidle_timeout = 20\n");
-    HeadlessWarden w(baseArgs(cfg));
+    ChildWarden w(baseArgs(cfg));
     const quint16 port = w.port();
     QVERIFY(port);
     const QUrl url(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
@@ -235,7 +177,7 @@ void tst_Headless::sigtermStopsGracefully()
     const QString cfg
         = writeConfig(QStringLiteral("term.ini"),
                       "[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret + "\n");
-    HeadlessWarden w(baseArgs(cfg));
+    ChildWarden w(baseArgs(cfg));
     const quint16 port = w.port();
     QVERIFY(port);
     TestClient a;

@@ -3,6 +3,7 @@
 // killed (-9) or stopped (SIGTERM) and started again on the same store.
 #include "server/closecodes.h"
 #include "server/jwt.h"
+#include "tests/common/childwarden.h"
 #include "tests/common/testclient.h"
 
 #include <QtCore/QDateTime>
@@ -29,67 +30,6 @@ QString wardenBin()
 {
     return qEnvironmentVariable("WARDEN_BIN");
 }
-
-// A headless Warden child process and the JSON lines it printed (as in tst_headless).
-class ChildWarden final : public QObject
-{
-public:
-    explicit ChildWarden(const QStringList &args)
-    {
-        connect(&m_process, &QProcess::readyReadStandardOutput, this, [this] {
-            m_buffer += m_process.readAllStandardOutput();
-            qsizetype nl;
-            while ((nl = m_buffer.indexOf('\n')) >= 0) {
-                m_lines.append(QJsonDocument::fromJson(m_buffer.left(nl)).object());
-                m_buffer.remove(0, nl + 1);
-            }
-        });
-        m_process.start(wardenBin(), args);
-    }
-    ~ChildWarden() override
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(3000);
-        }
-    }
-    QJsonObject waitFor(const QString &type, int timeoutMs = 5000)
-    {
-        QDeadlineTimer deadline(timeoutMs);
-        for (;;) {
-            for (const QJsonObject &o : std::as_const(m_lines)) {
-                if (o.value(QStringLiteral("type")).toString() == type)
-                    return o;
-            }
-            if (deadline.hasExpired() || m_process.state() == QProcess::NotRunning)
-                return {};
-            QSignalSpy spy(&m_process, &QProcess::readyReadStandardOutput);
-            spy.wait(int(qMax<qint64>(1, deadline.remainingTime())));
-        }
-    }
-    QList<QJsonObject> linesOf(const QString &type) const
-    {
-        QList<QJsonObject> out;
-        for (const QJsonObject &o : m_lines) {
-            if (o.value(QStringLiteral("type")).toString() == type)
-                out.append(o);
-        }
-        return out;
-    }
-    quint16 port()
-    {
-        const QString addr
-            = waitFor(QStringLiteral("listening")).value(QStringLiteral("address")).toString();
-        return quint16(addr.section(QLatin1Char(':'), -1).toUInt());
-    }
-    void signal(int sig) { ::kill(pid_t(m_process.processId()), sig); }
-    QProcess &process() { return m_process; }
-
-private:
-    QProcess m_process;
-    QByteArray m_buffer;
-    QList<QJsonObject> m_lines;
-};
 
 QJsonObject loginReply(TestClient &c, const QByteArray &token)
 {
