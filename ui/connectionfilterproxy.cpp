@@ -6,7 +6,6 @@
 ConnectionFilterProxy::ConnectionFilterProxy(QObject *parent)
     : QSortFilterProxyModel(parent)
 {
-    setSortRole(ConnectionTableModel::SortRole);
     // Filtering reads the rows directly; a role nobody emits keeps the proxy from re-filtering
     // every row on each countdown repaint (those change only the display role).
     setFilterRole(ConnectionTableModel::FilterRole);
@@ -18,13 +17,25 @@ void ConnectionFilterProxy::setConnectionModel(ConnectionTableModel *model)
     setSourceModel(model);
 }
 
+void ConnectionFilterProxy::refilter()
+{
+    if (m_model)
+        m_model->forgetVerdicts();
+    invalidateRowsFilter();
+}
+
 void ConnectionFilterProxy::setText(const QString &text)
 {
     const QString t = text.trimmed();
     if (t == m_text)
         return;
     m_text = t;
-    invalidateRowsFilter();
+    m_matcher.setPattern(t.toLower());
+    bool isNumber = false;
+    m_textId = t.toULongLong(&isNumber);
+    if (!isNumber)
+        m_textId = 0;
+    refilter();
 }
 
 void ConnectionFilterProxy::setLoggedInOnly(bool on)
@@ -32,7 +43,7 @@ void ConnectionFilterProxy::setLoggedInOnly(bool on)
     if (on == m_loggedInOnly)
         return;
     m_loggedInOnly = on;
-    invalidateRowsFilter();
+    refilter();
 }
 
 void ConnectionFilterProxy::setExpiringOnly(bool on)
@@ -40,7 +51,7 @@ void ConnectionFilterProxy::setExpiringOnly(bool on)
     if (on == m_expiringOnly)
         return;
     m_expiringOnly = on;
-    invalidateRowsFilter();
+    refilter();
 }
 
 void ConnectionFilterProxy::setUser(const QString &user)
@@ -48,13 +59,25 @@ void ConnectionFilterProxy::setUser(const QString &user)
     if (user == m_user)
         return;
     m_user = user;
-    invalidateRowsFilter();
+    refilter();
 }
 
 bool ConnectionFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     if (!m_model || sourceParent.isValid())
         return true;
+    if (!m_loggedInOnly && !m_expiringOnly && m_user.isEmpty() && m_text.isEmpty())
+        return true;
+    const auto cached = m_model->cachedVerdict(sourceRow);
+    if (cached != ConnectionTableModel::FilterVerdict::Unknown)
+        return cached == ConnectionTableModel::FilterVerdict::Accepted;
+    const bool accepted = accepts(sourceRow);
+    m_model->cacheVerdict(sourceRow, accepted);
+    return accepted;
+}
+
+bool ConnectionFilterProxy::accepts(int sourceRow) const
+{
     const ConnectionInfo &c = m_model->at(sourceRow);
     if (m_loggedInOnly && !c.authenticated)
         return false;
@@ -64,21 +87,13 @@ bool ConnectionFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &s
         return false;
     if (m_text.isEmpty())
         return true;
-    return c.user.contains(m_text, Qt::CaseInsensitive)
-           || c.sessionId.contains(m_text, Qt::CaseInsensitive)
-           || c.peer.contains(m_text, Qt::CaseInsensitive) || QString::number(c.id) == m_text;
+    return (m_textId != 0 && c.id == m_textId)
+           || m_matcher.indexIn(m_model->searchTextAt(sourceRow)) >= 0;
 }
 
-bool ConnectionFilterProxy::lessThan(const QModelIndex &left, const QModelIndex &right) const
+void ConnectionFilterProxy::sort(int column, Qt::SortOrder order)
 {
-    if (!m_model)
-        return QSortFilterProxyModel::lessThan(left, right);
-    const ConnectionInfo &a = m_model->at(left.row());
-    const ConnectionInfo &b = m_model->at(right.row());
-    const auto column = ConnectionTableModel::Column(left.column());
-    if (ConnectionTableModel::lessThan(a, b, column))
-        return true;
-    if (ConnectionTableModel::lessThan(b, a, column))
-        return false;
-    return a.id < b.id; // a stable order for equal keys, so rows do not jump on updates
+    // The proxy's own sort column stays -1: it only filters and keeps the source's order.
+    if (m_model)
+        m_model->sort(column, order);
 }

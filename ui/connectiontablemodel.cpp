@@ -17,11 +17,7 @@ QString duration(qint64 ms)
 
 QString bytes(quint64 n)
 {
-    if (n < 10 * 1024)
-        return QString::number(n);
-    if (n < 10 * 1024 * 1024)
-        return QStringLiteral("%1 KiB").arg(n / 1024);
-    return QStringLiteral("%1 MiB").arg(n / (1024 * 1024));
+    return ConnectionTableModel::bytesText(n);
 }
 
 // Sort keys: rows without a value (never active, not logged in) sort last in ascending order.
@@ -36,6 +32,15 @@ qint64 expiresKey(const ConnectionInfo &c)
 }
 } // namespace
 
+QString ConnectionTableModel::bytesText(quint64 n)
+{
+    if (n < 10 * 1024)
+        return QString::number(n);
+    if (n < 10 * 1024 * 1024)
+        return QStringLiteral("%1 KiB").arg(n / 1024);
+    return QStringLiteral("%1 MiB").arg(n / (1024 * 1024));
+}
+
 QString ConnectionTableModel::durationText(qint64 ms)
 {
     if (ms < 0)
@@ -48,41 +53,110 @@ QString ConnectionTableModel::durationText(qint64 ms)
     return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
-bool ConnectionTableModel::lessThan(const ConnectionInfo &a, const ConnectionInfo &b, Column column)
+namespace {
+using Column = ConnectionTableModel::Column;
+
+qint64 counterKey(quint64 n)
+{
+    return n > quint64(std::numeric_limits<qint64>::max()) ? std::numeric_limits<qint64>::max()
+                                                           : qint64(n);
+}
+
+// The typed sort key of the numeric columns; the text columns sort by their strings.
+qint64 numberOf(const ConnectionInfo &c, Column column)
 {
     switch (column) {
-    case Column::Id:
-        return a.id < b.id;
-    case Column::User:
-        return a.user < b.user;
-    case Column::Session:
-        return a.sessionId < b.sessionId;
-    case Column::Peer:
-        return a.peer < b.peer;
-    case Column::Endpoint:
-        return a.endpoint < b.endpoint;
     case Column::ConnectedFor:
-        return a.connectedAtMs > b.connectedAtMs; // connected longer = earlier
+        return -c.connectedAtMs; // connected longer = earlier
     case Column::LastActivity:
-        return lastActivityKey(a) < lastActivityKey(b);
+        return lastActivityKey(c);
     case Column::ExpiresIn:
-        return expiresKey(a) < expiresKey(b);
+        return expiresKey(c); // the deadline: countdowns never reorder rows
+    case Column::Endpoint:
+        return qint64(c.endpoint);
     case Column::TcpState:
-        return a.tcpState < b.tcpState;
+        return c.tcpState;
     case Column::Rtt:
-        return a.rttUs < b.rttUs; // unknown (-1) first
+        return c.rttUs; // unknown (-1) first
     case Column::MsgsIn:
-        return a.msgsIn < b.msgsIn;
+        return counterKey(c.msgsIn);
     case Column::MsgsOut:
-        return a.msgsOut < b.msgsOut;
+        return counterKey(c.msgsOut);
     case Column::BytesIn:
-        return a.bytesIn < b.bytesIn;
+        return counterKey(c.bytesIn);
     case Column::BytesOut:
-        return a.bytesOut < b.bytesOut;
+        return counterKey(c.bytesOut);
+    case Column::Id:
+    case Column::User:
+    case Column::Session:
+    case Column::Peer:
     case Column::Count:
         break;
     }
-    return a.id < b.id;
+    return counterKey(c.id);
+}
+
+const QString *textOf(const ConnectionInfo &c, Column column)
+{
+    switch (column) {
+    case Column::User:
+        return &c.user;
+    case Column::Session:
+        return &c.sessionId;
+    case Column::Peer:
+        return &c.peer;
+    default:
+        return nullptr;
+    }
+}
+
+bool same(const QString &a, const QString &b)
+{
+    return a.isSharedWith(b) || a == b;
+}
+
+void assignText(QString &to, const QString &from)
+{
+    if (!to.isSharedWith(from))
+        to = from;
+}
+
+// A row's values, strings only where they differ.
+void assign(ConnectionInfo &to, const ConnectionInfo &from)
+{
+    assignText(to.peer, from.peer);
+    assignText(to.localAddress, from.localAddress);
+    assignText(to.path, from.path);
+    assignText(to.user, from.user);
+    assignText(to.sessionId, from.sessionId);
+    to.id = from.id;
+    to.endpoint = from.endpoint;
+    to.connectedAtMs = from.connectedAtMs;
+    to.lastActivityMs = from.lastActivityMs;
+    to.authenticated = from.authenticated;
+    to.expiresAtMs = from.expiresAtMs;
+    to.warned = from.warned;
+    to.msgsIn = from.msgsIn;
+    to.msgsOut = from.msgsOut;
+    to.bytesIn = from.bytesIn;
+    to.bytesOut = from.bytesOut;
+    to.socketState = from.socketState;
+    to.tcpState = from.tcpState;
+    to.rttUs = from.rttUs;
+}
+
+// Per-slot marks during one batch.
+constexpr quint8 Removed = 1;
+constexpr quint8 Added = 2;
+constexpr quint8 Moved = 4;
+constexpr quint8 Changed = 8;
+} // namespace
+
+bool ConnectionTableModel::lessThan(const ConnectionInfo &a, const ConnectionInfo &b, Column column)
+{
+    if (const QString *ta = textOf(a, column))
+        return *ta < *textOf(b, column);
+    return numberOf(a, column) < numberOf(b, column);
 }
 
 ConnectionTableModel::ConnectionTableModel(QObject *parent)
@@ -91,7 +165,7 @@ ConnectionTableModel::ConnectionTableModel(QObject *parent)
 
 int ConnectionTableModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_rows.size());
+    return parent.isValid() ? 0 : int(m_order.size());
 }
 
 int ConnectionTableModel::columnCount(const QModelIndex &parent) const
@@ -108,7 +182,7 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const ConnectionInfo &c = m_rows.at(index.row());
+    const ConnectionInfo &c = at(index.row());
     const auto col = Column(index.column());
     const qint64 now = nowMs();
 
@@ -263,17 +337,128 @@ QStringList ConnectionTableModel::users() const
     return list;
 }
 
-void ConnectionTableModel::emitChanged(QList<int> &rows, int minRow, int maxRow, int minColumn)
+qint64 ConnectionTableModel::numericKey(const ConnectionInfo &c) const
 {
-    // A sorting proxy re-sorts every row inside a dataChanged span, changed or not. Few scattered
-    // rows: one signal per run of adjacent rows. Many: one span (a signal costs the proxy O(rows),
-    // so thousands of signals cost more than one re-sort).
+    return numberOf(c, Column(m_sortColumn));
+}
+
+const QString *ConnectionTableModel::stringKey(const ConnectionInfo &c) const
+{
+    return textOf(c, Column(m_sortColumn));
+}
+
+bool ConnectionTableModel::sameKey(const ConnectionInfo &a, const ConnectionInfo &b) const
+{
+    if (const QString *ta = stringKey(a))
+        return *ta == *stringKey(b);
+    return numericKey(a) == numericKey(b);
+}
+
+bool ConnectionTableModel::entryLess(const OrderEntry &a, const OrderEntry &b) const
+{
+    const OrderEntry &x = m_sortOrder == Qt::AscendingOrder ? a : b;
+    const OrderEntry &y = m_sortOrder == Qt::AscendingOrder ? b : a;
+    if (const QString *tx = stringKey(m_slots[size_t(x.slot)])) {
+        const int c = tx->compare(*stringKey(m_slots[size_t(y.slot)]));
+        if (c != 0)
+            return c < 0;
+    } else if (x.key != y.key) {
+        return x.key < y.key;
+    }
+    return x.id < y.id; // a total order: equal keys never swap places between batches
+}
+
+ConnectionTableModel::OrderEntry ConnectionTableModel::entryFor(int slot) const
+{
+    const ConnectionInfo &c = m_slots[size_t(slot)];
+    return {stringKey(c) ? 0 : numericKey(c), c.id, slot};
+}
+
+void ConnectionTableModel::forgetVerdicts() const
+{
+    std::fill(m_verdicts.begin(), m_verdicts.end(), FilterVerdict::Unknown);
+}
+
+QString ConnectionTableModel::searchText(const ConnectionInfo &c)
+{
+    return (c.user + QLatin1Char('\n') + c.sessionId + QLatin1Char('\n') + c.peer).toLower();
+}
+
+int ConnectionTableModel::allocSlot()
+{
+    if (!m_freeSlots.empty()) {
+        const int slot = m_freeSlots.back();
+        m_freeSlots.pop_back();
+        return slot;
+    }
+    m_slots.emplace_back();
+    m_verdicts.push_back(FilterVerdict::Unknown);
+    m_search.emplace_back();
+    m_marks.push_back(0);
+    m_rowOfSlot.push_back(-1);
+    return int(m_slots.size()) - 1;
+}
+
+int ConnectionTableModel::rowOf(ConnectionId id) const
+{
+    const int slot = m_slotById.value(id, -1);
+    return slot < 0 ? -1 : m_rowOfSlot[size_t(slot)];
+}
+
+const ConnectionInfo *ConnectionTableModel::byId(ConnectionId id) const
+{
+    const int slot = m_slotById.value(id, -1);
+    return slot < 0 ? nullptr : &m_slots[size_t(slot)];
+}
+
+void ConnectionTableModel::relayout(std::vector<OrderEntry> &order)
+{
+    Q_EMIT layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+    // Persistent indexes (the proxy's, selections) follow their rows through their slots.
+    const QModelIndexList from = persistentIndexList();
+    std::vector<int> slots;
+    slots.reserve(size_t(from.size()));
+    for (const QModelIndex &i : from)
+        slots.push_back(m_order[size_t(i.row())].slot);
+    m_order.swap(order);
+    for (size_t row = 0; row < m_order.size(); ++row)
+        m_rowOfSlot[size_t(m_order[row].slot)] = int(row);
+    QModelIndexList to;
+    to.reserve(from.size());
+    for (qsizetype i = 0; i < from.size(); ++i)
+        to.append(index(m_rowOfSlot[slots[size_t(i)]], from.at(i).column()));
+    changePersistentIndexList(from, to);
+    Q_EMIT layoutChanged({}, QAbstractItemModel::VerticalSortHint);
+}
+
+void ConnectionTableModel::sort(int column, Qt::SortOrder order)
+{
+    if (column < 0 || column >= int(Column::Count))
+        column = int(Column::Id);
+    m_sortColumn = column;
+    m_sortOrder = order;
+    std::vector<OrderEntry> sorted;
+    sorted.reserve(m_order.size());
+    for (const OrderEntry &e : m_order)
+        sorted.push_back(entryFor(e.slot));
+    std::sort(sorted.begin(), sorted.end(),
+              [this](const OrderEntry &a, const OrderEntry &b) { return entryLess(a, b); });
+    relayout(sorted);
+}
+
+void ConnectionTableModel::emitChanged(QList<int> &rows, int minColumn)
+{
+    // One signal per run of adjacent rows; many runs: one span (each signal costs the proxy and
+    // the views a pass of their own, a span only a walk over its rows).
     const int lastColumn = int(Column::Count) - 1;
-    if (rows.size() > MaxChangeRuns) {
-        Q_EMIT dataChanged(index(minRow, minColumn), index(maxRow, lastColumn));
+    std::sort(rows.begin(), rows.end());
+    qsizetype runs = 1;
+    for (qsizetype i = 1; i < rows.size() && runs <= MaxChangeRuns; ++i)
+        runs += rows.at(i) > rows.at(i - 1) + 1;
+    if (runs > MaxChangeRuns) {
+        Q_EMIT dataChanged(index(rows.first(), minColumn), index(rows.last(), lastColumn));
         return;
     }
-    std::sort(rows.begin(), rows.end());
     qsizetype i = 0;
     while (i < rows.size()) {
         qsizetype j = i;
@@ -289,115 +474,177 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
     if (delta.isEmpty())
         return;
     const QMap<int, int> statesBefore = m_stateCounts;
-    int minRow = INT_MAX;
-    int maxRow = -1;
+    std::vector<int> touchedSlots; // every slot with a mark, to clear them at the end
+    std::vector<int> addedSlots;
+    QList<int> changedSlots;
     int minColumn = int(Column::Count);
-    QList<int> touched;
-    auto touch = [&](int row, Column from) {
-        minRow = qMin(minRow, row);
-        maxRow = qMax(maxRow, row);
-        minColumn = qMin(minColumn, int(from));
-        touched.append(row);
-    };
+    int removedCount = 0;
 
-    // Removals leave holes; the rows of the tail that stay move into them, so that one
-    // contiguous block at the end goes away in one signal. A proxy pays O(rows) per signal, so a
-    // batch costs three signals (changed, removed, inserted) however many rows it touches.
-    const int oldCount = int(m_rows.size());
-    QList<int> gone;
-    gone.reserve(delta.removed.size());
     for (ConnectionId id : delta.removed) {
-        const int row = m_rowById.value(id, -1);
-        if (row < 0)
+        const auto it = m_slotById.constFind(id);
+        if (it == m_slotById.cend())
             continue;
-        countState(m_rows.at(row).socketState, -1);
-        countUser(m_rows.at(row), -1);
-        m_rowById.remove(id);
-        gone.append(row);
-    }
-    const int newCount = oldCount - int(gone.size());
-    if (!gone.isEmpty()) {
-        QList<int> holes;
-        QList<bool> tailGone(oldCount - newCount, false);
-        for (int row : std::as_const(gone)) {
-            if (row < newCount)
-                holes.append(row);
-            else
-                tailGone[row - newCount] = true;
-        }
-        qsizetype next = 0;
-        for (int tail = newCount; tail < oldCount; ++tail) {
-            if (tailGone.at(tail - newCount))
-                continue;
-            const int hole = holes.at(next++);
-            m_rows[hole] = m_rows.at(tail);
-            m_rowById.insert(m_rows.at(hole).id, hole);
-            touch(hole, Column::Id);
-        }
+        const int slot = *it;
+        m_slotById.erase(it);
+        countState(m_slots[size_t(slot)].socketState, -1);
+        countUser(m_slots[size_t(slot)], -1);
+        m_marks[size_t(slot)] = Removed;
+        touchedSlots.push_back(slot);
+        ++removedCount;
     }
 
-    QList<ConnectionInfo> added;
-    QHash<ConnectionId, qsizetype> addedIndex; // a new id twice in one batch: the last one wins
-    for (const ConnectionInfo &c : delta.upserts) {
-        const int row = m_rowById.value(c.id, -1);
-        if (row < 0) {
-            const auto it = addedIndex.constFind(c.id);
-            if (it != addedIndex.cend()) {
-                added[*it] = c;
-            } else {
-                addedIndex.insert(c.id, added.size());
-                added.append(c);
+    // Updates touch rows scattered over memory: look all slots up first, then fetch each row a
+    // few iterations ahead, so that the cache misses overlap instead of queueing.
+    const qsizetype upserts = delta.upserts.size();
+    std::vector<int> &slotOf = m_scratchSlots;
+    slotOf.resize(size_t(upserts));
+    for (qsizetype i = 0; i < upserts; ++i)
+        slotOf[size_t(i)] = m_slotById.value(delta.upserts.at(i).id, -1);
+    constexpr qsizetype Ahead = 8;
+    for (qsizetype i = 0; i < upserts; ++i) {
+        if (i + Ahead < upserts) {
+            const int next = slotOf[size_t(i + Ahead)];
+            if (next >= 0) {
+                const char *row = reinterpret_cast<const char *>(&m_slots[size_t(next)]);
+                __builtin_prefetch(row);
+                __builtin_prefetch(row + sizeof(ConnectionInfo) - 1);
             }
+        }
+        const ConnectionInfo &c = delta.upserts.at(i);
+        int slot = slotOf[size_t(i)];
+        if (slot < 0) // new, or new earlier in this batch
+            slot = m_slotById.value(c.id, -1);
+        if (slot < 0) {
+            slot = allocSlot();
+            m_slots[size_t(slot)] = c;
+            m_search[size_t(slot)] = searchText(c);
+            m_verdicts[size_t(slot)] = FilterVerdict::Unknown;
+            m_slotById.insert(c.id, slot);
+            m_marks[size_t(slot)] = Added;
+            touchedSlots.push_back(slot);
+            addedSlots.push_back(slot);
+            countState(c.socketState, +1);
+            countUser(c, +1);
             continue;
         }
-        const ConnectionInfo &old = m_rows.at(row);
-        countState(old.socketState, -1);
-        countState(c.socketState, +1);
-        if (old.user != c.user || old.authenticated != c.authenticated) {
+        ConnectionInfo &old = m_slots[size_t(slot)];
+        if (old.socketState != c.socketState) {
+            countState(old.socketState, -1);
+            countState(c.socketState, +1);
+        }
+        // Unchanged strings arrive shared with the stored ones (both are copies of the
+        // worker's): comparing and assigning them by pointer spares 10k rows' string data.
+        const bool sameUser = same(old.user, c.user) && old.authenticated == c.authenticated;
+        if (!sameUser) {
             countUser(old, -1);
             countUser(c, +1);
         }
-        // Identity columns change only at login: a proxy sorted by them (the default sort by id)
-        // then has nothing to re-sort for counter and deadline updates.
-        Column from = Column::ConnectedFor;
-        if (old.user != c.user || old.sessionId != c.sessionId
-            || old.authenticated != c.authenticated)
-            from = Column::User;
-        else if (old.peer != c.peer || old.endpoint != c.endpoint)
-            from = Column::Peer;
-        m_rows[row] = c;
-        touch(row, from);
+        quint8 &mark = m_marks[size_t(slot)];
+        const bool identity = !sameUser || !same(old.sessionId, c.sessionId)
+                              || !same(old.peer, c.peer);
+        if (!(mark & Added)) {
+            // Identity columns change only at login: dataChanged covers only what can change.
+            Column from = Column::ConnectedFor;
+            if (!sameUser || !same(old.sessionId, c.sessionId))
+                from = Column::User;
+            else if (!same(old.peer, c.peer) || old.endpoint != c.endpoint)
+                from = Column::Peer;
+            minColumn = qMin(minColumn, int(from));
+            if (mark == 0) {
+                mark = Changed;
+                touchedSlots.push_back(slot);
+                changedSlots.append(slot);
+            }
+            if (!sameKey(old, c))
+                mark |= Moved;
+        }
+        if (identity || old.warned != c.warned)
+            m_verdicts[size_t(slot)] = FilterVerdict::Unknown;
+        assign(old, c);
+        if (identity)
+            m_search[size_t(slot)] = searchText(c);
     }
-    // The tail rows still hold their old values here, so the views stay consistent until the
-    // block is removed below.
-    if (maxRow >= 0)
-        emitChanged(touched, minRow, maxRow, minColumn);
-    if (newCount < oldCount) {
-        beginRemoveRows({}, newCount, oldCount - 1);
-        m_rows.resize(newCount);
-        endRemoveRows();
-    }
-    if (!added.isEmpty()) {
-        const int first = int(m_rows.size());
-        beginInsertRows({}, first, first + int(added.size()) - 1);
-        for (const ConnectionInfo &c : std::as_const(added)) {
-            m_rowById.insert(c.id, int(m_rows.size()));
-            m_rows.append(c);
-            countState(c.socketState, +1);
-            countUser(c, +1);
+
+    // Arrivals go to the end first (one insert), then into place with the moved rows.
+    if (!addedSlots.empty()) {
+        const int first = int(m_order.size());
+        beginInsertRows({}, first, first + int(addedSlots.size()) - 1);
+        for (int slot : addedSlots) {
+            m_rowOfSlot[size_t(slot)] = int(m_order.size());
+            m_order.push_back(entryFor(slot));
         }
         endInsertRows();
     }
+
+    // The rows whose key did not change keep their relative order; the moved and new ones are
+    // sorted and merged in; the departing ones gather at the end, to go in one removal.
+    bool anyMoved = !addedSlots.empty() || removedCount > 0;
+    for (int slot : std::as_const(changedSlots))
+        anyMoved = anyMoved || (m_marks[size_t(slot)] & Moved);
+    if (anyMoved) {
+        std::vector<OrderEntry> &stay = m_scratchStay; // kept: no page faults per batch
+        std::vector<OrderEntry> movers;
+        std::vector<OrderEntry> leaving;
+        stay.clear();
+        stay.reserve(m_order.size());
+        for (const OrderEntry &e : m_order) {
+            const quint8 mark = m_marks[size_t(e.slot)];
+            if (!(mark & (Removed | Added | Moved)))
+                stay.push_back(e);
+            else if (mark & Removed)
+                leaving.push_back(e);
+            else
+                movers.push_back(entryFor(e.slot));
+        }
+        const auto less = [this](const OrderEntry &a, const OrderEntry &b) {
+            return entryLess(a, b);
+        };
+        std::sort(movers.begin(), movers.end(), less);
+        std::vector<OrderEntry> &order = m_scratchOrder;
+        order.clear();
+        order.reserve(m_order.size());
+        std::merge(stay.begin(), stay.end(), movers.begin(), movers.end(),
+                   std::back_inserter(order), less);
+        order.insert(order.end(), leaving.begin(), leaving.end());
+        bool same = true;
+        for (size_t row = 0; row < order.size() && same; ++row)
+            same = order[row].slot == m_order[row].slot;
+        if (same)
+            m_order.swap(order); // new keys of rows that stayed in place
+        else
+            relayout(order);
+    }
+
+    if (removedCount > 0) {
+        const int newCount = int(m_order.size()) - removedCount;
+        beginRemoveRows({}, newCount, int(m_order.size()) - 1);
+        for (size_t row = size_t(newCount); row < m_order.size(); ++row) {
+            const int slot = m_order[row].slot;
+            m_slots[size_t(slot)] = ConnectionInfo();
+            m_search[size_t(slot)].clear();
+            m_rowOfSlot[size_t(slot)] = -1;
+            m_freeSlots.push_back(slot);
+        }
+        m_order.resize(size_t(newCount));
+        endRemoveRows();
+    }
+
+    if (!changedSlots.isEmpty()) {
+        QList<int> rows;
+        rows.reserve(changedSlots.size());
+        for (int slot : std::as_const(changedSlots))
+            if (!(m_marks[size_t(slot)] & Removed))
+                rows.append(m_rowOfSlot[size_t(slot)]);
+        if (!rows.isEmpty())
+            emitChanged(rows, minColumn);
+    }
+    for (int slot : touchedSlots)
+        m_marks[size_t(slot)] = 0;
+
     if (m_stateCounts != statesBefore)
         Q_EMIT socketStateCountsChanged();
     if (m_usersChanged) {
         m_usersChanged = false;
         Q_EMIT usersChanged();
     }
-}
-
-const ConnectionInfo *ConnectionTableModel::byId(ConnectionId id) const
-{
-    const int row = m_rowById.value(id, -1);
-    return row < 0 ? nullptr : &m_rows.at(row);
 }
