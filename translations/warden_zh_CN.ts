@@ -9,6 +9,21 @@
     </message>
 </context>
 <context>
+    <name>ConnectionGroupModel</name>
+    <message>
+        <source>Connections: %1</source>
+        <translation>连接数：%1</translation>
+    </message>
+    <message>
+        <source>(not logged in)</source>
+        <translation>（未登录）</translation>
+    </message>
+    <message>
+        <source>%1 ago</source>
+        <translation>%1 前</translation>
+    </message>
+</context>
+<context>
     <name>ConnectionTableModel</name>
     <message>
         <source>(not logged in)</source>
@@ -487,6 +502,18 @@
     <message>
         <source>All users</source>
         <translation>所有用户</translation>
+    </message>
+    <message>
+        <source>&amp;Group by session</source>
+        <translation>按会话分组(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Show the connections grouped under their session, with its number of connections and expiry; actions on a session row apply to the whole session</source>
+        <translation>按会话分组显示连接，并显示每个会话的连接数和过期时间；对会话行执行的操作作用于整个会话</translation>
+    </message>
+    <message>
+        <source>Connections disconnected: %1</source>
+        <translation>已断开的连接：%1</translation>
     </message>
 </context>
 <context>

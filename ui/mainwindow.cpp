@@ -4,6 +4,7 @@
 #include "server/serverhost.h"
 #include "ui/confirmdialog.h"
 #include "ui/connectionfilterproxy.h"
+#include "ui/connectiongroupmodel.h"
 #include "ui/connectiontablemodel.h"
 #include "ui/eventfilterproxy.h"
 #include "ui/eventlogmodel.h"
@@ -32,11 +33,15 @@
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QScrollBar>
 #include <QtWidgets/QSplitter>
+#include <QtWidgets/QStackedWidget>
 #include <QtWidgets/QStatusBar>
 #include <QtWidgets/QSystemTrayIcon>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QToolBar>
+#include <QtWidgets/QTreeView>
 #include <QtWidgets/QVBoxLayout>
+
+#include <memory>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -64,6 +69,9 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     , m_tcpSockets(new TcpSocketListModel(this))
     , m_connectionsView(new QTableView)
     , m_eventsView(new QTableView)
+    , m_groups(new ConnectionGroupModel(this))
+    , m_groupView(new QTreeView)
+    , m_connectionsStack(new QStackedWidget)
     , m_filter(new QLineEdit)
     , m_loggedInOnly(new QCheckBox(tr("Logged in only")))
     , m_expiringOnly(new QCheckBox(tr("Expiring only")))
@@ -107,6 +115,49 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
                                                   {C::BytesIn, 70}})
         m_connectionsView->setColumnWidth(int(column), width);
 
+    // The grouped view: sessions with their connections. Its header sorts through the table's,
+    // so both show the same order and a single sort serves both.
+    m_groups->setSourceModel(m_connectionsProxy);
+    m_groupView->setObjectName(QStringLiteral("connectionGroups"));
+    m_groupView->setModel(m_groups);
+    m_groupView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_groupView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_groupView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_groupView->setAlternatingRowColors(true);
+    m_groupView->setUniformRowHeights(true);
+    m_groupView->setAllColumnsShowFocus(true);
+    m_groupView->setWordWrap(false);
+    m_groupView->header()->setStretchLastSection(true);
+    m_groupView->header()->setSectionsClickable(true);
+    m_groupView->header()->setSortIndicatorShown(true);
+    for (int column = 0; column < int(C::Count); ++column)
+        m_groupView->setColumnWidth(column, m_connectionsView->columnWidth(column));
+    m_groupView->setColumnWidth(int(C::Id), 150);
+    m_groupView->header()->setSortIndicator(int(C::Id), Qt::AscendingOrder);
+    connect(m_groupView->header(), &QHeaderView::sortIndicatorChanged, m_connectionsView,
+            &QTableView::sortByColumn);
+    connect(m_connectionsView->horizontalHeader(), &QHeaderView::sortIndicatorChanged,
+            m_groupView, [this](int column, Qt::SortOrder order) {
+                const QSignalBlocker block(m_groupView->header());
+                m_groupView->header()->setSortIndicator(column, order);
+            });
+    // Which sessions the operator opened, by id: a rebuild of the groups keeps them open.
+    connect(m_groupView, &QTreeView::expanded, this, [this](const QModelIndex &i) {
+        if (const ConnectionGroupModel::Group *g = m_groups->groupAt(i))
+            m_expandedSessions.insert(g->sessionId);
+    });
+    connect(m_groupView, &QTreeView::collapsed, this, [this](const QModelIndex &i) {
+        if (const ConnectionGroupModel::Group *g = m_groups->groupAt(i))
+            m_expandedSessions.remove(g->sessionId);
+    });
+    connect(m_groups, &QAbstractItemModel::modelAboutToBeReset, this,
+            &MainWindow::saveGroupViewState);
+    connect(m_groups, &QAbstractItemModel::modelReset, this, &MainWindow::restoreGroupViewState);
+    connect(m_groupView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::updateActions);
+    m_connectionsStack->addWidget(m_connectionsView);
+    m_connectionsStack->addWidget(m_groupView);
+
     m_eventsProxy->setEventModel(m_events);
     m_eventsView->setObjectName(QStringLiteral("events"));
     m_eventsView->setModel(m_eventsProxy);
@@ -122,7 +173,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     createActions(); // before the panels: the event panel's Export button triggers an action
     createMenus();
     auto *splitter = new QSplitter(Qt::Vertical);
-    splitter->addWidget(m_connectionsView);
+    splitter->addWidget(m_connectionsStack);
     splitter->addWidget(createEventPanel());
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
@@ -172,6 +223,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     // Countdowns: a repaint of the visible rows re-reads the clock; no model signal needed.
     connect(&m_tick, &QTimer::timeout, m_connectionsView->viewport(),
             qOverload<>(&QWidget::update));
+    connect(&m_tick, &QTimer::timeout, m_groupView->viewport(), qOverload<>(&QWidget::update));
     connect(&m_tick, &QTimer::timeout, this, &MainWindow::updateCounts);
     m_tick.start();
     // The store's size changes slowly; a query every few seconds is plenty.
@@ -237,6 +289,14 @@ void MainWindow::createActions()
                               "\"extended\" and drop a warning"));
     connect(m_extend, &QAction::triggered, this, &MainWindow::extendSelected);
 
+    m_groupBySession = new QAction(tr("&Group by session"), this);
+    m_groupBySession->setCheckable(true);
+    m_groupBySession->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
+    m_groupBySession->setStatusTip(
+        tr("Show the connections grouped under their session, with its number of connections "
+           "and expiry; actions on a session row apply to the whole session"));
+    connect(m_groupBySession, &QAction::toggled, this, &MainWindow::setGrouped);
+
     m_listening = new QAction(tr("Accept new &connections"), this);
     m_listening->setCheckable(true);
     m_listening->setChecked(true);
@@ -292,8 +352,10 @@ void MainWindow::createActions()
     for (QAction *a : {m_disconnect, m_forceLogout, m_logoutUser, m_extend}) {
         toolbar->addAction(a);
         m_connectionsView->addAction(a);
+        m_groupView->addAction(a);
     }
     toolbar->addSeparator();
+    toolbar->addAction(m_groupBySession);
     toolbar->addWidget(m_filter);
     toolbar->addWidget(m_userFilter);
     toolbar->addWidget(m_loggedInOnly);
@@ -324,6 +386,7 @@ void MainWindow::createMenus()
     m_showTcp->setChecked(true);
     m_showTcp->setStatusTip(tr("Show or hide the panel of connections per TCP state"));
     QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_groupBySession);
     view->addAction(m_showTcp);
 }
 
@@ -639,23 +702,129 @@ void MainWindow::onEventTypeChosen(int index)
     m_eventsProxy->setTypes(types);
 }
 
-const ConnectionInfo *MainWindow::selected() const
+bool MainWindow::selectedTarget(Target *target) const
 {
-    const QModelIndexList rows = m_connectionsView->selectionModel()->selectedRows();
-    if (rows.isEmpty())
-        return nullptr;
-    const QModelIndex source = m_connectionsProxy->mapToSource(rows.first());
-    return source.isValid() ? &m_connections->at(source.row()) : nullptr;
+    return selectedIn(m_groupBySession->isChecked(), target);
+}
+
+bool MainWindow::selectedIn(bool grouped, Target *target) const
+{
+    const ConnectionInfo *c = nullptr;
+    if (grouped) {
+        const QModelIndexList rows = m_groupView->selectionModel()->selectedRows();
+        if (rows.isEmpty())
+            return false;
+        if (const ConnectionGroupModel::Group *g = m_groups->groupAt(rows.first())) {
+            target->connections = QList<ConnectionId>(g->connections.cbegin(), g->connections.cend());
+            target->sessionId = g->sessionId;
+            target->user = g->user;
+            target->group = true;
+            return true;
+        }
+        c = m_connections->byId(m_groups->connectionAt(rows.first()));
+    } else {
+        const QModelIndexList rows = m_connectionsView->selectionModel()->selectedRows();
+        if (rows.isEmpty())
+            return false;
+        const QModelIndex source = m_connectionsProxy->mapToSource(rows.first());
+        if (source.isValid())
+            c = &m_connections->at(source.row());
+    }
+    if (!c)
+        return false;
+    target->connections = {c->id};
+    const bool loggedIn = c->authenticated && !c->sessionId.isEmpty();
+    target->sessionId = loggedIn ? c->sessionId : QString();
+    target->user = loggedIn ? c->user : QString();
+    target->group = false;
+    return true;
 }
 
 void MainWindow::updateActions()
 {
-    const ConnectionInfo *c = selected();
-    const bool loggedIn = c && c->authenticated && !c->sessionId.isEmpty();
-    m_disconnect->setEnabled(c != nullptr);
+    Target t;
+    const bool any = selectedTarget(&t);
+    const bool loggedIn = any && !t.sessionId.isEmpty();
+    m_disconnect->setEnabled(any && !t.connections.isEmpty());
     m_forceLogout->setEnabled(loggedIn);
-    m_logoutUser->setEnabled(loggedIn && !c->user.isEmpty());
+    m_logoutUser->setEnabled(loggedIn && !t.user.isEmpty());
     m_extend->setEnabled(loggedIn);
+}
+
+void MainWindow::setGrouped(bool grouped)
+{
+    // The selected connection stays selected across the switch.
+    Target t;
+    const bool any = selectedIn(!grouped, &t);
+    if (grouped) {
+        m_expandedSessions.clear();
+        m_selectedSession.clear();
+        m_selectedIsGroup = false;
+        m_selectedConnection = 0;
+        m_groupScroll = 0;
+        if (any && !t.group && !t.connections.isEmpty())
+            m_selectedConnection = t.connections.first();
+        m_groups->setEnabled(true); // a reset: restoreGroupViewState() runs
+        m_connectionsStack->setCurrentWidget(m_groupView);
+        m_groupView->setFocus();
+    } else {
+        m_groups->setEnabled(false);
+        m_connectionsStack->setCurrentWidget(m_connectionsView);
+        m_connectionsView->clearSelection();
+        if (any && !t.connections.isEmpty()) {
+            const int row = m_connections->rowOf(t.connections.first());
+            const QModelIndex i = m_connectionsProxy->mapFromSource(m_connections->index(row, 0));
+            if (i.isValid()) {
+                m_connectionsView->selectRow(i.row());
+                m_connectionsView->scrollTo(i);
+            }
+        }
+        m_connectionsView->setFocus();
+    }
+    updateActions();
+}
+
+void MainWindow::saveGroupViewState()
+{
+    if (!m_groups->isEnabled() || m_groups->rowCount() == 0)
+        return; // a first build keeps what setGrouped() chose
+    m_selectedSession.clear();
+    m_selectedIsGroup = false;
+    m_selectedConnection = 0;
+    const QModelIndexList rows = m_groupView->selectionModel()->selectedRows();
+    if (!rows.isEmpty()) {
+        if (const ConnectionGroupModel::Group *g = m_groups->groupAt(rows.first())) {
+            m_selectedSession = g->sessionId;
+            m_selectedIsGroup = true;
+        } else {
+            m_selectedConnection = m_groups->connectionAt(rows.first());
+        }
+    }
+    m_groupScroll = m_groupView->verticalScrollBar()->value();
+}
+
+void MainWindow::restoreGroupViewState()
+{
+    // setExpanded() emits expanded(), which inserts into the set: iterate a copy.
+    const QSet<QString> expanded = m_expandedSessions;
+    for (const QString &sid : expanded) {
+        const QModelIndex i = m_groups->indexOfSession(sid);
+        if (i.isValid())
+            m_groupView->setExpanded(i, true);
+    }
+    QModelIndex selected;
+    if (m_selectedConnection)
+        selected = m_groups->indexOfConnection(m_selectedConnection);
+    else if (m_selectedIsGroup)
+        selected = m_groups->indexOfSession(m_selectedSession);
+    if (selected.isValid()) {
+        if (selected.parent().isValid())
+            m_groupView->setExpanded(selected.parent(), true);
+        m_groupView->selectionModel()->setCurrentIndex(
+            selected, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    }
+    m_groupView->verticalScrollBar()->setValue(m_groupScroll);
+    updateActions();
 }
 
 void MainWindow::onTcpSnapshot(const TcpSnapshot &snapshot)
@@ -687,27 +856,43 @@ void MainWindow::showDialog(QDialog *dialog)
 
 void MainWindow::disconnectSelected()
 {
-    const ConnectionInfo *c = selected();
-    if (!c)
+    Target t;
+    if (!selectedTarget(&t) || t.connections.isEmpty())
         return;
-    const ConnectionId id = c->id;
-    m_host->disconnectConnection(id, QStringLiteral("operator"), operatorName(), this,
-                                 [this, id](const OperatorResult &r) {
-                                     showResult(tr("Connection %1 disconnected").arg(id), r);
-                                 });
+    if (!t.group) {
+        const ConnectionId id = t.connections.first();
+        m_host->disconnectConnection(id, QStringLiteral("operator"), operatorName(), this,
+                                     [this, id](const OperatorResult &r) {
+                                         showResult(tr("Connection %1 disconnected").arg(id), r);
+                                     });
+        return;
+    }
+    // A session row: each of its connections (the session lives on, its tabs may reconnect).
+    auto pending = std::make_shared<int>(int(t.connections.size()));
+    auto closed = std::make_shared<int>(0);
+    for (ConnectionId id : std::as_const(t.connections)) {
+        m_host->disconnectConnection(
+            id, QStringLiteral("operator"), operatorName(), this,
+            [this, pending, closed](const OperatorResult &r) {
+                if (r.ok())
+                    ++*closed;
+                if (--*pending == 0)
+                    showResult(tr("Connections disconnected: %1").arg(*closed), r);
+            });
+    }
 }
 
 void MainWindow::forceLogoutSelected()
 {
-    const ConnectionInfo *c = selected();
-    if (!c || !c->authenticated || c->sessionId.isEmpty())
+    Target t;
+    if (!selectedTarget(&t) || t.sessionId.isEmpty())
         return;
-    const QString sid = c->sessionId;
+    const QString sid = t.sessionId;
     auto *dialog = new ConfirmDialog(
         tr("Force logout"),
         tr("End session %1 of %2 on every tab? Its tabs get 401 \"kicked\" and close 4502; its "
            "token is refused afterwards.")
-            .arg(sid, c->user),
+            .arg(sid, t.user),
         tr("Force logout"), true, this);
     connect(dialog, &QDialog::accepted, this, [this, dialog, sid] {
         m_host->forceLogout(
@@ -721,10 +906,10 @@ void MainWindow::forceLogoutSelected()
 
 void MainWindow::logoutUserSelected()
 {
-    const ConnectionInfo *c = selected();
-    if (!c || !c->authenticated || c->user.isEmpty())
+    Target t;
+    if (!selectedTarget(&t) || t.sessionId.isEmpty() || t.user.isEmpty())
         return;
-    const QString user = c->user;
+    const QString user = t.user;
     // Ask the server what would close first, so the operator confirms real numbers.
     m_host->logoutUser(
         user, QString(), operatorName(), true, this, [this, user](const OperatorResult &dry) {
@@ -752,10 +937,10 @@ void MainWindow::logoutUserSelected()
 
 void MainWindow::extendSelected()
 {
-    const ConnectionInfo *c = selected();
-    if (!c || !c->authenticated || c->sessionId.isEmpty())
+    Target t;
+    if (!selectedTarget(&t) || t.sessionId.isEmpty())
         return;
-    const QString sid = c->sessionId;
+    const QString sid = t.sessionId;
     m_host->extendSession(sid, operatorName(), this, [this, sid](const OperatorResult &r) {
         const qint64 deadline = qint64(r.data.value(QStringLiteral("expires_at")).toDouble());
         showResult(tr("Session %1 extended until %2")

@@ -7,11 +7,13 @@
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QPointer>
+#include <QtCore/QSet>
 #include <QtCore/QTimer>
 #include <QtWidgets/QDialog>
 #include <QtWidgets/QMainWindow>
 
 class ConnectionFilterProxy;
+class ConnectionGroupModel;
 class ConnectionTableModel;
 class EventFilterProxy;
 class EventLogModel;
@@ -21,8 +23,10 @@ class QComboBox;
 
 class QLabel;
 class QLineEdit;
+class QStackedWidget;
 class QSystemTrayIcon;
 class QTableView;
+class QTreeView;
 class ServerHost;
 class TcpHistoryChart;
 class TcpSocketListModel;
@@ -46,6 +50,8 @@ public:
 
     QTableView *connectionsView() const { return m_connectionsView; }
     QTableView *eventsView() const { return m_eventsView; }
+    QTreeView *groupView() const { return m_groupView; }
+    ConnectionGroupModel *groupModel() const { return m_groups; }
     ConnectionTableModel *connectionsModel() const { return m_connections; }
     ConnectionFilterProxy *connectionsProxy() const { return m_connectionsProxy; }
     EventLogModel *eventsModel() const { return m_events; }
@@ -65,6 +71,7 @@ public:
     QAction *forceLogoutAction() const { return m_forceLogout; }
     QAction *logoutUserAction() const { return m_logoutUser; }
     QAction *extendAction() const { return m_extend; }
+    QAction *groupBySessionAction() const { return m_groupBySession; }
     QAction *listeningAction() const { return m_listening; }
     QAction *reloadAction() const { return m_reload; }
     QAction *settingsAction() const { return m_settings; }
@@ -100,7 +107,20 @@ private:
     void loadOlderEvents();
     void restartServer();
     void onEventTypeChosen(int index);
-    const ConnectionInfo *selected() const;
+    // What the connection actions apply to: the selected connection, or in the grouped view
+    // possibly a whole session (all its connections).
+    struct Target
+    {
+        QList<ConnectionId> connections;
+        QString sessionId; // empty when not logged in
+        QString user;
+        bool group = false;
+    };
+    bool selectedTarget(Target *target) const;
+    bool selectedIn(bool grouped, Target *target) const; // in the grouped or the table view
+    void setGrouped(bool grouped);
+    void saveGroupViewState();
+    void restoreGroupViewState();
     void disconnectSelected();
     void forceLogoutSelected();
     void logoutUserSelected();
@@ -123,6 +143,15 @@ private:
     TcpHistoryChart *m_tcpChart = nullptr;
     QTableView *m_connectionsView;
     QTableView *m_eventsView;
+    ConnectionGroupModel *m_groups;
+    QTreeView *m_groupView;
+    QStackedWidget *m_connectionsStack;
+    // Across a rebuild of the grouped view: which sessions were open and what was selected.
+    QSet<QString> m_expandedSessions;
+    int m_groupScroll = 0;
+    QString m_selectedSession;
+    bool m_selectedIsGroup = false;
+    ConnectionId m_selectedConnection = 0;
     QLineEdit *m_filter;
     QCheckBox *m_loggedInOnly;
     QCheckBox *m_expiringOnly;
@@ -135,6 +164,7 @@ private:
     QAction *m_forceLogout = nullptr;
     QAction *m_logoutUser = nullptr;
     QAction *m_extend = nullptr;
+    QAction *m_groupBySession = nullptr;
     QAction *m_listening = nullptr;
     QAction *m_reload = nullptr;
     QAction *m_settings = nullptr;

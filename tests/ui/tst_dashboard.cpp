@@ -7,6 +7,7 @@
 #include "tests/common/testclient.h"
 #include "ui/confirmdialog.h"
 #include "ui/connectionfilterproxy.h"
+#include "ui/connectiongroupmodel.h"
 #include "ui/connectiontablemodel.h"
 #include "ui/eventfilterproxy.h"
 #include "ui/eventlogmodel.h"
@@ -33,11 +34,13 @@
 #include <QtWidgets/QCheckBox>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QDoubleSpinBox>
+#include <QtWidgets/QHeaderView>
 #include <QtWidgets/QLabel>
 #include <QtWidgets/QLineEdit>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QStatusBar>
 #include <QtWidgets/QTableView>
+#include <QtWidgets/QTreeView>
 
 #include <memory>
 #include <vector>
@@ -73,6 +76,10 @@ private Q_SLOTS:
     void updateIniKeepsCommentsAndAddsKeys();
     void chineseTranslationOnActions();
     void modelAppliesMixedBatches();
+    void modelKeepsSortOrderThroughBatches_data();
+    void modelKeepsSortOrderThroughBatches();
+    void headerClickSortsAndSelectionFollows();
+    void groupBySessionActsOnSessions();
 
 private:
     bool startServer(const ServerConfig &config);
@@ -82,6 +89,8 @@ private:
     int selectUser(const QString &user);
     QString cell(int proxyRow, Column column) const;
     QDialog *waitForDialog();
+    void clickHeader(Column column);
+    ConnectionId idAt(int proxyRow) const;
 
     std::unique_ptr<ServerFixture> m_server;
     std::unique_ptr<MainWindow> m_window;
@@ -108,7 +117,8 @@ bool tst_Dashboard::startServer(const ServerConfig &config)
     const auto mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
     for (QAbstractItemModel *m : std::initializer_list<QAbstractItemModel *>{
              m_window->connectionsModel(), m_window->connectionsProxy(), m_window->eventsModel(),
-             m_window->eventsProxy(), m_window->tcpStateModel(), m_window->tcpSocketsModel()})
+             m_window->eventsProxy(), m_window->tcpStateModel(), m_window->tcpSocketsModel(),
+             m_window->groupModel()})
         m_testers.push_back(std::make_unique<QAbstractItemModelTester>(m, mode));
     m_window->show();
     m_window->activateWindow();
@@ -785,6 +795,306 @@ void tst_Dashboard::modelAppliesMixedBatches()
                            .toULongLong());
         QCOMPARE(model.socketStateCounts().value(3), int(expected.size()));
     }
+}
+
+void tst_Dashboard::clickHeader(Column column)
+{
+    QHeaderView *header = m_window->connectionsView()->horizontalHeader();
+    const int section = int(column);
+    QTest::mouseClick(header->viewport(), Qt::LeftButton, {},
+                      QPoint(header->sectionViewportPosition(section)
+                                 + header->sectionSize(section) / 2,
+                             header->height() / 2));
+}
+
+ConnectionId tst_Dashboard::idAt(int proxyRow) const
+{
+    return m_window->connectionsProxy()
+        ->index(proxyRow, 0)
+        .data(ConnectionTableModel::ConnectionIdRole)
+        .value<quint64>();
+}
+
+void tst_Dashboard::modelKeepsSortOrderThroughBatches_data()
+{
+    QTest::addColumn<int>("column");
+    QTest::addColumn<Qt::SortOrder>("order");
+    QTest::addColumn<QString>("filter");
+    QTest::addRow("id ascending") << int(Column::Id) << Qt::AscendingOrder << QString();
+    QTest::addRow("id descending") << int(Column::Id) << Qt::DescendingOrder << QString();
+    QTest::addRow("expires in") << int(Column::ExpiresIn) << Qt::AscendingOrder << QString();
+    QTest::addRow("expires in, filtered")
+        << int(Column::ExpiresIn) << Qt::AscendingOrder << QStringLiteral("U1");
+    QTest::addRow("user") << int(Column::User) << Qt::AscendingOrder << QString();
+    QTest::addRow("user descending, filtered")
+        << int(Column::User) << Qt::DescendingOrder << QStringLiteral("s-2");
+    QTest::addRow("msgs in descending") << int(Column::MsgsIn) << Qt::DescendingOrder << QString();
+    QTest::addRow("peer") << int(Column::Peer) << Qt::AscendingOrder << QString();
+}
+
+void tst_Dashboard::modelKeepsSortOrderThroughBatches()
+{
+    // Random batches that change sort keys, add and remove rows, against a plain map: the model
+    // keeps its rows sorted itself (the proxy only filters), the filter sees changed rows, and a
+    // persistent index (what a selection holds) follows its connection.
+    QFETCH(int, column);
+    QFETCH(Qt::SortOrder, order);
+    QFETCH(QString, filter);
+    ConnectionTableModel model;
+    ConnectionFilterProxy proxy;
+    proxy.setConnectionModel(&model);
+    proxy.setText(filter);
+    proxy.sort(column, order);
+    QCOMPARE(model.sortColumn(), column);
+    QCOMPARE(proxy.sortColumn(), -1); // the proxy itself does not sort
+    const auto mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
+    QAbstractItemModelTester modelTester(&model, mode);
+    QAbstractItemModelTester proxyTester(&proxy, mode);
+    QRandomGenerator rng(1215 + quint32(column));
+    QMap<ConnectionId, ConnectionInfo> expected;
+    ConnectionId next = 1;
+    auto randomRow = [&](ConnectionId id) {
+        ConnectionInfo c;
+        c.id = id;
+        c.authenticated = rng.bounded(4) != 0;
+        if (c.authenticated) {
+            c.user = QStringLiteral("u%1").arg(rng.bounded(6));
+            c.sessionId = QStringLiteral("s-%1").arg(rng.bounded(9));
+            c.expiresAtMs = 1000000 + rng.bounded(50) * 1000;
+        }
+        c.peer = QStringLiteral("127.0.0.%1:%2").arg(rng.bounded(3) + 1).arg(rng.bounded(40000));
+        c.msgsIn = rng.bounded(30);
+        c.socketState = 3;
+        return c;
+    };
+    auto matches = [&](const ConnectionInfo &c) {
+        const QString f = filter.toLower();
+        return f.isEmpty() || c.user.toLower().contains(f) || c.sessionId.toLower().contains(f)
+               || c.peer.contains(f);
+    };
+    ConnectionId tracked = 0;
+    QPersistentModelIndex trackedIndex;
+    for (int round = 0; round < 80; ++round) {
+        ConnectionDelta delta;
+        const QList<ConnectionId> ids = expected.keys();
+        for (int i = 0; i < int(rng.bounded(6)) && !ids.isEmpty(); ++i) {
+            const ConnectionId id = ids.at(rng.bounded(int(ids.size())));
+            if (id != tracked && expected.remove(id))
+                delta.removed.append(id);
+        }
+        for (int i = 0; i < int(rng.bounded(12)); ++i) {
+            const bool update = !expected.isEmpty() && rng.bounded(3) != 0;
+            ConnectionInfo c;
+            if (update) {
+                c = expected.value(expected.keys().at(rng.bounded(int(expected.size()))));
+                switch (rng.bounded(4)) {
+                case 0:
+                    c.msgsIn += rng.bounded(5);
+                    break;
+                case 1:
+                    if (c.authenticated)
+                        c.expiresAtMs += 1000 * rng.bounded(20);
+                    break;
+                case 2:
+                    c = randomRow(c.id); // logs in or out, another user, peer
+                    break;
+                default:
+                    break; // unchanged
+                }
+            } else {
+                c = randomRow(next++);
+            }
+            expected.insert(c.id, c);
+            delta.upserts.append(c);
+        }
+        model.applyDelta(delta);
+
+        QCOMPARE(model.rowCount(), int(expected.size()));
+        for (int row = 0; row < model.rowCount(); ++row) {
+            QCOMPARE(model.rowOf(model.at(row).id), row);
+            QCOMPARE(model.at(row).msgsIn, expected.value(model.at(row).id).msgsIn);
+        }
+        for (int row = 1; row < model.rowCount(); ++row) {
+            const ConnectionInfo &a = model.at(order == Qt::AscendingOrder ? row - 1 : row);
+            const ConnectionInfo &b = model.at(order == Qt::AscendingOrder ? row : row - 1);
+            const auto col = Column(column);
+            QVERIFY2(ConnectionTableModel::lessThan(a, b, col)
+                         || (!ConnectionTableModel::lessThan(b, a, col) && a.id < b.id),
+                     qPrintable(QStringLiteral("round %1, row %2").arg(round).arg(row)));
+        }
+        int shown = 0;
+        for (const ConnectionInfo &c : std::as_const(expected))
+            shown += matches(c);
+        QCOMPARE(proxy.rowCount(), shown);
+        for (int row = 1; row < proxy.rowCount(); ++row) // the proxy keeps the source order
+            QVERIFY(proxy.mapToSource(proxy.index(row - 1, 0)).row()
+                    < proxy.mapToSource(proxy.index(row, 0)).row());
+
+        if (tracked && trackedIndex.isValid()) {
+            QCOMPARE(trackedIndex.data(ConnectionTableModel::ConnectionIdRole).value<quint64>(),
+                     tracked);
+        } else if (proxy.rowCount() > 0) {
+            trackedIndex = proxy.index(int(rng.bounded(proxy.rowCount())), 0);
+            tracked = trackedIndex.data(ConnectionTableModel::ConnectionIdRole).value<quint64>();
+        }
+        if (tracked && !trackedIndex.isValid())
+            tracked = 0; // filtered out by its own change: choose another
+    }
+    QVERIFY(next > 60); // the rounds did add rows
+}
+
+void tst_Dashboard::headerClickSortsAndSelectionFollows()
+{
+    QVERIFY(startServer());
+    auto alice = loggedIn(QStringLiteral("alice"), QStringLiteral("s-a"));
+    auto bob = loggedIn(QStringLiteral("bob"), QStringLiteral("s-b"));
+    auto carol = loggedIn(QStringLiteral("carol"), QStringLiteral("s-c"));
+    QVERIFY(alice && bob && carol);
+    QAbstractItemModel *proxy = m_window->connectionsProxy();
+    ConnectionTableModel *model = m_window->connectionsModel();
+    QTRY_COMPARE(proxy->rowCount(), 3);
+    QVERIFY(idAt(0) < idAt(1) && idAt(1) < idAt(2)); // the default: by id
+
+    clickHeader(Column::Id); // the same column again: descending
+    QCOMPARE(m_window->connectionsView()->horizontalHeader()->sortIndicatorOrder(),
+             Qt::DescendingOrder);
+    QVERIFY(idAt(0) > idAt(1) && idAt(1) > idAt(2));
+
+    clickHeader(Column::ExpiresIn);
+    if (m_window->connectionsView()->horizontalHeader()->sortIndicatorOrder()
+        != Qt::AscendingOrder)
+        clickHeader(Column::ExpiresIn);
+    QCOMPARE(model->sortColumn(), int(Column::ExpiresIn));
+    QCOMPARE(model->sortOrder(), Qt::AscendingOrder);
+    auto deadline = [&](int row) { return model->byId(idAt(row))->expiresAtMs; };
+    QVERIFY(deadline(0) <= deadline(1) && deadline(1) <= deadline(2));
+
+    // Select the first session, then move its deadline past the others: the row moves to the
+    // end, and the selection (and what the actions act on) goes with it.
+    QTableView *view = m_window->connectionsView();
+    view->setFocus();
+    view->selectRow(0);
+    const ConnectionId first = idAt(0);
+    const QString sid = model->byId(first)->sessionId;
+    const QString user = model->byId(first)->user;
+    QSignalSpy layout(proxy, &QAbstractItemModel::layoutChanged);
+    m_server->host()->extendSession(sid, QStringLiteral("test"));
+    QTRY_COMPARE(idAt(2), first);
+    QVERIFY(!layout.isEmpty());
+    QVERIFY(deadline(1) <= deadline(2));
+    const QModelIndexList selected = view->selectionModel()->selectedRows();
+    QCOMPARE(selected.size(), 1);
+    QCOMPARE(selected.first().row(), 2);
+    QCOMPARE(selected.first().data(ConnectionTableModel::ConnectionIdRole).value<quint64>(), first);
+
+    QTest::keySequence(view, m_window->disconnectAction()->shortcut());
+    TestClient *target = user == QStringLiteral("alice") ? alice.get()
+                         : user == QStringLiteral("bob") ? bob.get()
+                                                         : carol.get();
+    QVERIFY(target->waitForDisconnected());
+    QCOMPARE(target->closeCode(), int(CloseCode::Disconnected));
+    for (TestClient *c : {alice.get(), bob.get(), carol.get()})
+        if (c != target)
+            QVERIFY(c->roundTrip() && c->isConnected());
+    QTRY_COMPARE(proxy->rowCount(), 2);
+}
+
+void tst_Dashboard::groupBySessionActsOnSessions()
+{
+    QVERIFY(startServer());
+    auto a1 = loggedIn(QStringLiteral("alice"), QStringLiteral("a1"));
+    auto a1b = loggedIn(QStringLiteral("alice"), QStringLiteral("a1"));
+    auto a2 = loggedIn(QStringLiteral("alice"), QStringLiteral("a2"));
+    auto bob = loggedIn(QStringLiteral("bob"), QStringLiteral("b1"));
+    TestClient anonymous;
+    QVERIFY(a1 && a1b && a2 && bob && anonymous.open(m_server->url()));
+    QTRY_COMPARE(m_window->connectionsProxy()->rowCount(), 5);
+
+    ConnectionGroupModel *groups = m_window->groupModel();
+    QTreeView *tree = m_window->groupView();
+    QVERIFY(!tree->isVisible());
+    QCOMPARE(groups->rowCount(), 0); // nothing is built while the table is shown
+    QTest::keySequence(m_window.get(), m_window->groupBySessionAction()->shortcut());
+    QVERIFY(m_window->groupBySessionAction()->isChecked());
+    QVERIFY(tree->isVisible());
+    QVERIFY(!m_window->connectionsView()->isVisible());
+    QTRY_COMPARE(groups->rowCount(), 4); // a1, a2, b1 and the connection not logged in
+
+    const QModelIndex g1 = groups->indexOfSession(QStringLiteral("a1"));
+    QVERIFY(g1.isValid());
+    QCOMPARE(groups->rowCount(g1), 2);
+    QCOMPARE(g1.data(ConnectionGroupModel::ConnectionCountRole).toInt(), 2);
+    QCOMPARE(g1.siblingAtColumn(int(Column::Id)).data().toString(),
+             QStringLiteral("Connections: 2"));
+    QCOMPARE(g1.siblingAtColumn(int(Column::User)).data().toString(), QStringLiteral("alice"));
+    const QString expires = g1.siblingAtColumn(int(Column::ExpiresIn)).data().toString();
+    QVERIFY2(expires.endsWith(QLatin1Char('s')), qPrintable(expires));
+    QCOMPARE(groups->rowCount(groups->indexOfSession(QString())), 1);
+    QCOMPARE(groups->indexOfSession(QString()).siblingAtColumn(int(Column::User)).data().toString(),
+             QStringLiteral("(not logged in)"));
+
+    // Extend on a session row.
+    tree->setFocus();
+    tree->setCurrentIndex(groups->indexOfSession(QStringLiteral("b1")));
+    QVERIFY(m_window->extendAction()->isEnabled());
+    QVERIFY(!m_window->disconnectAction()->text().isEmpty());
+    const ConnectionInfo *bobRow = nullptr;
+    for (int row = 0; row < m_window->connectionsModel()->rowCount(); ++row)
+        if (m_window->connectionsModel()->at(row).sessionId == QStringLiteral("b1"))
+            bobRow = &m_window->connectionsModel()->at(row);
+    QVERIFY(bobRow);
+    const ConnectionId bobId = bobRow->id;
+    const qint64 bobDeadline = bobRow->expiresAtMs;
+    QTest::keySequence(tree, m_window->extendAction()->shortcut());
+    QVERIFY(bob->waitForEvent(QStringLiteral("extended"), 3000) >= 0);
+    QTRY_VERIFY(m_window->connectionsModel()->byId(bobId)->expiresAtMs > bobDeadline);
+    // The rebuilt groups keep the session selected.
+    QTRY_VERIFY(groups->groupAt(tree->currentIndex())
+                && groups->groupAt(tree->currentIndex())->sessionId == QStringLiteral("b1"));
+
+    // Delete then Enter on a session row: both tabs of a1 are kicked, a2 stays.
+    tree->setCurrentIndex(groups->indexOfSession(QStringLiteral("a1")));
+    QTest::keyClick(tree, Qt::Key_Delete);
+    auto *dialog = qobject_cast<ConfirmDialog *>(waitForDialog());
+    QVERIFY(dialog);
+    QVERIFY2(dialog->message().contains(QStringLiteral("a1")), qPrintable(dialog->message()));
+    QTest::keyClick(dialog->reasonEdit(), Qt::Key_Return);
+    for (TestClient *c : {a1.get(), a1b.get()}) {
+        QVERIFY(c->waitForDisconnected());
+        QCOMPARE(c->closeCode(), int(CloseCode::Kicked));
+    }
+    QVERIFY(a2->roundTrip() && a2->isConnected());
+    QTRY_VERIFY(!groups->indexOfSession(QStringLiteral("a1")).isValid());
+
+    // Disconnect on a session row closes each of its connections (4002); the session stays.
+    auto a2b = loggedIn(QStringLiteral("alice"), QStringLiteral("a2"));
+    QVERIFY(a2b);
+    QTRY_COMPARE(groups->rowCount(groups->indexOfSession(QStringLiteral("a2"))), 2);
+    // Window shortcuts need the window active again after the dialog.
+    m_window->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+    tree->setCurrentIndex(groups->indexOfSession(QStringLiteral("a2")));
+    QTest::keySequence(tree, m_window->disconnectAction()->shortcut());
+    for (TestClient *c : {a2.get(), a2b.get()}) {
+        QVERIFY(c->waitForDisconnected());
+        QCOMPARE(c->closeCode(), int(CloseCode::Disconnected));
+    }
+    QVERIFY(bob->roundTrip() && bob->isConnected());
+    QTRY_VERIFY(m_window->statusBar()->currentMessage().contains(
+        QStringLiteral("Connections disconnected: 2")));
+
+    // A connection row inside a group acts on that connection only; back to the table keeps it
+    // selected.
+    const QModelIndex b1 = groups->indexOfSession(QStringLiteral("b1"));
+    tree->expand(b1);
+    tree->setCurrentIndex(groups->index(0, 0, b1));
+    QCOMPARE(groups->connectionAt(tree->currentIndex()), bobId);
+    QTest::keySequence(m_window.get(), m_window->groupBySessionAction()->shortcut());
+    QVERIFY(m_window->connectionsView()->isVisible());
+    QCOMPARE(groups->rowCount(), 0);
+    const QModelIndexList selected = m_window->connectionsView()->selectionModel()->selectedRows();
+    QCOMPARE(selected.size(), 1);
+    QCOMPARE(selected.first().data(ConnectionTableModel::ConnectionIdRole).value<quint64>(), bobId);
 }
 
 QTEST_MAIN(tst_Dashboard)
