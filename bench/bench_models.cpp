@@ -25,7 +25,7 @@ namespace {
 // core, which says more about the other processes than about the models.
 double threadCpuMs()
 {
-    timespec ts {};
+    timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
 }
@@ -128,8 +128,9 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
     }
     // Something selected, as an operator would have: the selection follows its row.
     view.selectRow(proxy.rowCount() / 2);
-    const ConnectionId selectedId
-        = proxy.index(proxy.rowCount() / 2, 0).data(ConnectionTableModel::ConnectionIdRole).toULongLong();
+    const ConnectionId selectedId = proxy.index(proxy.rowCount() / 2, 0)
+                                        .data(ConnectionTableModel::ConnectionIdRole)
+                                        .toULongLong();
 
     // Each burst: 90% updates of random live rows, 5% new connections, 5% departures.
     std::vector<double> applyMs, applyCpuMs, paintMs, tickMs;
@@ -186,8 +187,8 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
         sortMs.push_back(double(t.nsecsElapsed()) / 1e6);
     }
     std::vector<double> filterMs;
-    for (const QString &text : {QStringLiteral("user42"), QStringLiteral("session-1"),
-                                QStringLiteral("10.1."), filter}) {
+    for (const QString &text :
+         {QStringLiteral("user42"), QStringLiteral("session-1"), QStringLiteral("10.1."), filter}) {
         t.start();
         proxy.setText(text);
         app.processEvents();

@@ -540,8 +540,8 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
             countUser(c, +1);
         }
         quint8 &mark = m_marks[size_t(slot)];
-        const bool identity = !sameUser || !same(old.sessionId, c.sessionId)
-                              || !same(old.peer, c.peer);
+        const bool identity
+            = !sameUser || !same(old.sessionId, c.sessionId) || !same(old.peer, c.peer);
         if (!(mark & Added)) {
             // Identity columns change only at login: dataChanged covers only what can change.
             Column from = Column::ConnectedFor;
@@ -603,8 +603,16 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         std::vector<OrderEntry> &order = m_scratchOrder;
         order.clear();
         order.reserve(m_order.size());
-        std::merge(stay.begin(), stay.end(), movers.begin(), movers.end(),
-                   std::back_inserter(order), less);
+        // A merge that binary-searches each mover's place and copies the rows in between: the
+        // string columns compare k log n times instead of n times.
+        auto from = stay.cbegin();
+        for (const OrderEntry &m : movers) {
+            const auto to = std::upper_bound(from, stay.cend(), m, less);
+            order.insert(order.end(), from, to);
+            order.push_back(m);
+            from = to;
+        }
+        order.insert(order.end(), from, stay.cend());
         order.insert(order.end(), leaving.begin(), leaving.end());
         bool same = true;
         for (size_t row = 0; row < order.size() && same; ++row)

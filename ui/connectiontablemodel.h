@@ -71,18 +71,24 @@ public:
     int rowOf(ConnectionId id) const;
     // User, session and peer of a row in lower case, for the proxy's text filter: one search per
     // row instead of three case-insensitive ones, which made a filtered batch cost 40 ms.
-    const QString &searchTextAt(int row) const { return m_search[size_t(m_order[size_t(row)].slot)]; }
+    const QString &searchTextAt(int row) const
+    {
+        return m_search[size_t(m_order[size_t(row)].slot)];
+    }
     static QString searchText(const ConnectionInfo &c);
     // A filter's verdict on a row, cached per row for ConnectionFilterProxy: the model forgets
     // it when a field a filter looks at changes (login, warning, text columns). A layout change
     // makes the proxy filter every row again; with the cache that is a walk over bytes instead
     // of 100k string searches over rows scattered in memory (20 ms per batch).
     enum class FilterVerdict : qint8 { Unknown = -1, Rejected = 0, Accepted = 1 };
-    FilterVerdict cachedVerdict(int row) const { return m_verdicts[size_t(m_order[size_t(row)].slot)]; }
+    FilterVerdict cachedVerdict(int row) const
+    {
+        return m_verdicts[size_t(m_order[size_t(row)].slot)];
+    }
     void cacheVerdict(int row, bool accepted) const
     {
-        m_verdicts[size_t(m_order[size_t(row)].slot)] = accepted ? FilterVerdict::Accepted
-                                                                 : FilterVerdict::Rejected;
+        m_verdicts[size_t(m_order[size_t(row)].slot)]
+            = accepted ? FilterVerdict::Accepted : FilterVerdict::Rejected;
     }
     // The filter changed: every verdict is unknown.
     void forgetVerdicts() const;

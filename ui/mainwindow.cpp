@@ -136,8 +136,8 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     m_groupView->header()->setSortIndicator(int(C::Id), Qt::AscendingOrder);
     connect(m_groupView->header(), &QHeaderView::sortIndicatorChanged, m_connectionsView,
             &QTableView::sortByColumn);
-    connect(m_connectionsView->horizontalHeader(), &QHeaderView::sortIndicatorChanged,
-            m_groupView, [this](int column, Qt::SortOrder order) {
+    connect(m_connectionsView->horizontalHeader(), &QHeaderView::sortIndicatorChanged, m_groupView,
+            [this](int column, Qt::SortOrder order) {
                 const QSignalBlocker block(m_groupView->header());
                 m_groupView->header()->setSortIndicator(column, order);
             });
@@ -715,7 +715,8 @@ bool MainWindow::selectedIn(bool grouped, Target *target) const
         if (rows.isEmpty())
             return false;
         if (const ConnectionGroupModel::Group *g = m_groups->groupAt(rows.first())) {
-            target->connections = QList<ConnectionId>(g->connections.cbegin(), g->connections.cend());
+            target->connections
+                = QList<ConnectionId>(g->connections.cbegin(), g->connections.cend());
             target->sessionId = g->sessionId;
             target->user = g->user;
             target->group = true;
@@ -820,8 +821,8 @@ void MainWindow::restoreGroupViewState()
     if (selected.isValid()) {
         if (selected.parent().isValid())
             m_groupView->setExpanded(selected.parent(), true);
-        m_groupView->selectionModel()->setCurrentIndex(
-            selected, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        m_groupView->selectionModel()->setCurrentIndex(selected, QItemSelectionModel::ClearAndSelect
+                                                                     | QItemSelectionModel::Rows);
     }
     m_groupView->verticalScrollBar()->setValue(m_groupScroll);
     updateActions();

@@ -801,10 +801,10 @@ void tst_Dashboard::clickHeader(Column column)
 {
     QHeaderView *header = m_window->connectionsView()->horizontalHeader();
     const int section = int(column);
-    QTest::mouseClick(header->viewport(), Qt::LeftButton, {},
-                      QPoint(header->sectionViewportPosition(section)
-                                 + header->sectionSize(section) / 2,
-                             header->height() / 2));
+    QTest::mouseClick(
+        header->viewport(), Qt::LeftButton, {},
+        QPoint(header->sectionViewportPosition(section) + header->sectionSize(section) / 2,
+               header->height() / 2));
 }
 
 ConnectionId tst_Dashboard::idAt(int proxyRow) const
@@ -961,12 +961,13 @@ void tst_Dashboard::headerClickSortsAndSelectionFollows()
     QVERIFY(idAt(0) > idAt(1) && idAt(1) > idAt(2));
 
     clickHeader(Column::ExpiresIn);
-    if (m_window->connectionsView()->horizontalHeader()->sortIndicatorOrder()
-        != Qt::AscendingOrder)
+    if (m_window->connectionsView()->horizontalHeader()->sortIndicatorOrder() != Qt::AscendingOrder)
         clickHeader(Column::ExpiresIn);
     QCOMPARE(model->sortColumn(), int(Column::ExpiresIn));
     QCOMPARE(model->sortOrder(), Qt::AscendingOrder);
-    auto deadline = [&](int row) { return model->byId(idAt(row))->expiresAtMs; };
+    auto deadline = [&](int row) {
+        return model->byId(idAt(row))->expiresAtMs;
+    };
     QVERIFY(deadline(0) <= deadline(1) && deadline(1) <= deadline(2));
 
     // Select the first session, then move its deadline past the others: the row moves to the
@@ -1032,6 +1033,21 @@ void tst_Dashboard::groupBySessionActsOnSessions()
     QCOMPARE(groups->rowCount(groups->indexOfSession(QString())), 1);
     QCOMPARE(groups->indexOfSession(QString()).siblingAtColumn(int(Column::User)).data().toString(),
              QStringLiteral("(not logged in)"));
+
+    // The tree's header sorts through the table: groups follow the table's order.
+    QHeaderView *header = tree->header();
+    const int userSection = int(Column::User);
+    QTest::mouseClick(
+        header->viewport(), Qt::LeftButton, {},
+        QPoint(header->sectionViewportPosition(userSection) + header->sectionSize(userSection) / 2,
+               header->height() / 2));
+    QCOMPARE(m_window->connectionsModel()->sortColumn(), userSection);
+    QCOMPARE(m_window->connectionsView()->horizontalHeader()->sortIndicatorSection(), userSection);
+    const Qt::SortOrder order = header->sortIndicatorOrder();
+    QTRY_COMPARE(groups->index(0, 0).data(ConnectionTableModel::UserRole).toString(),
+                 order == Qt::AscendingOrder ? QString() : QStringLiteral("bob"));
+    QCOMPARE(groups->index(3, 0).data(ConnectionTableModel::UserRole).toString(),
+             order == Qt::AscendingOrder ? QStringLiteral("bob") : QString());
 
     // Extend on a session row.
     tree->setFocus();
