@@ -6,6 +6,7 @@
 // filter. A benchmark, not a test. Usage: bench_models [rows] [changes] [bursts] [scenario]
 // (all scenarios unless one index is given; runs offscreen unless a display is set)
 #include "ui/connectionfilterproxy.h"
+#include "ui/connectiongroupmodel.h"
 #include "ui/connectiontablemodel.h"
 
 #include <QtCore/QElapsedTimer>
@@ -186,6 +187,19 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
         app.processEvents();
         sortMs.push_back(double(t.nsecsElapsed()) / 1e6);
     }
+    // The grouped view: one rebuild (what each batch costs while it is shown).
+    std::vector<double> groupMs;
+    {
+        ConnectionGroupModel groups;
+        groups.setSourceModel(&proxy);
+        t.start();
+        groups.setEnabled(true);
+        groupMs.push_back(double(t.nsecsElapsed()) / 1e6);
+        t.start();
+        groups.refresh();
+        groupMs.push_back(double(t.nsecsElapsed()) / 1e6);
+        std::printf("grouped view: %d sessions\n", groups.rowCount());
+    }
     std::vector<double> filterMs;
     for (const QString &text :
          {QStringLiteral("user42"), QStringLiteral("session-1"), QStringLiteral("10.1."), filter}) {
@@ -205,6 +219,7 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
     print("countdown tick (1/s) + repaint", figures(tickMs));
     print("header click (re-sort 3 columns)", figures(sortMs));
     print("typing a filter (4 changes)", figures(filterMs));
+    print("grouped view rebuild (2 runs)", figures(groupMs));
 }
 
 int main(int argc, char **argv)

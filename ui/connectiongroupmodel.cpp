@@ -9,6 +9,8 @@
 #include <QtGui/QColor>
 #include <QtGui/QFont>
 
+#include <algorithm>
+
 namespace {
 // internalId of a session row; a connection row carries its group's position + 1.
 constexpr quintptr GroupRow = 0;
@@ -46,8 +48,11 @@ void ConnectionGroupModel::setEnabled(bool on)
 
 void ConnectionGroupModel::scheduleRebuild()
 {
-    if (m_enabled && !m_rebuild.isActive())
-        m_rebuild.start();
+    if (!m_enabled || m_rebuild.isActive())
+        return;
+    // A rebuild is a pass over every row (40-250 ms at 100k rows, see docs/dashboard.md): with
+    // big tables at most every 2 s instead of every batch.
+    m_rebuild.start(m_table && m_table->rowCount() > LargeTable ? 2000 : 0);
 }
 
 void ConnectionGroupModel::refresh()
@@ -56,13 +61,14 @@ void ConnectionGroupModel::refresh()
     beginResetModel();
     m_groups.clear();
     m_groupBySession.clear();
-    m_positionById.clear();
     if (m_enabled && m_proxy) {
-        // Groups in the order their first connection has in the (sorted, filtered) table.
+        // Groups in the order their first connection has in the (sorted, filtered) table. The
+        // proxy keeps the table's order: when it shows every row, its rows are the table's.
         const int rows = m_proxy->rowCount();
-        m_positionById.reserve(rows);
+        const bool all = rows == m_table->rowCount();
+        m_groupBySession.reserve(rows / 2);
         for (int row = 0; row < rows; ++row) {
-            const int source = m_proxy->mapToSource(m_proxy->index(row, 0)).row();
+            const int source = all ? row : m_proxy->mapToSource(m_proxy->index(row, 0)).row();
             const ConnectionInfo &c = m_table->at(source);
             const QString sid = c.authenticated ? c.sessionId : QString();
             auto it = m_groupBySession.find(sid);
@@ -84,7 +90,6 @@ void ConnectionGroupModel::refresh()
             g.msgsOut += c.msgsOut;
             g.bytesIn += c.bytesIn;
             g.bytesOut += c.bytesOut;
-            m_positionById.insert(c.id, {*it, int(g.connections.size())});
             g.connections.push_back(c.id);
         }
     }
@@ -113,9 +118,17 @@ QModelIndex ConnectionGroupModel::indexOfSession(const QString &sessionId) const
 
 QModelIndex ConnectionGroupModel::indexOfConnection(ConnectionId id) const
 {
-    const auto it = m_positionById.constFind(id);
-    return it == m_positionById.cend() ? QModelIndex()
-                                       : createIndex(it->second, 0, quintptr(it->first) + 1);
+    // Rare (restoring a selection): a walk through the connection's session, found by its id.
+    const ConnectionInfo *c = m_table ? m_table->byId(id) : nullptr;
+    if (!c)
+        return {};
+    const int group = m_groupBySession.value(c->authenticated ? c->sessionId : QString(), -1);
+    if (group < 0)
+        return {};
+    const std::vector<ConnectionId> &ids = m_groups[size_t(group)].connections;
+    const auto it = std::find(ids.cbegin(), ids.cend(), id);
+    return it == ids.cend() ? QModelIndex()
+                            : createIndex(int(it - ids.cbegin()), 0, quintptr(group) + 1);
 }
 
 QModelIndex ConnectionGroupModel::index(int row, int column, const QModelIndex &parent) const

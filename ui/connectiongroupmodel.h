@@ -16,9 +16,9 @@ class ConnectionTableModel;
 // number of connections, summed counters and the session's own "expires in"), its connections as
 // children; connections that are not logged in share one group. Built from the filtered table
 // (ConnectionFilterProxy), so the filters and the table's sort order apply; sort() forwards to the
-// table. Rebuilt as a whole once per update batch and only while enabled: a session can gain or
-// lose many rows per batch, and operators switch to this view to look at sessions, not to watch
-// 100,000 rows move. GUI thread.
+// table. Rebuilt as a whole once per update batch (every 2 s above 10,000 rows) and only while
+// enabled: a session can gain or lose many rows per batch, and operators switch to this view to
+// look at sessions, not to watch 100,000 rows move. GUI thread.
 class ConnectionGroupModel final : public QAbstractItemModel
 {
     Q_OBJECT
@@ -70,6 +70,8 @@ public:
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
 private:
+    static constexpr int LargeTable = 10000; // rows; above, rebuilds are spaced out
+
     void scheduleRebuild();
     QVariant groupData(const Group &g, int column, int role) const;
 
@@ -77,7 +79,6 @@ private:
     ConnectionTableModel *m_table = nullptr;
     std::vector<Group> m_groups;
     QHash<QString, int> m_groupBySession;
-    QHash<ConnectionId, QPair<int, int>> m_positionById; // group, row in group
     QTimer m_rebuild;
     bool m_enabled = false;
 };
