@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // wss:// and https:// on the main port with certificates made at test time by openssl, and a
-// certificate reload that keeps existing TLS clients connected.
+// certificate reload that keeps existing TLS clients connected; the frame guard on TLS sockets.
 #include "server/configloader.h"
 #include "server/tlsfiles.h"
 #include "tests/common/serverfixture.h"
@@ -23,6 +23,7 @@ private Q_SLOTS:
     void wssLogin();
     void httpsHealthz();
     void certificateReloadKeepsClients();
+    void unmaskedFrameIsRefused();
     void badTlsConfigIsRefused_data();
     void badTlsConfigIsRefused();
 
@@ -141,6 +142,51 @@ void tst_Tls::certificateReloadKeepsClients()
     QVERIFY(after.open(url));
     QCOMPARE(after.socket().sslConfiguration().peerCertificate(),
              QSslCertificate::fromPath(path(QStringLiteral("second.pem"))).first());
+}
+
+// The frame guard sees the decrypted stream too: masked frames (split across TLS records) pass,
+// an unmasked one gets close 1002 with a reason and a `rejected` event.
+void tst_Tls::unmaskedFrameIsRefused()
+{
+    ServerFixture server;
+    QVERIFY(server.start(tlsConfig(server, QStringLiteral("first"))));
+    QSslSocket s;
+    s.setSslConfiguration(trusting(QStringLiteral("first")));
+    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server.port());
+    QVERIFY2(s.waitForEncrypted(5000), qPrintable(s.errorString()));
+    s.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QByteArray in;
+    const auto readUntil = [&](const QByteArray &needle) {
+        while (!in.contains(needle) && s.waitForReadyRead(5000))
+            in += s.readAll();
+        return in.contains(needle);
+    };
+    QVERIFY(readUntil("\r\n\r\n"));
+    QVERIFY2(in.startsWith("HTTP/1.1 101"), in.constData());
+    in = in.mid(in.indexOf("\r\n\r\n") + 4);
+
+    // Masked ping "p" (key 01 02 03 04), header and payload in separate records: answered.
+    const QByteArray ping = QByteArray::fromHex("898101020304") + char('p' ^ 0x01);
+    s.write(ping.left(3));
+    s.flush(); // two TLS records
+    s.write(ping.mid(3));
+    QVERIFY(readUntil(QByteArray::fromHex("8a0170")));
+    in.clear();
+
+    s.write(QByteArray::fromHex("8102") + "hi"); // unmasked text frame
+    QVERIFY(readUntil(QByteArray::fromHex("88")));
+    while (in.size() < 4 && s.waitForReadyRead(3000))
+        in += s.readAll();
+    const int at = in.indexOf(char(0x88));
+    QVERIFY(in.size() >= at + 4);
+    const int code = (uchar(in.at(at + 2)) << 8) | uchar(in.at(at + 3));
+    QCOMPARE(code, 1002);
+    QTRY_VERIFY(!server.eventsOf(ServerEvent::Type::Rejected).isEmpty());
+    const ServerEvent e = server.eventsOf(ServerEvent::Type::Rejected).constLast();
+    QCOMPARE(e.details.value(QStringLiteral("status")).toInt(), 1002);
+    QCOMPARE(e.details.value(QStringLiteral("reason")).toString(),
+             QStringLiteral("client frames must be masked"));
 }
 
 void tst_Tls::badTlsConfigIsRefused_data()
