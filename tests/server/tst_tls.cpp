@@ -6,7 +6,10 @@
 #include "tests/common/serverfixture.h"
 #include "tests/common/testclient.h"
 
+#include <QtCore/QDir>
 #include <QtCore/QFile>
+#include <QtNetwork/QNetworkRequest>
+#include <QtWebSockets/QWebSocket>
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
 #include <QtNetwork/QSslCertificate>
@@ -24,6 +27,7 @@ private Q_SLOTS:
     void httpsHealthz();
     void certificateReloadKeepsClients();
     void unmaskedFrameIsRefused();
+    void adminApiOverHttps();
     void badTlsConfigIsRefused_data();
     void badTlsConfigIsRefused();
 
@@ -32,6 +36,11 @@ private:
     QString path(const QString &f) const { return m_dir.filePath(f); }
     ServerConfig tlsConfig(ServerFixture &s, const QString &name);
     QSslConfiguration trusting(const QString &name) const;
+    void setAdminTls(ServerConfig &c, const QString &name);
+    // One HTTPS request to the admin port; the status (0: no TLS session), and the certificate
+    // the server presented.
+    int adminGet(quint16 port, const QString &trust, const QByteArray &token,
+                 QSslCertificate *presented = nullptr);
 
     QTemporaryDir m_dir;
 };
@@ -189,6 +198,99 @@ void tst_Tls::unmaskedFrameIsRefused()
              QStringLiteral("client frames must be masked"));
 }
 
+void tst_Tls::setAdminTls(ServerConfig &c, const QString &name)
+{
+    c.adminTlsCertFile = path(name + QStringLiteral(".pem"));
+    c.adminTlsKeyFile = path(name + QStringLiteral(".key"));
+    QString key;
+    const QString why = TlsFiles::load(c.adminTlsCertFile, c.adminTlsKeyFile, &c.adminTlsCertPem,
+                                       &c.adminTlsKeyPem, &key);
+    if (!why.isEmpty())
+        qWarning("%s", qPrintable(why));
+}
+
+int tst_Tls::adminGet(quint16 port, const QString &trust, const QByteArray &token,
+                      QSslCertificate *presented)
+{
+    QSslSocket s;
+    s.setSslConfiguration(trusting(trust));
+    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    if (!s.waitForEncrypted(5000))
+        return 0;
+    if (presented)
+        *presented = s.peerCertificate();
+    s.write("GET /api/v1/info HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+            + "\r\n\r\n");
+    QByteArray reply;
+    while (!reply.contains("\r\n\r\n") && s.waitForReadyRead(5000))
+        reply += s.readAll();
+    return reply.split(' ').value(1).toInt();
+}
+
+// [admin] tls_cert/tls_key: the admin API and its event stream over https:// and wss://; a
+// reload with another certificate keeps the open stream and serves the new one to new clients.
+void tst_Tls::adminApiOverHttps()
+{
+    ServerFixture server;
+    ServerConfig c = server.defaultConfig();
+    c.adminListen = QStringLiteral("127.0.0.1:0");
+    setAdminTls(c, QStringLiteral("first"));
+    QVERIFY(server.start(c));
+    const QDir data(c.dataDir);
+    QByteArray url;
+    QTRY_VERIFY([&] {
+        QFile f(data.filePath(QStringLiteral("admin.url")));
+        url = f.open(QIODevice::ReadOnly) ? f.readAll().trimmed() : QByteArray();
+        return !url.isEmpty();
+    }());
+    QVERIFY2(url.startsWith("https://127.0.0.1:"), url.constData());
+    const quint16 port = quint16(url.mid(url.lastIndexOf(':') + 1).toUInt());
+    QFile tokenFile(data.filePath(QStringLiteral("admin.token")));
+    QVERIFY(tokenFile.open(QIODevice::ReadOnly));
+    const QByteArray token = tokenFile.readAll().trimmed();
+
+    QCOMPARE(adminGet(port, QStringLiteral("first"), token), 200);
+    QCOMPARE(adminGet(port, QStringLiteral("first"), "wrong-token-0123456789"), 401);
+    QCOMPARE(adminGet(port, QStringLiteral("second"), token), 0); // not trusted: no session
+
+    QWebSocket stream;
+    stream.setSslConfiguration(trusting(QStringLiteral("first")));
+    QStringList received;
+    connect(&stream, &QWebSocket::textMessageReceived, this,
+            [&](const QString &t) { received.append(t); });
+    QNetworkRequest req(QUrl(QStringLiteral("wss://127.0.0.1:%1/api/v1/stream").arg(port)));
+    req.setRawHeader("Authorization", "Bearer " + token);
+    QSignalSpy opened(&stream, &QWebSocket::connected);
+    QSignalSpy closed(&stream, &QWebSocket::disconnected);
+    stream.open(req);
+    QVERIFY(opened.wait(5000));
+
+    QSignalSpy reloaded(server.host(), &ServerHost::reloaded);
+    ServerConfig next = c;
+    next.listenPort = server.port();
+    setAdminTls(next, QStringLiteral("second"));
+    server.host()->reload(next, QStringLiteral("test"));
+    QVERIFY(reloaded.wait());
+    QVERIFY2(reloaded.first().at(0).toBool(), qPrintable(reloaded.first().at(2).toString()));
+    QVERIFY(reloaded.first().at(1).toStringList().contains(QStringLiteral("admin/tls_cert")));
+
+    // The open stream stays and carries the reload event.
+    QTRY_VERIFY([&] {
+        for (const QString &t : std::as_const(received)) {
+            if (t.contains(QLatin1String("\"type\":\"reload\"")))
+                return true;
+        }
+        return false;
+    }());
+    QCOMPARE(closed.size(), 0);
+    QCOMPARE(stream.state(), QAbstractSocket::ConnectedState);
+
+    QSslCertificate presented;
+    QCOMPARE(adminGet(port, QStringLiteral("second"), token, &presented), 200);
+    QCOMPARE(presented, QSslCertificate::fromPath(path(QStringLiteral("second.pem"))).first());
+    QCOMPARE(adminGet(port, QStringLiteral("first"), token), 0);
+}
+
 void tst_Tls::badTlsConfigIsRefused_data()
 {
     QTest::addColumn<QByteArray>("tls");
@@ -199,6 +301,10 @@ void tst_Tls::badTlsConfigIsRefused_data()
         << QByteArray("cert = /nonexistent.pem\nkey = KEY\n") << "tls/cert";
     QTest::addRow("not a certificate") << QByteArray("cert = KEY\nkey = KEY\n") << "tls/cert";
     QTest::addRow("not a key") << QByteArray("cert = CERT\nkey = CERT\n") << "tls/key";
+    QTest::addRow("admin cert without key")
+        << QByteArray("[admin]\ntls_cert = CERT\n") << "admin/tls_key";
+    QTest::addRow("admin key not a key")
+        << QByteArray("[admin]\ntls_cert = CERT\ntls_key = CERT\n") << "admin/tls_key";
 }
 
 void tst_Tls::badTlsConfigIsRefused()
