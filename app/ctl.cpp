@@ -17,10 +17,13 @@
 #include <QtCore/QUrl>
 #include <QtCore/QUrlQuery>
 #include <QtNetwork/QNetworkRequest>
+#include <QtNetwork/QSslCertificate>
+#include <QtNetwork/QSslSocket>
 #include <QtNetwork/QTcpSocket>
 #include <QtWebSockets/QWebSocket>
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 #include <pwd.h>
@@ -78,7 +81,8 @@ struct Args
 const QStringList &flagNames()
 {
     static const QStringList f = {QStringLiteral("--json"), QStringLiteral("--dry-run"),
-                                  QStringLiteral("--follow"), QStringLiteral("--help")};
+                                  QStringLiteral("--follow"), QStringLiteral("--help"),
+                                  QStringLiteral("--insecure")};
     return f;
 }
 
@@ -90,7 +94,8 @@ const QStringList &valueNames()
                                   QStringLiteral("--reason"),       QStringLiteral("--name"),
                                   QStringLiteral("--idle-timeout"), QStringLiteral("--max-age"),
                                   QStringLiteral("--limit"),        QStringLiteral("--peer"),
-                                  QStringLiteral("--state"),        QStringLiteral("--mode")};
+                                  QStringLiteral("--state"),        QStringLiteral("--mode"),
+                                  QStringLiteral("--cacert")};
     return v;
 }
 
@@ -129,7 +134,8 @@ void checkOptions(const Args &a, const QStringList &allowed, int maxPositional)
 {
     static const QStringList global
         = {QStringLiteral("--data-dir"),   QStringLiteral("--config"), QStringLiteral("--admin"),
-           QStringLiteral("--token-file"), QStringLiteral("--json"),   QStringLiteral("--help")};
+           QStringLiteral("--token-file"), QStringLiteral("--json"),   QStringLiteral("--help"),
+           QStringLiteral("--cacert"),     QStringLiteral("--insecure")};
     QStringList given = a.options.keys();
     for (const QString &f : a.flags)
         given.append(f);
@@ -145,6 +151,7 @@ struct Target
 {
     QUrl url;
     QByteArray token;
+    QSslConfiguration tls; // for https:// (--cacert, --insecure)
 };
 
 // --admin URL --token-file F, else the data dir (--data-dir, or the config's data_dir, or the
@@ -153,6 +160,7 @@ std::optional<Target> findTarget(const Args &a, QString *error)
 {
     QString dataDir = a.value("--data-dir");
     QString configured;
+    bool configuredTls = false;
     const QString config = a.value("--config");
     if (!config.isEmpty()) {
         if (!QFile::exists(config)) {
@@ -163,6 +171,7 @@ std::optional<Target> findTarget(const Args &a, QString *error)
         if (dataDir.isEmpty())
             dataDir = s.value(QStringLiteral("server/data_dir")).toString().trimmed();
         configured = s.value(QStringLiteral("admin/listen")).toString().trimmed();
+        configuredTls = !s.value(QStringLiteral("admin/tls_cert")).toString().trimmed().isEmpty();
     }
     if (dataDir.isEmpty())
         dataDir = ConfigLoader::defaultDataDir();
@@ -176,7 +185,7 @@ std::optional<Target> findTarget(const Args &a, QString *error)
             url = QString::fromUtf8(f.readAll().trimmed());
     }
     if (url.isEmpty())
-        url = QStringLiteral("http://")
+        url = QLatin1String(configuredTls ? "https://" : "http://")
               + (configured.isEmpty() ? QStringLiteral("127.0.0.1:1216") : configured);
     if (!url.contains(QLatin1String("://")))
         url.prepend(QStringLiteral("http://"));
@@ -196,6 +205,20 @@ std::optional<Target> findTarget(const Args &a, QString *error)
         return std::nullopt;
     }
     t.token = f.readAll().trimmed();
+
+    // Like curl: --cacert trusts exactly the certificates in FILE, --insecure checks nothing.
+    t.tls = QSslConfiguration::defaultConfiguration();
+    const QString caFile = a.value("--cacert");
+    if (!caFile.isEmpty()) {
+        const QList<QSslCertificate> ca = QSslCertificate::fromPath(caFile);
+        if (ca.isEmpty()) {
+            *error = caFile + QStringLiteral(": no PEM certificate in this file");
+            return std::nullopt;
+        }
+        t.tls.setCaCertificates(ca);
+    }
+    if (a.has("--insecure"))
+        t.tls.setPeerVerifyMode(QSslSocket::VerifyNone);
     return t;
 }
 
@@ -210,14 +233,32 @@ struct Reply
 std::optional<Reply> request(const Target &t, const QByteArray &method, const QString &path,
                              const QJsonObject *body, QString *error)
 {
-    QTcpSocket s;
     const quint16 port = quint16(t.url.port(1216));
-    s.connectToHost(t.url.host(), port);
-    if (!s.waitForConnected(RequestTimeoutMs)) {
-        *error = QStringLiteral("cannot reach Warden at %1: %2")
-                     .arg(t.url.toString(), s.errorString());
-        return std::nullopt;
+    std::unique_ptr<QTcpSocket> socket;
+    if (t.url.scheme() == QLatin1String("https")) {
+        auto ssl = std::make_unique<QSslSocket>();
+        ssl->setSslConfiguration(t.tls);
+        ssl->connectToHostEncrypted(t.url.host(), port);
+        if (!ssl->waitForEncrypted(RequestTimeoutMs)) {
+            *error = QStringLiteral("cannot reach Warden at %1: %2%3")
+                         .arg(t.url.toString(), ssl->errorString(),
+                              ssl->state() == QAbstractSocket::ConnectedState
+                                      || !ssl->sslHandshakeErrors().isEmpty()
+                                  ? QStringLiteral(" (trust its certificate with --cacert FILE)")
+                                  : QString());
+            return std::nullopt;
+        }
+        socket = std::move(ssl);
+    } else {
+        socket = std::make_unique<QTcpSocket>();
+        socket->connectToHost(t.url.host(), port);
+        if (!socket->waitForConnected(RequestTimeoutMs)) {
+            *error = QStringLiteral("cannot reach Warden at %1: %2")
+                         .arg(t.url.toString(), socket->errorString());
+            return std::nullopt;
+        }
     }
+    QTcpSocket &s = *socket;
     const QByteArray payload
         = body ? QJsonDocument(*body).toJson(QJsonDocument::Compact) : QByteArray();
     QByteArray req = method + ' ' + path.toUtf8() + " HTTP/1.1\r\n";
@@ -357,6 +398,7 @@ int follow(const Target &t, quint64 since, bool json)
     req.setRawHeader("Authorization", "Bearer " + t.token);
     req.setRawHeader("X-Warden-Actor", osUser().toUtf8() + "@ctl");
     QWebSocket ws;
+    ws.setSslConfiguration(t.tls);
     QEventLoop loop;
     int code = 0;
     bool opened = false;
@@ -698,8 +740,11 @@ QString Ctl::usage()
         "  --data-dir DIR      read DIR/admin.url and DIR/admin.token (default "
         "~/.local/share/warden)\n"
         "  --config FILE       take data_dir and [admin] listen from FILE\n"
-        "  --admin URL         admin API address (e.g. http://127.0.0.1:1216)\n"
+        "  --admin URL         admin API address (e.g. http://127.0.0.1:1216, https://...)\n"
         "  --token-file FILE   bearer token file (default DIR/admin.token)\n"
+        "  --cacert FILE       for https://: trust the PEM certificates in FILE (e.g. a\n"
+        "                      self-signed [admin] tls_cert) instead of the system CAs\n"
+        "  --insecure          for https://: do not verify the certificate\n"
         "  --json              print the API's JSON instead of a table\n"
         "\n"
         "Exit codes: 0 success, 1 failure, 2 usage error.\n");

@@ -3,6 +3,7 @@
 
 #include "server/configloader.h"
 #include "server/serverworker.h"
+#include "server/tlsfiles.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QFile>
@@ -10,6 +11,7 @@
 #include <QtCore/QRandomGenerator>
 #include <QtCore/QSaveFile>
 #include <QtCore/QUrlQuery>
+#include <QtNetwork/QSslServer>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
 #include <QtWebSockets/QWebSocket>
@@ -49,6 +51,7 @@ AdminServer::AdminServer(ServerWorker &worker)
     connect(m_ws, &QWebSocketServer::newConnection, this, &AdminServer::onStreamReady);
     connect(&worker, &ServerWorker::eventsReady, this, &AdminServer::pushEvents);
     connect(&worker, &ServerWorker::stopped, this, &AdminServer::close);
+    connect(&worker, &ServerWorker::reloaded, this, &AdminServer::onReloaded);
     m_counters.setInterval(CounterIntervalMs);
     connect(&m_counters, &QTimer::timeout, this, &AdminServer::pushCounters);
 }
@@ -82,7 +85,8 @@ QString AdminServer::url() const
 {
     if (!m_tcp)
         return {};
-    return QStringLiteral("http://") + hostText(m_tcp->serverAddress()) + QLatin1Char(':')
+    return QLatin1String(m_tlsCertPem.isEmpty() ? "http://" : "https://")
+           + hostText(m_tcp->serverAddress()) + QLatin1Char(':')
            + QString::number(port());
 }
 
@@ -139,15 +143,12 @@ bool AdminServer::start(QString *error)
         return false;
     m_api.setTokens(admin, readOnly);
 
-    auto server = std::make_unique<QTcpServer>();
-    if (!server->listen(address, port)) {
-        *error = QStringLiteral("admin API: cannot listen on %1: %2")
-                     .arg(cfg.adminListen, server->errorString());
+    m_tlsCertPem = cfg.adminTlsCertPem;
+    m_tlsKeyPem = cfg.adminTlsKeyPem;
+    if (!listen(address, port, error)) {
+        *error = QStringLiteral("admin API: cannot listen on %1: %2").arg(cfg.adminListen, *error);
         return false;
     }
-    connect(server.get(), &QTcpServer::pendingConnectionAvailable, this,
-            &AdminServer::onNewConnection);
-    m_tcp = std::move(server);
     m_worker.addMonitoredPort(m_tcp->serverPort());
 
     QSaveFile urlOut(urlFile());
@@ -159,9 +160,72 @@ bool AdminServer::start(QString *error)
                       {{QLatin1String("service"), QLatin1String("admin")},
                        {QLatin1String("address"), url()},
                        {QLatin1String("token_file"), tokenFile()},
+                       {QLatin1String("tls"), !m_tlsCertPem.isEmpty()},
                        {QLatin1String("token_created"), createdAdmin}});
     m_counters.start();
     return true;
+}
+
+bool AdminServer::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    std::unique_ptr<QTcpServer> server;
+    if (!m_tlsCertPem.isEmpty()) {
+        auto ssl = std::make_unique<QSslServer>();
+        ssl->setSslConfiguration(TlsFiles::serverConfiguration(m_tlsCertPem, m_tlsKeyPem));
+        ssl->setHandshakeTimeout(m_worker.config().handshakeTimeoutMs);
+        server = std::move(ssl);
+    } else {
+        server = std::make_unique<QTcpServer>();
+    }
+    if (!server->listen(address, port)) {
+        *error = server->errorString();
+        return false;
+    }
+    connect(server.get(), &QTcpServer::pendingConnectionAvailable, this,
+            &AdminServer::onNewConnection);
+    m_tcp = std::move(server); // accepted sockets are ours (parented here), not the listener's
+    return true;
+}
+
+// [admin] tls_cert/tls_key after a reload: a renewed certificate goes to new handshakes and
+// every open request or stream stays; switching TLS on or off rebinds the same address.
+void AdminServer::onReloaded(bool ok)
+{
+    const ServerConfig &cfg = m_worker.config();
+    if (!ok || !m_tcp
+        || (cfg.adminTlsCertPem == m_tlsCertPem && cfg.adminTlsKeyPem == m_tlsKeyPem))
+        return;
+    const bool modeChanges = cfg.adminTlsCertPem.isEmpty() != m_tlsCertPem.isEmpty();
+    const QByteArray oldCert = m_tlsCertPem;
+    const QByteArray oldKey = m_tlsKeyPem;
+    m_tlsCertPem = cfg.adminTlsCertPem;
+    m_tlsKeyPem = cfg.adminTlsKeyPem;
+    if (!modeChanges) {
+        static_cast<QSslServer *>(m_tcp.get())
+            ->setSslConfiguration(TlsFiles::serverConfiguration(m_tlsCertPem, m_tlsKeyPem));
+        return;
+    }
+    const QHostAddress address = m_tcp->serverAddress();
+    const quint16 port = m_tcp->serverPort();
+    m_tcp.reset();
+    QString error;
+    if (!listen(address, port, &error)) {
+        m_tlsCertPem = oldCert;
+        m_tlsKeyPem = oldKey;
+        QString ignored;
+        listen(address, port, &ignored);
+        m_worker.logEvent(ServerEvent::Type::Error,
+                          {{QLatin1String("service"), QLatin1String("admin")},
+                           {QLatin1String("reason"),
+                            QString(QStringLiteral("cannot switch TLS on the admin port: ")
+                                    + error)}});
+        return;
+    }
+    QSaveFile urlOut(urlFile());
+    if (urlOut.open(QIODevice::WriteOnly)) {
+        urlOut.write(url().toUtf8() + '\n');
+        m_wroteUrl = urlOut.commit();
+    }
 }
 
 void AdminServer::close()

@@ -19,7 +19,8 @@ class ServerWorker;
 
 // The admin API's own port ([admin] listen): reads each request (head and body bounded in size
 // and time), authenticates it and lets AdminApi answer; GET /api/v1/stream upgrades to a
-// WebSocket of events and counters. Owns <data-dir>/admin.token, admin-readonly.token (created
+// WebSocket of events and counters. With [admin] tls_cert/tls_key it speaks https:// and wss://;
+// a reload with renewed files swaps the certificate for new handshakes only. Owns <data-dir>/admin.token, admin-readonly.token (created
 // 0600 on first start) and admin.url (the live address, removed on a clean stop). Created and
 // owned by the ServerWorker; lives in the server thread.
 class AdminServer final : public QObject
@@ -41,13 +42,15 @@ public:
     bool start(QString *error);
     void close();
     quint16 port() const;
-    QString url() const; // http://127.0.0.1:PORT
+    QString url() const; // http://127.0.0.1:PORT, or https://
     QString tokenFile() const;
     QString readOnlyTokenFile() const;
     QString urlFile() const;
     AdminApi &api() { return m_api; }
 
 private:
+    bool listen(const QHostAddress &address, quint16 port, QString *error);
+    void onReloaded(bool ok);
     void onNewConnection();
     void onReadyRead(QTcpSocket *socket);
     void respond(QTcpSocket *socket, const HttpResponse &response, bool stopAfter = false,
@@ -66,5 +69,7 @@ private:
     QHash<QWebSocket *, quint64> m_streams; // -> id of the last event sent to it
     QTimer m_counters;
     QString m_dataDir;
+    QByteArray m_tlsCertPem; // what the listener was set up with
+    QByteArray m_tlsKeyPem;
     bool m_wroteUrl = false;
 };

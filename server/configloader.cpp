@@ -275,6 +275,16 @@ const QList<KeySpec> &specs()
          [](const QString &v, ServerConfig &c) {
              return parseBool(v, &c.adminMetricsAuth);
          }},
+        {"admin/tls_cert",
+         [](const QString &v, ServerConfig &c) {
+             c.adminTlsCertFile = v.trimmed();
+             return QString();
+         }},
+        {"admin/tls_key",
+         [](const QString &v, ServerConfig &c) {
+             c.adminTlsKeyFile = v.trimmed();
+             return QString();
+         }},
         {"log/keep_days",
          [](const QString &v, ServerConfig &c) {
              qint64 n = 0;
@@ -465,7 +475,25 @@ ConfigResult ConfigLoader::load(const QString &file, const QMap<QString, QString
             return r;
         }
     }
-    if (!cfg.adminListen.isEmpty() && !cfg.adminAllowInsecureRemote) {
+    if (cfg.adminTlsCertFile.isEmpty() != cfg.adminTlsKeyFile.isEmpty()) {
+        const QString missing = cfg.adminTlsCertFile.isEmpty() ? QStringLiteral("admin/tls_cert")
+                                                               : QStringLiteral("admin/tls_key");
+        r.error = {file, missing, QStringLiteral("admin/tls_cert and admin/tls_key go together")};
+        return r;
+    }
+    if (!cfg.adminTlsCertFile.isEmpty()) {
+        QString key;
+        const QString why = TlsFiles::load(cfg.adminTlsCertFile, cfg.adminTlsKeyFile,
+                                           &cfg.adminTlsCertPem, &cfg.adminTlsKeyPem, &key);
+        if (!why.isEmpty()) {
+            r.error = {file,
+                       key == QLatin1String("tls/cert") ? QStringLiteral("admin/tls_cert")
+                                                        : QStringLiteral("admin/tls_key"),
+                       why};
+            return r;
+        }
+    }
+    if (!cfg.adminListen.isEmpty() && !cfg.adminAllowInsecureRemote && !cfg.adminTlsEnabled()) {
         QHostAddress a;
         quint16 p = 0;
         QString why;

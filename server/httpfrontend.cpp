@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/httpfrontend.h"
 
+#include "server/clientframeguard.h"
+
 #include <QtCore/QDeadlineTimer>
 
 #include <QtNetwork/QSslServer>
@@ -16,6 +18,14 @@ constexpr int ListenBacklog = 4096;
 qint64 monotonicMs()
 {
     return QDeadlineTimer::current().deadline();
+}
+
+// QWebSocket does not expose its TCP socket; the address pair names the connection.
+QString upgradeKey(const QHostAddress &peer, quint16 peerPort, const QHostAddress &local,
+                   quint16 localPort)
+{
+    return peer.toString() + QLatin1Char(' ') + QString::number(peerPort) + QLatin1Char(' ')
+           + local.toString() + QLatin1Char(' ') + QString::number(localPort);
 }
 
 QString peerString(const QTcpSocket *s)
@@ -174,8 +184,27 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
                 return;
             }
         }
+        if (socket->bytesAvailable() > request.headBytes) {
+            // RFC 6455 4.1: the client waits for the 101 before it sends frames.
+            respond(socket, HttpResponse::text(400, "data sent before the handshake response"));
+            return;
+        }
         forget(socket);
         socket->disconnect(this);
+        auto *guard = new ClientFrameGuard(socket, request.headBytes);
+        const QString peer = peerString(socket);
+        connect(guard, &ClientFrameGuard::violation, this,
+                [this, peer](int code, const QString &reason) {
+                    Q_EMIT requestRefused(peer, code, reason);
+                });
+        const QString key = upgradeKey(socket->peerAddress(), socket->peerPort(),
+                                       socket->localAddress(), socket->localPort());
+        m_upgrading.insert(key, guard);
+        connect(guard, &QObject::destroyed, this, [this, key, guard] {
+            const auto it = m_upgrading.constFind(key);
+            if (it != m_upgrading.cend() && it.value() == guard)
+                m_upgrading.erase(it);
+        });
         m_ws->handleConnection(socket);
         return;
     }
@@ -214,6 +243,11 @@ void HttpFrontend::onWebSocketReady()
     while (m_ws->hasPendingConnections()) {
         QWebSocket *ws = m_ws->nextPendingConnection();
         ws->setParent(nullptr);
+        // The guard of this socket starts reading frames now that QtWebSockets has taken the
+        // request head and connected its reader.
+        if (ClientFrameGuard *guard = m_upgrading.take(
+                upgradeKey(ws->peerAddress(), ws->peerPort(), ws->localAddress(), ws->localPort())))
+            guard->upgraded(ws);
         Q_EMIT webSocketAccepted(ws);
     }
 }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+class ClientFrameGuard;
 class QTcpServer;
 class QTcpSocket;
 class QWebSocket;
@@ -61,7 +62,8 @@ public:
 Q_SIGNALS:
     // A finished WebSocket handshake. The receiver owns the socket (it has no parent).
     void webSocketAccepted(QWebSocket *socket);
-    // A request answered with an error status or dropped before the upgrade (for the event log).
+    // A request answered with an error status or dropped before the upgrade, or an upgraded
+    // connection failed for a protocol violation (status is then the close code), for the log.
     void requestRefused(const QString &peer, int status, const QString &reason);
 
 private:
@@ -84,6 +86,8 @@ private:
     DeadlineIndex::Key m_nextKey = 1;
     QHash<QTcpSocket *, DeadlineIndex::Key> m_pending;
     QHash<DeadlineIndex::Key, QTcpSocket *> m_pendingByKey;
+    // Guards of sockets handed to QWebSocketServer whose handshake is not answered yet.
+    QHash<QString, ClientFrameGuard *> m_upgrading;
     DeadlineIndex m_deadlines;
     QTimer m_timer;
 };

@@ -9,6 +9,17 @@ QString seconds(qint64 ms)
     return ms % 1000 == 0 ? QString::number(ms / 1000)
                           : QString::number(double(ms) / 1000.0, 'g', 12);
 }
+
+// A PEM file as the configuration shows it: its path and a short hash of what it held when
+// loaded, so a renewed certificate at the same path counts as a change.
+QString pemFingerprint(const QString &file, const QByteArray &pem)
+{
+    if (file.isEmpty())
+        return QString();
+    return file + QStringLiteral(" sha256:")
+           + QString::fromLatin1(
+               QCryptographicHash::hash(pem, QCryptographicHash::Sha256).toHex().left(12));
+}
 } // namespace
 
 QString ServerConfig::listenString() const
@@ -63,21 +74,8 @@ QMap<QString, QString> ServerConfig::describe() const
                                           : QLatin1String(demo == Demo::On ? "true" : "false")},
         {QStringLiteral("tcp/poll_interval_ms"), QString::number(tcpPollIntervalMs)},
         {QStringLiteral("tcp/close_wait_alarm"), seconds(closeWaitAlarmMs)},
-        {QStringLiteral("tls/cert"),
-         tlsCertFile.isEmpty()
-             ? QString()
-             : tlsCertFile + QStringLiteral(" sha256:")
-                   + QString::fromLatin1(
-                       QCryptographicHash::hash(tlsCertPem, QCryptographicHash::Sha256)
-                           .toHex()
-                           .left(12))},
-        {QStringLiteral("tls/key"),
-         tlsKeyFile.isEmpty() ? QString()
-                              : tlsKeyFile + QStringLiteral(" sha256:")
-                                    + QString::fromLatin1(QCryptographicHash::hash(
-                                                              tlsKeyPem, QCryptographicHash::Sha256)
-                                                              .toHex()
-                                                              .left(12))},
+        {QStringLiteral("tls/cert"), pemFingerprint(tlsCertFile, tlsCertPem)},
+        {QStringLiteral("tls/key"), pemFingerprint(tlsKeyFile, tlsKeyPem)},
         {QStringLiteral("testing/echo_path"), echoPath},
         {QStringLiteral("log/format"), logFormat},
         {QStringLiteral("log/ring_size"), QString::number(eventRingSize)},
@@ -86,6 +84,8 @@ QMap<QString, QString> ServerConfig::describe() const
          adminAllowInsecureRemote ? QStringLiteral("true") : QStringLiteral("false")},
         {QStringLiteral("admin/metrics_auth"),
          adminMetricsAuth ? QStringLiteral("true") : QStringLiteral("false")},
+        {QStringLiteral("admin/tls_cert"), pemFingerprint(adminTlsCertFile, adminTlsCertPem)},
+        {QStringLiteral("admin/tls_key"), pemFingerprint(adminTlsKeyFile, adminTlsKeyPem)},
         {QStringLiteral("log/keep_days"), QString::number(logKeepDays)},
         {QStringLiteral("log/max_rows"), QString::number(logMaxRows)},
         {QStringLiteral("shutdown/spread_ms"), QString::number(shutdownSpreadMs)},

@@ -77,6 +77,13 @@ struct ServerConfig
     QString adminListen = QStringLiteral("127.0.0.1:1216");
     bool adminAllowInsecureRemote = false;
     bool adminMetricsAuth = false; // require a token for /metrics even from loopback
+    // [admin] tls_cert/tls_key: PEM files for https:// (and wss:// streams) on the admin port;
+    // read at load time like [tls], so a reload can tell a renewed certificate.
+    QString adminTlsCertFile;
+    QString adminTlsKeyFile;
+    QByteArray adminTlsCertPem;
+    QByteArray adminTlsKeyPem;
+    bool adminTlsEnabled() const { return !adminTlsCertPem.isEmpty() && !adminTlsKeyPem.isEmpty(); }
 
     // Where this configuration came from (set by ConfigLoader::load), so the server thread can
     // read it again for an admin API reload. Not configuration keys themselves.

@@ -7,6 +7,10 @@ void ServerHost::ThreadStopper::operator()(QThread *thread) const
 {
     thread->quit();
     thread->wait();
+    // QThread's threads are detached: TSan sees no join. wait() returns once the thread has
+    // deleted the worker (see the constructor); say so, so that what the worker did last is
+    // ordered before what this thread frees next.
+    TsanSync::acquire(thread);
     delete thread;
 }
 
@@ -33,23 +37,36 @@ ServerHost::ServerHost(QObject *parent, ServerWorker::Clock clock)
     m_worker = new ServerWorker(std::move(clock));
     m_worker->moveToThread(m_thread.get());
     connect(m_thread.get(), &QThread::finished, m_worker, &QObject::deleteLater);
+    m_mailbox = new TsanSync::Mailbox;
+    m_mailbox->moveToThread(m_thread.get());
+    connect(m_thread.get(), &QThread::finished, m_mailbox, &QObject::deleteLater);
+    // The worker's last act in its thread, after all its members are gone (deleteLater above
+    // runs while the thread finishes, before wait() returns): pairs with ThreadStopper.
+    connect(
+        m_worker, &QObject::destroyed, m_worker,
+        [thread = m_thread.get()] { TsanSync::release(thread); }, Qt::DirectConnection);
 
-    connect(m_worker, &ServerWorker::started, this, &ServerHost::started);
-    connect(m_worker, &ServerWorker::eventsReady, this, &ServerHost::eventsReady);
-    connect(m_worker, &ServerWorker::connectionsChanged, this, &ServerHost::connectionsChanged);
-    connect(m_worker, &ServerWorker::statsChanged, this, &ServerHost::statsChanged);
-    connect(m_worker, &ServerWorker::reloaded, this, &ServerHost::reloaded);
-    connect(m_worker, &ServerWorker::reloadApplied, this, &ServerHost::reloadApplied);
-    connect(m_worker, &ServerWorker::stopped, this, &ServerHost::stopped);
-    connect(m_worker, &ServerWorker::tcpSnapshotReady, this, &ServerHost::tcpSnapshotReady);
+    forward(&ServerWorker::started, &ServerHost::started);
+    forward(&ServerWorker::eventsReady, &ServerHost::eventsReady);
+    forward(&ServerWorker::connectionsChanged, &ServerHost::connectionsChanged);
+    forward(&ServerWorker::statsChanged, &ServerHost::statsChanged);
+    forward(&ServerWorker::reloaded, &ServerHost::reloaded);
+    forward(&ServerWorker::reloadApplied, &ServerHost::reloadApplied);
+    forward(&ServerWorker::stopped, &ServerHost::stopped);
+    forward(&ServerWorker::tcpSnapshotReady, &ServerHost::tcpSnapshotReady);
     // POST /api/v1/stop: the worker cannot stop the process; the host stops, `stopped` follows.
-    connect(m_worker, &ServerWorker::stopRequested, this, [this] { stop(); });
     // POST /api/v1/restart: the same stop, clients get 4000, then a start on the same port.
-    connect(m_worker, &ServerWorker::restartRequested, this, [this] { restart(); });
+    forward(&ServerWorker::stopRequested, &ServerHost::stopFromWorker);
+    forward(&ServerWorker::restartRequested, &ServerHost::restartFromWorker);
     m_thread->start();
 }
 
 ServerHost::~ServerHost() = default;
+
+bool ServerHost::event(QEvent *e)
+{
+    return TsanSync::deliver(e) || QObject::event(e);
+}
 
 void ServerHost::setConfigSource(const QString &file, const QMap<QString, QString> &overrides)
 {

@@ -6,6 +6,7 @@
 #include "server/serverconfig.h"
 #include "server/serverevent.h"
 #include "server/serverworker.h"
+#include "server/tsansync.h"
 
 #include <QtCore/QMap>
 #include <QtCore/QObject>
@@ -55,12 +56,24 @@ public:
     void call(QObject *context, std::function<R(ServerWorker &)> fn,
               std::function<void(const R &)> done = {})
     {
+        // The answer goes through the host's own mailbox (when context lives in the host's
+        // thread, as it does for every caller so far), so that TSan sees the hand-off back.
+        const bool viaHost = !context || context->thread() == thread();
         post([w = m_worker, fn = std::move(fn), ctx = QPointer<QObject>(context),
-              done = std::move(done)] {
+              done = std::move(done), host = QPointer<ServerHost>(this), viaHost] {
             const R result = fn(*w);
-            if (done && ctx)
+            if (!done || !ctx)
+                return;
+            if (viaHost && host) {
+                QCoreApplication::postEvent(host.data(),
+                                            new TsanSync::HandOffEvent([result, done, ctx] {
+                                                if (ctx)
+                                                    done(result);
+                                            }));
+            } else {
                 QMetaObject::invokeMethod(
                     ctx.data(), [result, done] { done(result); }, Qt::QueuedConnection);
+            }
         });
     }
 
@@ -79,6 +92,9 @@ public:
 
     static void registerMetaTypes();
 
+protected:
+    bool event(QEvent *e) override;
+
 Q_SIGNALS:
     void started(bool ok, const QString &listen, const QString &error);
     void eventsReady(const ServerEventList &events);
@@ -94,8 +110,27 @@ private:
     template<typename F>
     void post(F &&f)
     {
-        QMetaObject::invokeMethod(m_worker, std::forward<F>(f), Qt::QueuedConnection);
+        m_mailbox->post(std::forward<F>(f));
     }
+
+    // Re-emits a worker signal from this thread: the arguments are copied in the server thread
+    // and posted as one event to this object (what a queued connection does, but as a
+    // TsanSync::HandOffEvent, so that a TSan build sees the hand-off).
+    template<typename... Args>
+    void forward(void (ServerWorker::*signal)(Args...), void (ServerHost::*mine)(Args...))
+    {
+        connect(
+            m_worker, signal, this,
+            [this, mine](Args... args) {
+                QCoreApplication::postEvent(this, new TsanSync::HandOffEvent([this, mine, args...] {
+                                                (this->*mine)(args...);
+                                            }));
+            },
+            Qt::DirectConnection);
+    }
+
+    void stopFromWorker() { stop(); }
+    void restartFromWorker() { restart(); }
 
     struct ThreadStopper
     {
@@ -104,6 +139,7 @@ private:
 
     std::unique_ptr<QThread, ThreadStopper> m_thread;
     ServerWorker *m_worker = nullptr; // lives in m_thread; deleted when it finishes
+    TsanSync::Mailbox *m_mailbox = nullptr; // runs post()ed functors in m_thread; likewise
     ServerConfig m_config;
     QString m_configFile;
     QMap<QString, QString> m_overrides;

@@ -56,8 +56,10 @@ private Q_SLOTS:
     void findsServerThroughConfigAndExplicitUrl();
     void stopEndsTheServer();
     void restartKeepsPortAndSessions();
+    void httpsAdminWithCacertOrInsecure();
 
 private:
+    void startWarden(const QByteArray &adminIni);
     Run ctl(QStringList args);
     std::unique_ptr<TestClient> loggedIn(const QByteArray &token);
     QJsonObject waitForLine(const QString &type, int timeoutMs = 5000);
@@ -80,13 +82,18 @@ void tst_Ctl::initTestCase()
 
 void tst_Ctl::init()
 {
+    startWarden(QByteArray());
+}
+
+void tst_Ctl::startWarden(const QByteArray &adminIni)
+{
     static int n = 0;
     m_data = m_dir.filePath(QStringLiteral("data%1").arg(++n));
     m_config = m_dir.filePath(QStringLiteral("warden%1.ini").arg(n));
     QFile f(m_config);
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write("[server]\nlisten = 127.0.0.1:0\ndata_dir = " + m_data.toUtf8()
-            + "\n[auth]\njwt_secret = " + kSecret + "\n[admin]\nlisten = 127.0.0.1:0\n");
+            + "\n[auth]\njwt_secret = " + kSecret + "\n[admin]\nlisten = 127.0.0.1:0\n" + adminIni);
     f.close();
     m_lines.clear();
     m_buffer.clear();
@@ -502,6 +509,53 @@ void tst_Ctl::restartKeepsPortAndSessions()
             listening = o;
     }
     QCOMPARE(listening.value(QStringLiteral("sessions_restored")).toInt(), 2);
+}
+
+// [admin] tls_cert/tls_key with a certificate made now by openssl: ctl refuses an untrusted
+// certificate (exit 1, pointing at --cacert), trusts it with --cacert, skips the check with
+// --insecure; `log --follow` streams over wss:// with the same options.
+void tst_Ctl::httpsAdminWithCacertOrInsecure()
+{
+    cleanup();
+    const QString cert = m_dir.filePath(QStringLiteral("admin.pem"));
+    const QString key = m_dir.filePath(QStringLiteral("admin.key"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+                   QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+                   QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert,
+                   QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                   QStringLiteral("/CN=warden-admin"), QStringLiteral("-addext"),
+                   QStringLiteral("subjectAltName=IP:127.0.0.1")});
+    QVERIFY(openssl.waitForFinished(20000) && openssl.exitCode() == 0);
+    startWarden("tls_cert = " + cert.toUtf8() + "\ntls_key = " + key.toUtf8() + "\n");
+    if (QTest::currentTestFailed())
+        return;
+    QFile url(QDir(m_data).filePath(QStringLiteral("admin.url")));
+    QVERIFY(url.open(QIODevice::ReadOnly));
+    QVERIFY(url.readAll().startsWith("https://127.0.0.1:"));
+
+    const Run untrusted = ctl({QStringLiteral("infos")});
+    QCOMPARE(untrusted.code, 1);
+    QVERIFY2(untrusted.err.contains("--cacert"), untrusted.err.constData());
+
+    const Run trusted = ctl({QStringLiteral("infos"), QStringLiteral("--cacert"), cert,
+                             QStringLiteral("--json")});
+    QCOMPARE(trusted.code, 0);
+    QVERIFY(trusted.json().contains(QStringLiteral("version")));
+    QCOMPARE(ctl({QStringLiteral("infos"), QStringLiteral("--insecure")}).code, 0);
+    QCOMPARE(ctl({QStringLiteral("infos"), QStringLiteral("--cacert"), m_config}).code, 1);
+
+    QProcess follow;
+    follow.start(wardenBin(), {QStringLiteral("ctl"), QStringLiteral("log"),
+                               QStringLiteral("--follow"), QStringLiteral("--data-dir"), m_data,
+                               QStringLiteral("--cacert"), cert});
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += follow.readAllStandardOutput()).contains(" listening "), 5000);
+    ::kill(pid_t(follow.processId()), SIGINT);
+    QVERIFY(follow.waitForFinished(5000));
+    QCOMPARE(follow.exitCode(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_Ctl)

@@ -4,7 +4,8 @@
 
 Starts `warden --no-gui` with the conformance echo endpoint ([testing] echo_path = /echo), does
 the handshake with Debian's python3-wsproto, and sends well-formed and malformed frames (raw
-bytes where wsproto refuses to produce them), checking each documented close code.
+bytes where wsproto refuses to produce them), checking each documented close code, including
+unmasked client frames (1002) and frames sent before the handshake response (HTTP 400).
 Loopback only. Prints one line per case and a closing "N passed, M failed" line.
 """
 import base64
@@ -68,15 +69,18 @@ class Client:
 
     def close_code(self):
         """Reads until the server's close frame (or EOF); returns its code or None."""
+        return self.close_code_and_reason()[0]
+
+    def close_code_and_reason(self):
         try:
             while True:
                 for e in self.events:
                     if isinstance(e, CloseConnection):
-                        return e.code
+                        return e.code, e.reason or ""
                 if not self._pump():
-                    return None
+                    return None, ""
         except (socket.timeout, ConnectionError):
-            return None
+            return None, ""
 
 
 def frame(opcode, payload, fin=True, rsv=0, mask=True):
@@ -145,12 +149,44 @@ def main():
             got = c.close_code()
             check("binary frame on the raw endpoint -> 1003", got == 1003, f"got {got}")
 
-            # Known gap (docs/security.md): QtWebSockets 6.4 accepts unmasked client frames.
+            # RFC 6455 5.1: the server fails the connection on an unmasked client frame
+            # (QtWebSockets 6.4 alone would accept it; Warden's frame guard closes it).
             c = Client(port, "/echo")
             c.raw(frame(0x1, b"unmasked", mask=False))
-            m = c.next_message()
-            print("NOTE  unmasked client frame: " + ("echoed (QtWebSockets does not enforce masking)"
-                                                    if isinstance(m, TextMessage) else "refused"))
+            got, reason = c.close_code_and_reason()
+            check("unmasked client frame -> 1002", got == 1002 and "masked" in reason,
+                  f"got {got} {reason!r}")
+
+            # The guard keeps track of frame boundaries across reads: masked traffic of every
+            # length encoding, split at awkward places, still flows; an unmasked frame after it
+            # is still caught.
+            c = Client(port, "/echo")
+            long_text = "L" * 3000  # 16-bit length
+            stream = (frame(0x1, b"one") + frame(0x9, b"ping") + frame(0x1, b"fr", fin=False)
+                      + frame(0xA, b"pong") + frame(0x0, b"ag") + frame(0x1, long_text.encode()))
+            for i in range(0, len(stream), 7):
+                c.raw(stream[i:i + 7])
+            got = [c.next_message() for _ in range(3)]
+            check("masked frames split across reads still work",
+                  [getattr(m, "data", None) for m in got] == ["one", "frag", long_text],
+                  [getattr(m, "data", m) for m in got][:2])
+            big = frame(0x2, b"\x00" * 70000)  # 64-bit length: over max_message_bytes
+            c2 = Client(port, "/echo")
+            c2.raw(big)
+            got2 = c2.close_code()
+            check("64-bit length frame over the limit -> 1009 (not 1002)", got2 == 1009, f"got {got2}")
+            c.raw(frame(0x1, b"ok") + frame(0x1, b"late", mask=False))
+            got, reason = c.close_code_and_reason()
+            check("unmasked frame after masked traffic -> 1002", got == 1002, f"got {got} {reason!r}")
+
+            # RFC 6455 4.1: frames sent with the handshake, before the 101, are refused.
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            ws = WSConnection(ConnectionType.CLIENT)
+            s.sendall(ws.send(Request(host="127.0.0.1", target="/echo")) + frame(0x1, b"early"))
+            answer = s.recv(200)
+            check("frames before the handshake response -> HTTP 400",
+                  answer.startswith(b"HTTP/1.1 400"), answer[:40])
+            s.close()
 
             # The server is still healthy after all of this.
             c = Client(port, "/echo")
