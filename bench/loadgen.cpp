@@ -227,6 +227,7 @@ struct Conn
     std::string message; // a fragmented message being assembled
     std::string acceptExpected;
     double startMs = 0;
+    double upgradedMs = 0; // 101 checked
     double readyMs = 0; // upgraded (and logged in)
     double pushWallMs = 0; // session_expired push received (wall clock)
     double closedWallMs = 0;
@@ -455,8 +456,9 @@ void LoadGen::onEvent(Conn &c, uint32_t events)
         for (auto &b : keyBytes)
             b = static_cast<unsigned char>(random32());
         const QByteArray key = QByteArray(reinterpret_cast<const char *>(keyBytes), 16).toBase64();
-        c.acceptExpected = QCryptographicHash::hash(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
-                                                    QCryptographicHash::Sha1)
+        QByteArray accept = key;
+        accept.append("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+        c.acceptExpected = QCryptographicHash::hash(accept, QCryptographicHash::Sha1)
                                    .toBase64()
                                    .toStdString();
         c.state = State::Upgrading;
@@ -546,6 +548,7 @@ void LoadGen::onUpgradeData(Conn &c)
         fail(c, "wrong Sec-WebSocket-Accept");
         return;
     }
+    c.upgradedMs = nowMs();
     if (m_o.login) {
         c.state = State::LoggingIn;
         // Socket.IO: the login goes out once the namespace is connected (see onMessage).
@@ -829,11 +832,14 @@ int LoadGen::run()
     loop(t0 + m_o.connectTimeout * 1000,
          [&] { return m_started == m_o.connections && m_inProgress == 0; });
     const double storm = nowMs() - t0;
-    std::vector<double> lat;
+    std::vector<double> lat, upgrade;
     for (const Conn &c : m_conns)
-        if (c.readyMs > 0)
+        if (c.readyMs > 0) {
             lat.push_back(c.readyMs - c.startMs);
+            upgrade.push_back(c.upgradedMs - c.startMs);
+        }
     const Percentiles p = percentiles(lat);
+    const Percentiles u = percentiles(upgrade);
     std::string reasons;
     for (const auto &r : m_failReasons)
         reasons += std::string(reasons.empty() ? "" : ",") + "\"" + r.first
@@ -842,9 +848,9 @@ int LoadGen::run()
     std::snprintf(json, sizeof json,
                   "\"connections\":%d,\"ready\":%d,\"failed\":%d,\"unfinished\":%d,"
                   "\"seconds\":%.3f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
-                  "\"fail_reasons\":{%s}",
+                  "\"upgrade_p50_ms\":%.2f,\"upgrade_p99_ms\":%.2f,\"fail_reasons\":{%s}",
                   m_o.connections, openCount(), m_failed, m_inProgress, storm / 1000, p.p50, p.p99,
-                  p.max, reasons.c_str());
+                  p.max, u.p50, u.p99, reasons.c_str());
     printResult("storm", json);
 
     // Phase 2: hold the connections idle (answering pings) until told or the time is up.

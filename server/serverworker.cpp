@@ -1181,6 +1181,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
 
     c.socket->disconnect(this);
     c.socket->deleteLater();
+    m_memoryTrim.released();
     if (m_snapshots) {
         m_dirty.remove(id);
         m_removed.append(id);
