@@ -71,20 +71,21 @@ double nowMs()
 double wallMs()
 {
     return std::chrono::duration<double, std::milli>(
-                   std::chrono::system_clock::now().time_since_epoch())
-            .count();
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 [[noreturn]] void usage(const char *why)
 {
-    std::fprintf(stderr,
-                 "warden_loadgen: %s\n"
-                 "usage: warden_loadgen [--host 127.0.0.1] [--port N] [--path /] [--connections N]\n"
-                 "  [--sources K] [--inflight C] [--no-login] [--secret S] [--exp EPOCH_S]\n"
-                 "  [--label L] [--connect-timeout S] [--hold S] [--expect-expiry]\n"
-                 "  [--broadcast HOST:PORT|peer] [--admin-token T] [--throughput S] [--active M]\n"
-                 "  [--window W] [--echo] [--kick-rate R] [--socketio]\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "warden_loadgen: %s\n"
+        "usage: warden_loadgen [--host 127.0.0.1] [--port N] [--path /] [--connections N]\n"
+        "  [--sources K] [--inflight C] [--no-login] [--secret S] [--exp EPOCH_S]\n"
+        "  [--label L] [--connect-timeout S] [--hold S] [--expect-expiry]\n"
+        "  [--broadcast HOST:PORT|peer] [--admin-token T] [--throughput S] [--active M]\n"
+        "  [--window W] [--echo] [--kick-rate R] [--socketio]\n",
+        why);
     std::exit(2);
 }
 
@@ -182,14 +183,14 @@ Options parseOptions(int argc, char **argv)
 std::string base64Url(const QByteArray &data)
 {
     return data.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
-            .toStdString();
+        .toStdString();
 }
 
 std::string signToken(const std::string &secret, int index, long long exp)
 {
     const std::string header = base64Url(QByteArrayLiteral(R"({"alg":"HS256","typ":"JWT"})"));
     const std::string payload = "{\"sub\":\"u" + std::to_string(index) + "\",\"sid\":\"b-"
-            + std::to_string(index) + "\",\"exp\":" + std::to_string(exp) + "}";
+                                + std::to_string(index) + "\",\"exp\":" + std::to_string(exp) + "}";
     const std::string input = header + "." + base64Url(QByteArray::fromStdString(payload));
     const QByteArray mac = QMessageAuthenticationCode::hash(QByteArray::fromStdString(input),
                                                             QByteArray::fromStdString(secret),
@@ -208,7 +209,9 @@ Percentiles percentiles(std::vector<double> v)
     if (v.empty())
         return p;
     std::sort(v.begin(), v.end());
-    auto at = [&](double q) { return v[std::min(v.size() - 1, size_t(q * double(v.size())))]; };
+    auto at = [&](double q) {
+        return v[std::min(v.size() - 1, size_t(q * double(v.size())))];
+    };
     p.p50 = at(0.50);
     p.p99 = at(0.99);
     p.max = v.back();
@@ -240,7 +243,9 @@ struct Conn
 class LoadGen
 {
 public:
-    explicit LoadGen(const Options &o) : m_o(o) {}
+    explicit LoadGen(const Options &o)
+        : m_o(o)
+    { }
 
     int run();
 
@@ -355,8 +360,7 @@ void LoadGen::startConnect(int index)
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
     ev.data.u32 = uint32_t(index);
     epoll_ctl(m_epoll, EPOLL_CTL_ADD, c.fd, &ev);
-    if (connect(c.fd, reinterpret_cast<sockaddr *>(&dst), sizeof dst) != 0
-        && errno != EINPROGRESS)
+    if (connect(c.fd, reinterpret_cast<sockaddr *>(&dst), sizeof dst) != 0 && errno != EINPROGRESS)
         fail(c, "connect");
 }
 
@@ -458,9 +462,8 @@ void LoadGen::onEvent(Conn &c, uint32_t events)
         const QByteArray key = QByteArray(reinterpret_cast<const char *>(keyBytes), 16).toBase64();
         QByteArray accept = key;
         accept.append("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-        c.acceptExpected = QCryptographicHash::hash(accept, QCryptographicHash::Sha1)
-                                   .toBase64()
-                                   .toStdString();
+        c.acceptExpected
+            = QCryptographicHash::hash(accept, QCryptographicHash::Sha1).toBase64().toStdString();
         c.state = State::Upgrading;
         setWantWrite(c, false);
         c.out = "GET " + m_o.path + " HTTP/1.1\r\nHost: " + m_o.host + ":"
@@ -662,9 +665,9 @@ void LoadGen::onMessage(Conn &c, const std::string &text)
             errno = 0;
             const size_t r = text.find("\"reason\":\"");
             fail(c, r == std::string::npos
-                            ? "login refused"
-                            : ("login refused: " + text.substr(r + 10, text.find('"', r + 10) - r - 10))
-                                      .c_str());
+                        ? "login refused"
+                        : ("login refused: " + text.substr(r + 10, text.find('"', r + 10) - r - 10))
+                              .c_str());
         }
         return;
     }
@@ -747,11 +750,10 @@ bool LoadGen::loop(double deadlineMs, Done done)
         if (left <= 0)
             return false;
         // Keep the storm going: start more connections while in-flight slots are free.
-        while (m_started < m_o.connections && m_inProgress < m_o.inflight
-               && nowMs() < deadlineMs)
+        while (m_started < m_o.connections && m_inProgress < m_o.inflight && nowMs() < deadlineMs)
             startConnect(m_started++);
-        const int n = epoll_wait(m_epoll, events.data(), int(events.size()),
-                                 int(std::min(left, 50.0)) + 1);
+        const int n
+            = epoll_wait(m_epoll, events.data(), int(events.size()), int(std::min(left, 50.0)) + 1);
         for (int i = 0; i < n; ++i) {
             const uint32_t id = events[size_t(i)].data.u32;
             if (id == UINT32_MAX) {
@@ -785,10 +787,10 @@ int adminRequest(const std::string &hostPort, const std::string &token, const st
             ::close(fd);
         return -1;
     }
-    const std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + hostPort
-            + "\r\nAuthorization: Bearer " + token
-            + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
-            + std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string req
+        = method + " " + path + " HTTP/1.1\r\nHost: " + hostPort + "\r\nAuthorization: Bearer "
+          + token + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
+          + std::to_string(body.size()) + "\r\n\r\n" + body;
     ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
     char buf[4096];
     std::string answer;
@@ -807,8 +809,9 @@ int LoadGen::run()
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     if (rlim_t(m_o.connections) + 64 > rl.rlim_cur) {
-        std::fprintf(stderr, "warden_loadgen: %d connections need more than the %llu open files"
-                             " this process may have\n",
+        std::fprintf(stderr,
+                     "warden_loadgen: %d connections need more than the %llu open files"
+                     " this process may have\n",
                      m_o.connections, static_cast<unsigned long long>(rl.rlim_cur));
         return 2;
     }
@@ -843,7 +846,7 @@ int LoadGen::run()
     std::string reasons;
     for (const auto &r : m_failReasons)
         reasons += std::string(reasons.empty() ? "" : ",") + "\"" + r.first
-                + "\":" + std::to_string(r.second);
+                   + "\":" + std::to_string(r.second);
     char json[1024];
     std::snprintf(json, sizeof json,
                   "\"connections\":%d,\"ready\":%d,\"failed\":%d,\"unfinished\":%d,"
@@ -880,8 +883,7 @@ int LoadGen::run()
             status = 200;
         } else {
             std::thread t([&] {
-                status = adminRequest(m_o.admin, m_o.adminToken, "POST",
-                                      "/api/v1/broadcast",
+                status = adminRequest(m_o.admin, m_o.adminToken, "POST", "/api/v1/broadcast",
                                       "{\"event\":\"notice\",\"data\":{\"text\":\"bench\"}}");
             });
             loop(nowMs() + 30000, [&] { return m_notices >= targets; });

@@ -7,6 +7,7 @@
 
 MemoryTrim::MemoryTrim(QObject *parent)
     : QObject(parent)
+    , m_timer(this) // moves with its owner into the server thread
 {
     m_timer.setSingleShot(true);
     m_timer.setInterval(2000);

@@ -76,6 +76,7 @@ ServerWorker::ServerWorker(Clock clock)
     , m_snapshotFlush(this)
     , m_tcpPoll(this)
     , m_stopDeadline(this)
+    , m_memoryTrim(this)
     , m_storeFlush(this)
     , m_stopStep(this)
 {

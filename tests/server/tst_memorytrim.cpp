@@ -2,6 +2,7 @@
 #include "server/memorytrim.h"
 
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QThread>
 #include <QtTest/QtTest>
 
 class TestMemoryTrim : public QObject
@@ -12,6 +13,7 @@ private Q_SLOTS:
     void belowThresholdNeverTrims();
     void trimsOnceAfterTheWave();
     void waitsUntilTheWaveIsOver();
+    void worksInTheThreadOfItsOwner();
 };
 
 void TestMemoryTrim::belowThresholdNeverTrims()
@@ -60,6 +62,34 @@ void TestMemoryTrim::waitsUntilTheWaveIsOver()
             QCOMPARE(trim.trims(), 0);
     }
     QTRY_COMPARE_WITH_TIMEOUT(trim.trims(), 1, 2000);
+}
+
+void TestMemoryTrim::worksInTheThreadOfItsOwner()
+{
+    // As in ServerWorker: a member of an object that is moved into the server thread.
+    QThread thread;
+    QObject owner;
+    auto *trim = new MemoryTrim(&owner);
+    trim->setThreshold(3);
+    trim->setQuietMs(5);
+    owner.moveToThread(&thread);
+    QCOMPARE(trim->thread(), &thread);
+    thread.start();
+    auto trimsSoFar = [trim] {
+        int n = -1;
+        QMetaObject::invokeMethod(
+            trim, [trim, &n] { n = trim->trims(); }, Qt::BlockingQueuedConnection);
+        return n;
+    };
+    for (int i = 0; i < 3; ++i)
+        QMetaObject::invokeMethod(
+            trim, [trim] { trim->released(); }, Qt::QueuedConnection);
+    QTRY_COMPARE(trimsSoFar(), 1);
+    QMetaObject::invokeMethod(
+        &owner, [&owner] { owner.moveToThread(QCoreApplication::instance()->thread()); },
+        Qt::BlockingQueuedConnection);
+    thread.quit();
+    QVERIFY(thread.wait(5000));
 }
 
 QTEST_GUILESS_MAIN(TestMemoryTrim)
