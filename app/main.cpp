@@ -51,6 +51,13 @@ int main(int argc, char **argv)
         gui = false;
     }
 
+    // Qt's glib event dispatcher walks a list as long as the number of sockets on every write
+    // notifier toggle: with thousands of connections it costs about half the server's CPU
+    // (docs/performance.md). Every thread's dispatcher is chosen from this variable, so it must be
+    // set before the application object exists. `QT_NO_GLIB=` (set but empty) keeps glib.
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
+
     // The mode is known before the application object exists: no GUI objects in headless mode.
     std::unique_ptr<QCoreApplication> app;
     if (gui)

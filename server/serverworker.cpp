@@ -76,6 +76,7 @@ ServerWorker::ServerWorker(Clock clock)
     , m_snapshotFlush(this)
     , m_tcpPoll(this)
     , m_stopDeadline(this)
+    , m_memoryTrim(this)
     , m_storeFlush(this)
     , m_stopStep(this)
 {
@@ -1181,6 +1182,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
 
     c.socket->disconnect(this);
     c.socket->deleteLater();
+    m_memoryTrim.released();
     if (m_snapshots) {
         m_dirty.remove(id);
         m_removed.append(id);

@@ -6,6 +6,7 @@
 #include "server/connectioninfo.h"
 #include "server/eventring.h"
 #include "server/issuedtokens.h"
+#include "server/memorytrim.h"
 #include "server/metrics.h"
 #include "server/operatorresult.h"
 #include "server/serverconfig.h"
@@ -235,6 +236,7 @@ private:
     QTimer m_stopDeadline;
 
     Metrics m_metrics;
+    MemoryTrim m_memoryTrim; // malloc_trim() after mass disconnects
     IssuedTokens m_issuedTokens;
     std::unique_ptr<AdminServer> m_admin; // declared last: goes first, while the rest still exists
     // Persistence: see docs/persistence.md for what is written when.
