@@ -2,12 +2,22 @@
 #include "server/serverconfig.h"
 
 #include <QtCore/QCryptographicHash>
+#include <QtCore/QUrl>
 
 namespace {
 QString seconds(qint64 ms)
 {
     return ms % 1000 == 0 ? QString::number(ms / 1000)
                           : QString::number(double(ms) / 1000.0, 'g', 12);
+}
+// The password never reaches diffs, logs or `info` output.
+QString redisWithoutPassword(const QString &url)
+{
+    QUrl u(url);
+    if (url.isEmpty() || !u.isValid() || u.password().isEmpty())
+        return url;
+    u.setPassword(QStringLiteral("***"));
+    return u.toString();
 }
 } // namespace
 
@@ -89,6 +99,12 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("log/keep_days"), QString::number(logKeepDays)},
         {QStringLiteral("log/max_rows"), QString::number(logMaxRows)},
         {QStringLiteral("shutdown/spread_ms"), QString::number(shutdownSpreadMs)},
+        {QStringLiteral("cluster/redis"), redisWithoutPassword(clusterRedis)},
+        {QStringLiteral("cluster/node_id"), clusterNodeId},
+        {QStringLiteral("cluster/prefix"), clusterPrefix},
+        {QStringLiteral("cluster/on_redis_down"), clusterRefuseLoginsWhenDown
+                                                      ? QStringLiteral("refuse_logins")
+                                                      : QStringLiteral("serve_local")},
     };
 }
 

@@ -339,7 +339,7 @@ QWidget *MainWindow::createEventPanel()
                                    T::LoggedOut, T::Kicked}));
     m_eventType->addItem(tr("Connections"), typeList({T::Connected, T::Disconnected, T::Rejected}));
     m_eventType->addItem(tr("Server"), typeList({T::Listening, T::Reload, T::ReloadFailed,
-                                                 T::Stopping, T::Stopped, T::Error}));
+                                                 T::Stopping, T::Stopped, T::Error, T::Cluster}));
     m_eventType->insertSeparator(m_eventType->count());
     const QList<ServerEvent::Type> all = ServerEvent::allTypes();
     for (ServerEvent::Type t : all)
