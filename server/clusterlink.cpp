@@ -16,7 +16,10 @@ constexpr int FirstBackoffMs = 250;
 constexpr int MaxBackoffMs = 5000;
 
 // Every script takes the key prefix as ARGV[1] and builds its keys from it: one Redis (with or
-// without replicas), not Redis Cluster. Times are ms since the epoch.
+// without replicas), not Redis Cluster. Times are ms since the epoch. A revocation key lives until
+// the session's natural end (its token's exp, or the end + [session] revocation_ttl), and at least
+// 5 minutes: a session ending at its hard end must still read as ended to the nodes that come to
+// claim it a moment later.
 // The shared part: claim the expiry of a session whose deadline passed, exactly once.
 const char *const ClaimFunction = R"lua(
 local function claim(p, sid, now, node, ch, ttl)
@@ -41,7 +44,7 @@ local function claim(p, sid, now, node, ch, ttl)
   redis.call('DEL', p .. 's:' .. sid)
   if user ~= '' then redis.call('SREM', p .. 'u:' .. user, sid) end
   redis.call('SET', p .. 'rev:' .. sid, reason .. '|' .. string.format('%d', untilMs),
-             'PX', math.max(1, untilMs - now))
+             'PX', math.max(300000, untilMs - now))
   redis.call('PUBLISH', ch, cjson.encode({t = 'end', sid = sid, user = user, reason = reason,
              ['until'] = untilMs, node = node, expired = 1}))
   return {'claimed', reason, string.format('%d', untilMs), user, string.format('%d', sc)}
@@ -138,8 +141,8 @@ return d
 const char *const RevokeScript = R"lua(
 local p, sid = ARGV[1], ARGV[2]
 local now, untilMs = tonumber(ARGV[5]), tonumber(ARGV[4])
-if untilMs <= now then return 0 end
-local ok = redis.call('SET', p .. 'rev:' .. sid, ARGV[3] .. '|' .. ARGV[4], 'PX', untilMs - now, 'NX')
+local ok = redis.call('SET', p .. 'rev:' .. sid, ARGV[3] .. '|' .. ARGV[4],
+                     'PX', math.max(300000, untilMs - now), 'NX')
 if not ok then return 0 end
 local user = ARGV[8]
 local u = redis.call('HGET', p .. 's:' .. sid, 'user')
@@ -160,9 +163,9 @@ local n = 0
 for _, sid in ipairs(redis.call('SMEMBERS', p .. 'u:' .. user)) do
   local hard = tonumber(redis.call('HGET', p .. 's:' .. sid, 'hard') or '0')
   local untilMs = now + ttl
-  if hard > 0 then untilMs = math.max(hard, now + 1) end
+  if hard > 0 then untilMs = math.max(hard, now) end
   local ok = redis.call('SET', p .. 'rev:' .. sid, ARGV[3] .. '|' .. string.format('%d', untilMs),
-                        'PX', untilMs - now, 'NX')
+                        'PX', math.max(300000, untilMs - now), 'NX')
   if ok then
     redis.call('ZREM', p .. 'deadlines', sid)
     redis.call('DEL', p .. 's:' .. sid)
