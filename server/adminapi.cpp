@@ -465,6 +465,7 @@ HttpResponse AdminApi::info() const
         {QLatin1String("config_file"),
          cfg.sourceFile.isEmpty() ? QJsonValue() : QJsonValue(cfg.sourceFile)},
         {QLatin1String("config"), config},
+        {QLatin1String("cluster"), m_worker.clusterInfo()},
     };
     return jsonResponse(200, o);
 }

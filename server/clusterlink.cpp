@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "server/clusterlink.h"
 
+#include <QtCore/QCryptographicHash>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QUrl>
@@ -178,6 +179,17 @@ redis.call('DEL', p .. 'u:' .. user)
 return n
 )lua";
 
+// ARGV: prefix since -> {{id, listen, connections, sessions, heartbeat}...}
+const char *const NodesScript = R"lua(
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', ARGV[1] .. 'nodes', ARGV[2], '+inf')) do
+  local h = redis.call('HMGET', ARGV[1] .. 'node:' .. id, 'listen', 'connections', 'sessions',
+                       'heartbeat')
+  if h[4] then table.insert(out, {id, h[1] or '', h[2] or '0', h[3] or '0', h[4]}) end
+end
+return out
+)lua";
+
 QByteArray num(qint64 v)
 {
     return QByteArray::number(v);
@@ -344,6 +356,12 @@ void ClusterLink::connectNow()
     }
     if (m_settings.db)
         m_cmd.command({QByteArrayLiteral("SELECT"), num(m_settings.db)}, failOn("SELECT"));
+    // Cached before anything runs them, so EVALSHA keeps the order commands were sent in.
+    for (const QByteArray &script :
+         {claimScript(), sweepScript(), QByteArray(RegisterScript), QByteArray(TouchScript),
+          QByteArray(RevokeScript), QByteArray(RevokeUserScript), QByteArray(NodesScript)})
+        m_cmd.command({QByteArrayLiteral("SCRIPT"), QByteArrayLiteral("LOAD"), script},
+                      failOn("SCRIPT LOAD"));
     m_cmd.command({QByteArrayLiteral("PING")}, [this](const RedisReply &r) {
         if (r.isError())
             return;
@@ -409,9 +427,6 @@ void ClusterLink::onLost(const QString &why)
 void ClusterLink::eval(const QByteArray &script, const QList<QByteArray> &args,
                        RedisConnection::Callback callback)
 {
-    QList<QByteArray> argv{QByteArrayLiteral("EVAL"), script, QByteArrayLiteral("0"),
-                           key(QString())};
-    argv += args;
     if (!m_up) {
         if (callback) {
             RedisReply r;
@@ -420,7 +435,24 @@ void ClusterLink::eval(const QByteArray &script, const QList<QByteArray> &args,
         }
         return;
     }
-    m_cmd.command(argv, std::move(callback));
+    // EVALSHA with the digest computed here; Redis caches a script body after its first EVAL,
+    // so the body is sent again only when Redis answers NOSCRIPT (a restart, SCRIPT FLUSH).
+    QList<QByteArray> tail{QByteArrayLiteral("0"), key(QString())};
+    tail += args;
+    const QByteArray sha = QCryptographicHash::hash(script, QCryptographicHash::Sha1).toHex();
+    m_cmd.command(QList<QByteArray>{QByteArrayLiteral("EVALSHA"), sha} + tail, [this, script, tail,
+                                                                                callback
+                                                                                = std::move(
+                                                                                    callback)](
+                                                                                   const RedisReply
+                                                                                       &r) {
+        if (r.kind == RedisReply::Kind::Error && r.str.startsWith("NOSCRIPT")) {
+            m_cmd.command(QList<QByteArray>{QByteArrayLiteral("EVAL"), script} + tail, callback);
+            return;
+        }
+        if (callback)
+            callback(r);
+    });
 }
 
 void ClusterLink::heartbeat()
@@ -446,11 +478,16 @@ void ClusterLink::heartbeat()
     m_cmd.command({QByteArrayLiteral("ZADD"), key(QStringLiteral("nodes")), num(now), node});
     m_cmd.command({QByteArrayLiteral("ZREMRANGEBYSCORE"), key(QStringLiteral("nodes")),
                    QByteArrayLiteral("-inf"), num(now - NodeTtlMs)});
-    m_cmd.command({QByteArrayLiteral("ZCARD"), key(QStringLiteral("nodes"))},
-                  [this](const RedisReply &r) {
-                      if (r.kind == RedisReply::Kind::Integer)
-                          m_status.nodes = int(r.integer);
-                  });
+    eval(QByteArray(NodesScript), {num(now - NodeTtlMs)}, [this](const RedisReply &r) {
+        if (r.kind != RedisReply::Kind::Array)
+            return;
+        QList<Peer> peers;
+        for (const RedisReply &e : r.elements)
+            peers.append(Peer{QString::fromUtf8(e.at(0)), QString::fromUtf8(e.at(1)),
+                              e.at(2).toInt(), e.at(3).toInt(), e.at(4).toLongLong()});
+        m_status.nodes = int(peers.size());
+        m_status.peers = peers;
+    });
     sweep();
 }
 

@@ -70,10 +70,20 @@ public:
     };
     using AnswerFn = std::function<void(const Answer &)>;
 
+    // A live node as its last heartbeat described it.
+    struct Peer
+    {
+        QString id;
+        QString listen;
+        int connections = 0;
+        int sessions = 0;
+        qint64 heartbeatMs = 0;
+    };
     struct Status
     {
         bool up = false;
         int nodes = 0; // live nodes seen at the last heartbeat (this one included)
+        QList<Peer> peers;
         QString lastError;
     };
 

@@ -119,6 +119,8 @@ public:
     const Metrics &metrics() const { return m_metrics; }
     AdminServer *adminServer() const { return m_admin.get(); }
     qint64 currentTimeMs() const { return now(); }
+    // [cluster]: this node, Redis' state and every live node as last seen (null when alone).
+    QJsonValue clusterInfo() const;
 
 Q_SIGNALS:
     void started(bool ok, const QString &listen, const QString &error);

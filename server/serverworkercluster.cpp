@@ -402,3 +402,26 @@ void ServerWorker::onClusterBroadcast(const QString &event, const QJsonValue &da
             send(c, event, data);
     }
 }
+
+QJsonValue ServerWorker::clusterInfo() const
+{
+    if (!m_cluster)
+        return QJsonValue();
+    const qint64 t = now();
+    QJsonArray nodes;
+    for (const ClusterLink::Peer &p : m_cluster->status().peers) {
+        nodes.append(QJsonObject{{QLatin1String("node_id"), p.id},
+                                 {QLatin1String("listen"), p.listen},
+                                 {QLatin1String("connections"), p.connections},
+                                 {QLatin1String("sessions"), p.sessions},
+                                 {QLatin1String("heartbeat_age_ms"), double(t - p.heartbeatMs)}});
+    }
+    QJsonObject o{
+        {QLatin1String("node_id"), m_cluster->settings().nodeId},
+        {QLatin1String("redis"), m_cluster->settings().redisDisplay()},
+        {QLatin1String("state"), m_cluster->isUp() ? QLatin1String("up") : QLatin1String("down")},
+        {QLatin1String("nodes"), nodes}};
+    if (!m_cluster->status().lastError.isEmpty())
+        o.insert(QLatin1String("last_error"), m_cluster->status().lastError);
+    return o;
+}

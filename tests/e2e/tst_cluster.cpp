@@ -378,6 +378,21 @@ void tst_Cluster::killedNodesClientsContinueElsewhere()
         QByteArray("0"), 10000);
     QCOMPARE(m_redis.cli({QStringLiteral("HLEN"), QStringLiteral("kill:conns:nb")}).value(0),
              QByteArray("1"));
+
+    // `warden ctl info` on node B shows the cluster as it is now: node B alone, one connection.
+    const auto clusterInfo = [this, &b] {
+        QByteArray out;
+        ctl(b, {QStringLiteral("info"), QStringLiteral("--json")}, &out);
+        return QJsonDocument::fromJson(out).object().value(QStringLiteral("cluster")).toObject();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(clusterInfo().value(QStringLiteral("nodes")).toArray().size(), 1,
+                              10000);
+    const QJsonObject info = clusterInfo();
+    QCOMPARE(info.value(QStringLiteral("node_id")).toString(), QStringLiteral("nb"));
+    QCOMPARE(info.value(QStringLiteral("state")).toString(), QStringLiteral("up"));
+    const QJsonObject only = info.value(QStringLiteral("nodes")).toArray().at(0).toObject();
+    QCOMPARE(only.value(QStringLiteral("node_id")).toString(), QStringLiteral("nb"));
+    QCOMPARE(only.value(QStringLiteral("connections")).toInt(), 1);
 }
 
 void tst_Cluster::redisRestartUnderLoadLosesNoRevocation()
