@@ -457,12 +457,14 @@ void ClusterLink::eval(const QByteArray &script, const QList<QByteArray> &args,
 
 void ClusterLink::heartbeat()
 {
-    if (!m_up)
-        return;
-    if (m_cmd.stalledMs() > StallMs) {
+    // Also while connecting: a Redis that accepts the connection but never answers (stopped,
+    // overloaded) must not keep this node waiting forever.
+    if (m_cmd.isOpen() && m_cmd.stalledMs() > StallMs) {
         onLost(QStringLiteral("Redis did not answer for %1 ms").arg(m_cmd.stalledMs()));
         return;
     }
+    if (!m_up)
+        return;
     const qint64 now = m_clock();
     const QByteArray node = m_settings.nodeId.toUtf8();
     const QByteArray nodeKey = key(QStringLiteral("node:") + m_settings.nodeId);

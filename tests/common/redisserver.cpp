@@ -5,6 +5,8 @@
 #include <QtNetwork/QTcpServer>
 #include <QtTest/QSignalSpy>
 
+#include <csignal>
+
 RedisServer::RedisServer(QObject *parent)
     : QObject(parent)
 {
@@ -52,6 +54,11 @@ bool RedisServer::stop(int timeoutMs)
         return true;
     m_process.terminate();
     return m_process.waitForFinished(timeoutMs);
+}
+
+void RedisServer::signal(int sig)
+{
+    ::kill(pid_t(m_process.processId()), sig);
 }
 
 QString RedisServer::url() const

@@ -20,6 +20,8 @@ public:
     bool start(quint16 port = 0, int timeoutMs = 10000);
     // SIGTERM and wait: without persistence every key is gone afterwards.
     bool stop(int timeoutMs = 10000);
+    // SIGSTOP / SIGCONT: a Redis that keeps its connections but answers nothing.
+    void signal(int sig);
     quint16 port() const { return m_port; }
     QString url() const;
     // One command through redis-cli --raw; the reply lines.

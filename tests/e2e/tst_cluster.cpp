@@ -26,11 +26,11 @@
 namespace {
 const QByteArray kSecret = QByteArrayLiteral("cluster-secret-0123456789");
 
-QJsonObject loginReply(TestClient &c, const QByteArray &token)
+QJsonObject loginReply(TestClient &c, const QByteArray &token, int timeoutMs = 5000)
 {
     const int from = int(c.frames().size());
     c.loginCheck(token);
-    const int i = c.waitForEvent(QStringLiteral("message"), 5000, from);
+    const int i = c.waitForEvent(QStringLiteral("message"), timeoutMs, from);
     return i < 0 ? QJsonObject() : c.frames().at(i).data.toObject();
 }
 
@@ -55,6 +55,7 @@ private Q_SLOTS:
     void thousandSessionsExpireExactlyOnce();
     void killedNodesClientsContinueElsewhere();
     void redisRestartUnderLoadLosesNoRevocation();
+    void hungRedisDoesNotHoldTheNode();
 
 private:
     struct Node
@@ -492,6 +493,44 @@ void tst_Cluster::redisRestartUnderLoadLosesNoRevocation()
     TestClient lateFresh;
     QVERIFY(lateFresh.open(c.url));
     QCOMPARE(loginReply(lateFresh, fresh).value(QStringLiteral("code")).toInt(), 200);
+}
+
+void tst_Cluster::hungRedisDoesNotHoldTheNode()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    Node a = startNode(redis, QStringLiteral("hang"), QStringLiteral("na"));
+    QVERIFY(a.process);
+    auto tab = TestClient::loggedIn(
+        a.url, Jwt::mint(kSecret, QStringLiteral("hal"), QStringLiteral("h-hal")));
+    QVERIFY(tab);
+
+    // Redis keeps its sockets but answers nothing.
+    redis.signal(SIGSTOP);
+    tab->sendEvent(QStringLiteral("activity"));
+    QVERIFY(tab->roundTrip()); // the worker is not waiting for Redis
+    // A login that needs Redis is answered once the node gives up on it (serve_local).
+    TestClient late;
+    QVERIFY(late.open(a.url));
+    QCOMPARE(
+        loginReply(late, Jwt::mint(kSecret, QStringLiteral("ida"), QStringLiteral("h-ida")), 15000)
+            .value(QStringLiteral("code"))
+            .toInt(),
+        200);
+    const QJsonObject down = a.process->waitFor(QStringLiteral("cluster"), 2, 10000);
+    QCOMPARE(down.value(QStringLiteral("state")).toString(), QStringLiteral("down"));
+    QVERIFY2(down.value(QStringLiteral("reason")).toString().contains(QLatin1String("answer")),
+             qPrintable(down.value(QStringLiteral("reason")).toString()));
+    QVERIFY(tab->roundTrip());
+
+    redis.signal(SIGCONT);
+    const QJsonObject up = a.process->waitFor(QStringLiteral("cluster"), 3, 15000);
+    QCOMPARE(up.value(QStringLiteral("state")).toString(), QStringLiteral("up"));
+    // The session begun while Redis was away is in Redis now.
+    QTRY_COMPARE_WITH_TIMEOUT(
+        redis.cli({QStringLiteral("HGET"), QStringLiteral("hang:s:h-ida"), QStringLiteral("user")})
+            .value(0),
+        QByteArray("ida"), 5000);
 }
 
 QTEST_GUILESS_MAIN(tst_Cluster)
