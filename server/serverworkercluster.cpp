@@ -95,10 +95,15 @@ bool ServerWorker::clusterHoldsLogin(Connection &c, const QJsonValue &token,
         } else if (a.outcome == O::Revoked && !m_sessions.find(sid)) {
             m_sessions.restoreTombstone(sid, a.reason, a.untilMs);
         }
-        // Created: the join below creates it here too. Unavailable: served locally.
+        // Created: the join below creates it here too. Unavailable: as on_redis_down says.
         auto it = m_connections.find(id);
         if (it == m_connections.end() || it->closeCode || it->info.authenticated)
             return;
+        if (a.outcome == O::Unavailable && m_config.clusterRefuseLoginsWhenDown) {
+            refuseLogin(*it, 503, QStringLiteral("cluster_unavailable"),
+                        CloseCode::ClusterUnavailable);
+            return;
+        }
         m_clusterBypass.insert(sid);
         handleLogin(*it, token);
         m_clusterBypass.remove(sid);
