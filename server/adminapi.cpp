@@ -371,7 +371,7 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
         const QString user = decodeSegment(parts.at(1));
         const bool dry = body.value(QLatin1String("dry_run")).toBool();
         const OperatorResult res = m_worker.logoutUser(user, reason, actor, dry);
-        if (res.ok() && res.sessions == 0 && !dry)
+        if (res.ok() && res.sessions == 0 && !dry && !res.data.contains(QLatin1String("cluster")))
             return {error(404, QStringLiteral("no sessions of this user"))};
         return {resultResponse(res, {{QLatin1String("dry_run"), dry}})};
     }
@@ -465,6 +465,7 @@ HttpResponse AdminApi::info() const
         {QLatin1String("config_file"),
          cfg.sourceFile.isEmpty() ? QJsonValue() : QJsonValue(cfg.sourceFile)},
         {QLatin1String("config"), config},
+        {QLatin1String("cluster"), m_worker.clusterInfo()},
     };
     return jsonResponse(200, o);
 }

@@ -26,6 +26,8 @@ constexpr Text kTexts[] = {
     {"too_many_connections", "too many open pages for this user; close one and try again",
      "该用户打开的页面过多，请关闭一个后重试"},
     {"unknown_event", "unknown event", "未知事件"},
+    {"cluster_unavailable", "the service is briefly unavailable, please try again",
+     "服务暂时不可用，请稍后重试"},
     {"bad_frame", "malformed frame", "消息格式错误"},
 };
 } // namespace

@@ -19,6 +19,7 @@ enum : quint16 {
     Disconnected = 4002, // an operator dropped this connection; the session lives on
     SlowConsumer = 4003,
     PingTimeout = 4004, // Socket.IO endpoint: no pong within pingTimeout
+    ClusterUnavailable = 4005, // [cluster] on_redis_down = refuse_logins while Redis is down
 
     // Do not reconnect.
     InvalidToken = 4500,

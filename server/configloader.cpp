@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "server/configloader.h"
 
+#include "server/clusterlink.h"
 #include "server/inifile.h"
 #include "server/tlsfiles.h"
 
@@ -295,6 +296,45 @@ const QList<KeySpec> &specs()
         {"log/max_rows",
          [](const QString &v, ServerConfig &c) {
              return parseInt(v, 1000, qint64(1000) * 1000 * 1000, &c.logMaxRows);
+         }},
+        {"cluster/redis",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed();
+             if (!t.isEmpty()) {
+                 ClusterSettings parsed;
+                 QString why;
+                 if (!ClusterSettings::parseUrl(t, &parsed, &why))
+                     return why;
+             }
+             c.clusterRedis = t;
+             return QString();
+         }},
+        {"cluster/node_id",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed();
+             if (t.size() > 128 || t.contains(QLatin1Char(' ')))
+                 return QStringLiteral("'%1' must be at most 128 characters without spaces").arg(v);
+             c.clusterNodeId = t;
+             return QString();
+         }},
+        {"cluster/prefix",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed();
+             if (t.isEmpty() || t.size() > 64 || t.contains(QLatin1Char(' ')))
+                 return QStringLiteral("'%1' must be 1-64 characters without spaces").arg(v);
+             c.clusterPrefix = t;
+             return QString();
+         }},
+        {"cluster/on_redis_down",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed().toLower();
+             if (t == QLatin1String("serve_local"))
+                 c.clusterRefuseLoginsWhenDown = false;
+             else if (t == QLatin1String("refuse_logins"))
+                 c.clusterRefuseLoginsWhenDown = true;
+             else
+                 return QStringLiteral("'%1' is not serve_local or refuse_logins").arg(v);
+             return QString();
          }},
         {"shutdown/spread_ms",
          [](const QString &v, ServerConfig &c) {

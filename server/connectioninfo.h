@@ -55,6 +55,10 @@ struct ServerStats
     int sessions = 0;
     quint64 eventsTotal = 0;
     quint64 connectionsAccepted = 0;
+    // [cluster]: empty when this node runs alone, else "up" or "down" (Redis reachable or not).
+    QString cluster;
+    int clusterNodes = 0; // live nodes at the last heartbeat
+    QString nodeId;
 };
 
 Q_DECLARE_METATYPE(ConnectionInfo)

@@ -2,6 +2,7 @@
 #include "server/serverconfig.h"
 
 #include <QtCore/QCryptographicHash>
+#include <QtCore/QUrl>
 
 namespace {
 QString seconds(qint64 ms)
@@ -19,6 +20,16 @@ QString pemFingerprint(const QString &file, const QByteArray &pem)
     return file + QStringLiteral(" sha256:")
            + QString::fromLatin1(
                QCryptographicHash::hash(pem, QCryptographicHash::Sha256).toHex().left(12));
+}
+
+// The password never reaches diffs, logs or `info` output.
+QString redisWithoutPassword(const QString &url)
+{
+    QUrl u(url);
+    if (url.isEmpty() || !u.isValid() || u.password().isEmpty())
+        return url;
+    u.setPassword(QStringLiteral("***"));
+    return u.toString();
 }
 } // namespace
 
@@ -89,6 +100,12 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("log/keep_days"), QString::number(logKeepDays)},
         {QStringLiteral("log/max_rows"), QString::number(logMaxRows)},
         {QStringLiteral("shutdown/spread_ms"), QString::number(shutdownSpreadMs)},
+        {QStringLiteral("cluster/redis"), redisWithoutPassword(clusterRedis)},
+        {QStringLiteral("cluster/node_id"), clusterNodeId},
+        {QStringLiteral("cluster/prefix"), clusterPrefix},
+        {QStringLiteral("cluster/on_redis_down"), clusterRefuseLoginsWhenDown
+                                                      ? QStringLiteral("refuse_logins")
+                                                      : QStringLiteral("serve_local")},
     };
 }
 

@@ -70,6 +70,13 @@ struct ServerConfig
 
     int shutdownSpreadMs = 2000; // a stop spreads its 4001 closes over this long
 
+    // [cluster] (docs/cluster.md): several nodes share sessions through one Redis. Empty redis =
+    // this node runs alone. Applied at start only.
+    QString clusterRedis; // redis://[[user]:password@]host[:port][/db]
+    QString clusterNodeId; // empty = host name + ":" + main port
+    QString clusterPrefix = QStringLiteral("warden:");
+    bool clusterRefuseLoginsWhenDown = false; // on_redis_down = refuse_logins
+
     // --reset-store (not a config key): set an unusable store aside instead of refusing to start.
     bool resetStore = false;
 

@@ -30,6 +30,7 @@ constexpr TypeName kNames[] = {
     {ServerEvent::Type::Error, "error"},
     {ServerEvent::Type::Audit, "audit"},
     {ServerEvent::Type::TcpAlarm, "tcp_alarm"},
+    {ServerEvent::Type::Cluster, "cluster"},
 };
 
 QString isoTime(qint64 ms)

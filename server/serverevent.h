@@ -30,6 +30,7 @@ struct ServerEvent
         Error,
         Audit,
         TcpAlarm,
+        Cluster, // [cluster]: Redis reachable again or lost (docs/cluster.md)
     };
 
     quint64 id = 0; // assigned by the event ring; increasing

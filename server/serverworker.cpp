@@ -3,6 +3,7 @@
 
 #include "server/adminserver.h"
 #include "server/clientmessages.h"
+#include "server/clusterlink.h"
 #include "server/framecodec.h"
 #include "server/httpfrontend.h"
 #include "server/httproutes.h"
@@ -221,6 +222,7 @@ void ServerWorker::start(const ServerConfig &config)
     // address is read at start only, and an operator's ctl keeps reaching it.
     if (!m_admin)
         m_admin = AdminServer::create(*this);
+    startCluster();
     flushEvents();
     Q_EMIT started(true, m_config.listenString(), QString());
     Q_EMIT statsChanged(stats());
@@ -315,12 +317,19 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
         next.listenPort = m_config.listenPort; // port 0 means "any": keep the one we have
     const QStringList changed = m_config.changedKeys(next);
     // The store stays where it was opened until the next start.
-    static const QStringList restartKeys = {QStringLiteral("server/data_dir")};
+    static const QStringList restartKeys
+        = {QStringLiteral("server/data_dir"), QStringLiteral("cluster/redis"),
+           QStringLiteral("cluster/node_id"), QStringLiteral("cluster/prefix"),
+           QStringLiteral("cluster/on_redis_down")};
     QStringList appliedLive;
     QStringList restartRequired;
     for (const QString &key : changed)
         (restartKeys.contains(key) ? restartRequired : appliedLive).append(key);
     next.dataDir = m_config.dataDir;
+    next.clusterRedis = m_config.clusterRedis;
+    next.clusterNodeId = m_config.clusterNodeId;
+    next.clusterPrefix = m_config.clusterPrefix;
+    next.clusterRefuseLoginsWhenDown = m_config.clusterRefuseLoginsWhenDown;
 
     if (listenChanged && m_frontend && !m_stopping) {
         QString error;
@@ -504,6 +513,8 @@ OperatorResult ServerWorker::forceLogout(const QString &sessionId, const QString
 {
     const auto ended = m_sessions.end(sessionId, EndReason::Kicked, now());
     OperatorResult r;
+    if (!ended && m_cluster)
+        return clusterForwardLogout(sessionId, reason, actor);
     if (!ended) {
         r = OperatorResult::failure(404, QStringLiteral("no such session"));
         audit(QStringLiteral("force_logout"), sessionId, actor, reason, r);
@@ -572,6 +583,8 @@ OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reas
                   + storeError;
     }
     closeSessionConnections(toClose, EndReason::Kicked);
+    if (m_cluster)
+        clusterLogoutUser(user, r);
     return r;
 }
 
@@ -580,12 +593,15 @@ OperatorResult ServerWorker::extendSession(const QString &sessionId, const QStri
     const qint64 t = now();
     const SessionRegistry::Session *s = m_sessions.find(sessionId);
     OperatorResult r;
+    if (!s && m_cluster)
+        return clusterForwardExtend(sessionId, actor);
     if (!s) {
         r = OperatorResult::failure(404, QStringLiteral("no such session"));
         audit(QStringLiteral("extend"), sessionId, actor, QString(), r);
         return r;
     }
     m_sessions.extend(sessionId, t);
+    clusterExtended(sessionId);
     storeSession(sessionId);
     sendExtended(sessionId); // every tab learns the new deadline (and drops a warning dialog)
     updateSessionFields(sessionId);
@@ -606,6 +622,7 @@ OperatorResult ServerWorker::touchSession(const QString &sessionId, const QStrin
         return OperatorResult::failure(404, QStringLiteral("no such session"));
     if (m_sessions.touch(sessionId, t))
         sendExtended(sessionId);
+    clusterActivity(sessionId);
     updateSessionFields(sessionId);
     storeSession(sessionId);
     OperatorResult r;
@@ -636,6 +653,8 @@ OperatorResult ServerWorker::broadcast(const QString &event, const QJsonValue &d
         sessions.insert(c.info.sessionId);
     }
     r.sessions = int(sessions.size());
+    if (m_cluster)
+        clusterBroadcast(event, data, user, r);
     audit(QStringLiteral("broadcast"), user.isEmpty() ? QStringLiteral("*") : user, actor, event,
           r);
     return r;
@@ -938,6 +957,7 @@ void ServerWorker::handleEvent(Connection &c, const QString &event, const QJsonV
     const QString sid = c.info.sessionId;
     if (m_sessions.touch(sid, t))
         sendExtended(sid);
+    clusterActivity(sid);
     updateSessionFields(sid);
     storeSession(sid);
     if (ackId >= 0) {
@@ -1010,6 +1030,9 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
                     QJsonObject{{QLatin1String("detail"), check.error}});
         return;
     }
+
+    if (m_cluster && clusterHoldsLogin(c, tokenValue, check.claims))
+        return;
 
     // The user's other logged-in connections, oldest first (ids grow with connection time).
     QList<ConnectionId> userConnections;
@@ -1092,6 +1115,7 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
         sendExpiring(c.info.sessionId, deadline, {c.info.id});
     if (perUserLimit > 0)
         replaceOldest(userConnections, perUserLimit - 1, c.info.id);
+    clusterLoggedIn(c);
     armTimer();
 }
 
@@ -1159,6 +1183,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
     m_pingDeadlines.remove(id);
     if (c.info.authenticated)
         m_sessions.leave(c.info.sessionId, id);
+    clusterDisconnected(c);
 
     ServerEvent e = makeEvent(ServerEvent::Type::Disconnected, &c);
     const bool byServer = c.closeCode != 0;
@@ -1337,8 +1362,12 @@ void ServerWorker::armTimer()
 void ServerWorker::onTimer()
 {
     const qint64 t = now();
-    const QList<SessionRegistry::Due> due = m_sessions.takeDue(t);
+    const QList<SessionRegistry::Due> due = m_sessions.takeDue(t, clusterHoldsExpiries());
     for (const SessionRegistry::Due &d : due) {
+        if (d.held) {
+            clusterExpire(d); // the cluster-wide claim decides; see serverworkercluster.cpp
+            continue;
+        }
         ServerEvent e
             = makeEvent(d.expired ? ServerEvent::Type::Expired : ServerEvent::Type::Expiring);
         e.sessionId = d.sessionId;
@@ -1468,6 +1497,7 @@ ServerStats ServerWorker::stats() const
     s.sessions = int(m_sessions.sessionCount());
     s.eventsTotal = m_ring.lastId();
     s.connectionsAccepted = m_accepted;
+    clusterStats(s);
     return s;
 }
 
@@ -1522,6 +1552,7 @@ OperatorResult ServerWorker::createSession(const QString &user, const QString &n
     OperatorResult logged = r;
     logged.data = {}; // the token never reaches the event log
     audit(QStringLiteral("create_session"), claims.sessionId, actor, QString(), logged);
+    clusterSessionCreated(claims.sessionId);
     armTimer();
     return r;
 }
@@ -1660,7 +1691,11 @@ void ServerWorker::restoreFromStore()
         if (t.idleTimeoutMs > 0)
             ownIdleTimeouts.insert(t.sessionId, t.idleTimeoutMs);
     }
-    for (const SessionStore::StoredSession &s : snap.sessions) {
+    // A cluster node takes its sessions from Redis (a login looks them up), not from its own
+    // file, which may be older than what another node continued meanwhile.
+    const QList<SessionStore::StoredSession> ownSessions
+        = m_config.clusterRedis.isEmpty() ? snap.sessions : QList<SessionStore::StoredSession>();
+    for (const SessionStore::StoredSession &s : ownSessions) {
         SessionRegistry::Session rs;
         rs.idleMs = ownIdleTimeouts.value(s.id);
         rs.id = s.id;
@@ -1727,6 +1762,7 @@ void ServerWorker::storeEnded(const QString &sessionId)
 
 bool ServerWorker::storeRevocations(const QList<QString> &sessionIds, QString *error)
 {
+    clusterRevoked(sessionIds);
     if (!m_store || !m_store->isOpen() || sessionIds.isEmpty())
         return true;
     QList<SessionStore::Revocation> list;

@@ -27,6 +27,7 @@
 #include <optional>
 
 class AdminServer;
+class ClusterLink;
 class HttpFrontend;
 class QWebSocket;
 
@@ -119,6 +120,8 @@ public:
     const Metrics &metrics() const { return m_metrics; }
     AdminServer *adminServer() const { return m_admin.get(); }
     qint64 currentTimeMs() const { return now(); }
+    // [cluster]: this node, Redis' state and every live node as last seen (null when alone).
+    QJsonValue clusterInfo() const;
 
 Q_SIGNALS:
     void started(bool ok, const QString &listen, const QString &error);
@@ -268,4 +271,36 @@ private:
     void stepStop();
     bool m_restarting = false;
     void restartNow();
+
+    // Cluster (docs/cluster.md): the hooks below are the worker's only contact with ClusterLink;
+    // they live in serverworkercluster.cpp. m_cluster is null when this node runs alone.
+    std::unique_ptr<ClusterLink> m_cluster;
+    QSet<ConnectionId> m_clusterPendingLogins; // logins waiting for Redis to answer
+    QSet<QString> m_clusterBypass; // sessions re-entering handleLogin after that answer
+    void startCluster();
+    // True when the cluster took the login over (a lookup in Redis, or a refusal while down).
+    bool clusterHoldsLogin(Connection &c, const QJsonValue &token, const TokenClaims &claims);
+    void clusterLoggedIn(const Connection &c);
+    void clusterDisconnected(const Connection &c);
+    void clusterActivity(const QString &sessionId);
+    void clusterExtended(const QString &sessionId);
+    void clusterSessionCreated(const QString &sessionId);
+    void clusterRevoked(const QList<QString> &sessionIds);
+    bool clusterHoldsExpiries() const;
+    void clusterExpire(const SessionRegistry::Due &due);
+    // Operator actions on sessions this node does not hold: carried out in Redis (202).
+    OperatorResult clusterForwardLogout(const QString &sessionId, const QString &reason,
+                                        const QString &actor);
+    OperatorResult clusterForwardExtend(const QString &sessionId, const QString &actor);
+    void clusterLogoutUser(const QString &user, OperatorResult &result);
+    void clusterBroadcast(const QString &event, const QJsonValue &data, const QString &user,
+                          OperatorResult &result);
+    void clusterStats(ServerStats &s) const;
+    void expireClaimed(const QString &sessionId, const QString &user, EndReason reason,
+                       qint64 deadlineMs, const QJsonObject &extra);
+    void onClusterState(bool up, const QString &reason);
+    void onClusterActivity(const QString &sessionId, qint64 lastActivityMs, bool extended);
+    void onClusterEnded(const QString &sessionId, const QString &user, EndReason reason,
+                        qint64 untilMs);
+    void onClusterBroadcast(const QString &event, const QJsonValue &data, const QString &user);
 };

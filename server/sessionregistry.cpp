@@ -91,6 +91,27 @@ bool SessionRegistry::touch(const QString &sessionId, qint64 nowMs)
     return withdrawn;
 }
 
+bool SessionRegistry::adoptActivity(const QString &sessionId, qint64 lastActivityMs, qint64 nowMs)
+{
+    auto it = m_sessions.find(sessionId);
+    if (it == m_sessions.end())
+        return false;
+    Session &s = *it;
+    s.lastActivityMs = qMax(s.lastActivityMs, lastActivityMs);
+    const bool withdrawn = withdrawWarning(s, nowMs);
+    reschedule(s);
+    return withdrawn;
+}
+
+QList<std::pair<QString, SessionRegistry::Tombstone>> SessionRegistry::tombstones() const
+{
+    QList<std::pair<QString, Tombstone>> out;
+    out.reserve(m_tombstones.size());
+    for (auto it = m_tombstones.cbegin(); it != m_tombstones.cend(); ++it)
+        out.append({it.key(), it.value()});
+    return out;
+}
+
 bool SessionRegistry::withdrawWarning(Session &s, qint64 nowMs) const
 {
     // A warning stays if the deadline (e.g. a hard end) keeps the session inside the window.
@@ -170,7 +191,7 @@ std::optional<SessionRegistry::Ended> SessionRegistry::end(const QString &sessio
     return e;
 }
 
-QList<SessionRegistry::Due> SessionRegistry::takeDue(qint64 nowMs)
+QList<SessionRegistry::Due> SessionRegistry::takeDue(qint64 nowMs, bool holdExpiries)
 {
     QList<Due> out;
     const QList<DeadlineIndex::Key> keys = m_wakes.takeDue(nowMs);
@@ -185,14 +206,17 @@ QList<SessionRegistry::Due> SessionRegistry::takeDue(qint64 nowMs)
             const bool hardEnd
                 = s.hardEndMs > 0 && s.hardEndMs <= s.lastActivityMs + idleTimeoutOf(s);
             const EndReason reason = hardEnd ? EndReason::SessionExpired : EndReason::IdleTimeout;
-            out.append(Due{true, reason, s.id, s.user, deadline, s.connections});
+            out.append(Due{true, reason, s.id, s.user, deadline, s.connections, holdExpiries});
+            if (holdExpiries)
+                continue; // its wake is gone; end() or adoptActivity() decides
             m_sessionByKey.remove(key);
             bury(s, reason, nowMs);
             m_sessions.erase(it);
         } else {
             s.warned = true;
             reschedule(s);
-            out.append(Due{false, EndReason::IdleTimeout, s.id, s.user, deadline, s.connections});
+            out.append(
+                Due{false, EndReason::IdleTimeout, s.id, s.user, deadline, s.connections, false});
         }
     }
 

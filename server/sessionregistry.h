@@ -54,6 +54,8 @@ public:
         QString user;
         qint64 deadlineMs = 0;
         QList<ConnectionId> connections;
+        // holdExpiries: the session is still there, waiting for the cluster-wide claim.
+        bool held = false;
     };
 
     struct Ended
@@ -99,8 +101,15 @@ public:
     bool restoreTombstone(const QString &sessionId, EndReason reason, qint64 untilMs);
 
     // Collects warnings and expiries due at nowMs (and purges old tombstones). Expired sessions are
-    // removed before this returns, so callers act on a stable list.
-    QList<Due> takeDue(qint64 nowMs);
+    // removed before this returns, so callers act on a stable list. With holdExpiries (a cluster
+    // node, docs/cluster.md) an expired session stays, without a wake, until the caller ends it
+    // with end() or moves it on with adoptActivity() once the cluster-wide claim is answered.
+    QList<Due> takeDue(qint64 nowMs, bool holdExpiries = false);
+    // Activity seen on another node: the last activity moves forward to lastActivityMs (never
+    // back). Returns true when a warning that had been sent is withdrawn.
+    bool adoptActivity(const QString &sessionId, qint64 lastActivityMs, qint64 nowMs);
+    // Every refusal still in force (to replay them to a shared store).
+    QList<std::pair<QString, Tombstone>> tombstones() const;
     std::optional<qint64> nextWakeMs() const;
 
     const Session *find(const QString &sessionId) const;

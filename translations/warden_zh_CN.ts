@@ -515,6 +515,24 @@
         <source>Connections disconnected: %1</source>
         <translation>已断开的连接：%1</translation>
     </message>
+    <message numerus="yes">
+        <source>Cluster: %n node(s)</source>
+        <translation>
+            <numerusform>集群：%n 个节点</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>This node is %1; Redis is reachable</source>
+        <translation>本节点为 %1；Redis 可达</translation>
+    </message>
+    <message>
+        <source>Cluster: Redis unreachable</source>
+        <translation>集群：Redis 不可达</translation>
+    </message>
+    <message>
+        <source>This node is %1; it serves its own connections until Redis is back</source>
+        <translation>本节点为 %1；在 Redis 恢复之前仅服务本节点的连接</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>

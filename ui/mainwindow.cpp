@@ -79,6 +79,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     , m_statusListen(new QLabel)
     , m_statusCounts(new QLabel)
     , m_statusStore(new QLabel)
+    , m_statusCluster(new QLabel)
 {
     setWindowTitle(tr("Warden"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/warden.svg")));
@@ -202,7 +203,10 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     createTcpPanel();
     createTray();
     statusBar()->addWidget(m_statusListen);
+    statusBar()->addPermanentWidget(m_statusCluster);
     statusBar()->addPermanentWidget(m_statusStore);
+    m_statusCluster->setObjectName(QStringLiteral("clusterStatus"));
+    m_statusCluster->hide(); // shown when [cluster] redis is set
     statusBar()->addPermanentWidget(m_statusCounts);
     m_statusStore->setObjectName(QStringLiteral("storeStatus"));
 
@@ -402,7 +406,7 @@ QWidget *MainWindow::createEventPanel()
                                    T::LoggedOut, T::Kicked}));
     m_eventType->addItem(tr("Connections"), typeList({T::Connected, T::Disconnected, T::Rejected}));
     m_eventType->addItem(tr("Server"), typeList({T::Listening, T::Reload, T::ReloadFailed,
-                                                 T::Stopping, T::Stopped, T::Error}));
+                                                 T::Stopping, T::Stopped, T::Error, T::Cluster}));
     m_eventType->insertSeparator(m_eventType->count());
     const QList<ServerEvent::Type> all = ServerEvent::allTypes();
     for (ServerEvent::Type t : all)
@@ -552,6 +556,18 @@ void MainWindow::onStats(const ServerStats &stats)
     }
     m_stats = stats;
     updateCounts();
+    m_statusCluster->setVisible(!stats.cluster.isEmpty());
+    if (stats.cluster == QLatin1String("up")) {
+        m_statusCluster->setText(tr("Cluster: %n node(s)", nullptr, stats.clusterNodes));
+        m_statusCluster->setToolTip(tr("This node is %1; Redis is reachable").arg(stats.nodeId));
+        m_statusCluster->setStyleSheet(QString());
+    } else if (!stats.cluster.isEmpty()) {
+        m_statusCluster->setText(tr("Cluster: Redis unreachable"));
+        m_statusCluster->setToolTip(
+            tr("This node is %1; it serves its own connections until Redis is back")
+                .arg(stats.nodeId));
+        m_statusCluster->setStyleSheet(QStringLiteral("color: #b00020; font-weight: bold"));
+    }
 }
 
 void MainWindow::updateCounts()

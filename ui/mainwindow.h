@@ -80,6 +80,7 @@ public:
     QAction *loadOlderEventsAction() const { return m_loadOlder; }
     QAction *restartAction() const { return m_restart; }
     QLabel *storeLabel() const { return m_statusStore; }
+    QLabel *clusterLabel() const { return m_statusCluster; }
     QLabel *countsLabel() const { return m_statusCounts; }
     QAction *quitAction() const { return m_quit; }
 
@@ -177,6 +178,7 @@ private:
     QLabel *m_statusListen;
     QLabel *m_statusCounts;
     QLabel *m_statusStore;
+    QLabel *m_statusCluster; // [cluster] only: Redis reachable or not, and the live nodes
     ServerStats m_stats;
     StoreInfo m_store;
     QElapsedTimer m_rateClock; // events per second: eventsTotal between two ticks

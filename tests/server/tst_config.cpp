@@ -269,6 +269,13 @@ void tst_Config::badValues_data()
     row("short jwt_secret", "[auth]\njwt_secret=short\n", "auth/jwt_secret");
     row("15-char jwt_secret", "[auth]\njwt_secret=123456789012345\n", "auth/jwt_secret");
     row("idle_timeout=abc", "[session]\nidle_timeout=abc\n", "session/idle_timeout");
+    row("cluster redis not a URL", "[cluster]\nredis=127.0.0.1:6379\n", "cluster/redis");
+    row("cluster redis TLS", "[cluster]\nredis=rediss://127.0.0.1:6380/0\n", "cluster/redis");
+    row("cluster redis other scheme", "[cluster]\nredis=http://127.0.0.1/\n", "cluster/redis");
+    row("cluster redis bad db", "[cluster]\nredis=redis://127.0.0.1:6379/x\n", "cluster/redis");
+    row("cluster node_id with space", "[cluster]\nnode_id=a b\n", "cluster/node_id");
+    row("cluster empty prefix", "[cluster]\nprefix=\n", "cluster/prefix");
+    row("cluster bad policy", "[cluster]\non_redis_down=panic\n", "cluster/on_redis_down");
     row("idle_timeout empty", "[session]\nidle_timeout=\n", "session/idle_timeout");
     row("idle_timeout negative", "[session]\nidle_timeout=-5\n", "session/idle_timeout");
     row("idle_timeout zero", "[session]\nidle_timeout=0\n", "session/idle_timeout");

@@ -70,6 +70,9 @@ private Q_SLOTS:
     void restoredSessionInsideWarningWindowIsWarned();
     void restoreTombstoneRefusesUntilItsEnd();
     void restoreRefusesKnownIds();
+    void heldExpiryWaitsForTheCaller();
+    void adoptActivityOnlyMovesForward();
+    void tombstonesListsRefusals();
 };
 
 void tst_SessionRegistry::emptyRegistry()
@@ -617,6 +620,65 @@ void tst_SessionRegistry::restoreRefusesKnownIds()
     QVERIFY(!reg.restoreTombstone(sid("dead"), EndReason::Kicked, 100));
     QCOMPARE(reg.tombstone(sid("dead"))->reason, EndReason::LoggedOut);
     QCOMPARE(reg.sessionCount(), qsizetype(1));
+}
+
+void tst_SessionRegistry::heldExpiryWaitsForTheCaller()
+{
+    // A cluster node holds an expired session until the cluster-wide claim is answered.
+    SessionRegistry reg(IdleMs, 0, TtlMs);
+    reg.join(claims(sid("s1")), 1, 0);
+    const auto due = reg.takeDue(IdleMs, true);
+    QCOMPARE(due.size(), 1);
+    QVERIFY(due.first().expired);
+    QVERIFY(due.first().held);
+    QVERIFY(reg.find(sid("s1"))); // still there, and not due again
+    QVERIFY(!reg.nextWakeMs());
+    QVERIFY(reg.takeDue(IdleMs + 5000, true).isEmpty());
+    // "Later": activity elsewhere moves it on and it is scheduled again.
+    reg.adoptActivity(sid("s1"), 500, IdleMs);
+    QCOMPARE(reg.deadlineOf(*reg.find(sid("s1"))), qint64(500 + IdleMs));
+    QCOMPARE(reg.nextWakeMs(), std::optional<qint64>(500 + IdleMs));
+    // "Claimed": the caller ends it.
+    const auto again = reg.takeDue(500 + IdleMs, true);
+    QCOMPARE(again.size(), 1);
+    QVERIFY(reg.end(sid("s1"), EndReason::IdleTimeout, 500 + IdleMs));
+    QVERIFY(!reg.find(sid("s1")));
+    QVERIFY(reg.tombstone(sid("s1")));
+}
+
+void tst_SessionRegistry::adoptActivityOnlyMovesForward()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    reg.join(claims(sid("s1")), 1, 0);
+    reg.touch(sid("s1"), 400);
+    QVERIFY(!reg.adoptActivity(sid("s1"), 100, 400));
+    QCOMPARE(reg.find(sid("s1"))->lastActivityMs, qint64(400));
+    // A warning goes when activity elsewhere moves the deadline out of the window.
+    QCOMPARE(reg.takeDue(400 + IdleMs - WarningMs).size(), 1);
+    QVERIFY(reg.find(sid("s1"))->warned);
+    QVERIFY(reg.adoptActivity(sid("s1"), 400 + IdleMs - WarningMs, 400 + IdleMs - WarningMs));
+    QVERIFY(!reg.find(sid("s1"))->warned);
+    QVERIFY(!reg.adoptActivity(sid("nope"), 1, 1));
+}
+
+void tst_SessionRegistry::tombstonesListsRefusals()
+{
+    SessionRegistry reg(IdleMs, WarningMs, TtlMs);
+    reg.join(claims(sid("s1")), 1, 0);
+    reg.join(claims(sid("s2")), 2, 0);
+    reg.end(sid("s1"), EndReason::Kicked, 10);
+    QVERIFY(reg.restoreTombstone(sid("s3"), EndReason::LoggedOut, 99));
+    const auto list = reg.tombstones();
+    QCOMPARE(list.size(), 2);
+    for (const auto &[id, t] : list) {
+        if (id == sid("s1")) {
+            QCOMPARE(t.reason, EndReason::Kicked);
+            QCOMPARE(t.untilMs, 10 + TtlMs);
+        } else {
+            QCOMPARE(id, sid("s3"));
+            QCOMPARE(t.untilMs, qint64(99));
+        }
+    }
 }
 
 QTEST_APPLESS_MAIN(tst_SessionRegistry)

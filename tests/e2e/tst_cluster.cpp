@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: MIT
+// Several Warden nodes sharing sessions through Redis (docs/cluster.md): a private redis-server
+// and 2-3 headless Warden child processes on loopback, real WebSocket clients.
+#include "server/closecodes.h"
+#include "server/jwt.h"
+#include "tests/common/childwarden.h"
+#include "tests/common/redisserver.h"
+#include "tests/common/testclient.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QDir>
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QFile>
+#include <QtCore/QHash>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QProcess>
+#include <QtCore/QTemporaryDir>
+#include <QtCore/QTimer>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+#include <csignal>
+#include <memory>
+
+namespace {
+const QByteArray kSecret = QByteArrayLiteral("cluster-secret-0123456789");
+
+QJsonObject loginReply(TestClient &c, const QByteArray &token, int timeoutMs = 5000)
+{
+    const int from = int(c.frames().size());
+    c.loginCheck(token);
+    const int i = c.waitForEvent(QStringLiteral("message"), timeoutMs, from);
+    return i < 0 ? QJsonObject() : c.frames().at(i).data.toObject();
+}
+
+int messageCode(const TestClient &c)
+{
+    for (const TestClient::Frame &f : c.frames()) {
+        if (f.event == QLatin1String("message"))
+            return f.data.toObject().value(QStringLiteral("code")).toInt();
+    }
+    return 0;
+}
+} // namespace
+
+class tst_Cluster : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void tabsOnTwoNodesShareActivity();
+    void kickLogoutAndBroadcastFromAnotherNode();
+    void thousandSessionsExpireExactlyOnce();
+    void killedNodesClientsContinueElsewhere();
+    void redisRestartUnderLoadLosesNoRevocation();
+    void hungRedisDoesNotHoldTheNode();
+
+private:
+    struct Node
+    {
+        std::unique_ptr<ChildWarden> process;
+        QString dataDir;
+        QUrl url;
+    };
+    // A node of the cluster `prefix` on redis; waits until it reports the cluster up.
+    Node startNode(const RedisServer &redis, const QString &prefix, const QString &name,
+                   const QByteArray &extra = {});
+    int ctl(const Node &node, const QStringList &args, QByteArray *out = nullptr);
+    static int countOf(const Node &node, const QString &type, const QString &sessionId);
+
+    QTemporaryDir m_dir;
+    RedisServer m_redis;
+};
+
+void tst_Cluster::initTestCase()
+{
+    QVERIFY2(!ChildWarden::binary().isEmpty() && QFile::exists(ChildWarden::binary()),
+             "WARDEN_BIN must point at the built warden");
+    QVERIFY(m_dir.isValid());
+    QVERIFY2(m_redis.start(), "redis-server did not start (bash .ci/setup installs it)");
+}
+
+tst_Cluster::Node tst_Cluster::startNode(const RedisServer &redis, const QString &prefix,
+                                         const QString &name, const QByteArray &extra)
+{
+    Node n;
+    n.dataDir = m_dir.filePath(prefix + name);
+    const QString config = m_dir.filePath(prefix + name + QStringLiteral(".ini"));
+    QFile f(config);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return n;
+    f.write("[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
+            + "\n[admin]\nlisten = 127.0.0.1:0\n[shutdown]\nspread_ms = 0\n[cluster]\nredis = "
+            + redis.url().toUtf8() + "\nnode_id = " + name.toUtf8()
+            + "\nprefix = " + prefix.toUtf8() + ":\n" + extra);
+    f.close();
+    n.process = std::make_unique<ChildWarden>(
+        QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config"), config,
+                    QStringLiteral("--data-dir"), n.dataDir, QStringLiteral("--log-format"),
+                    QStringLiteral("json")});
+    const quint16 port = n.process->port();
+    n.url = QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
+    const QJsonObject cluster = n.process->waitFor(QStringLiteral("cluster"), 1, 10000);
+    if (!port || cluster.value(QStringLiteral("state")).toString() != QLatin1String("up"))
+        n.process.reset();
+    return n;
+}
+
+int tst_Cluster::ctl(const Node &node, const QStringList &args, QByteArray *out)
+{
+    QProcess p;
+    p.start(ChildWarden::binary(), QStringList{QStringLiteral("ctl")} + args
+                                       + QStringList{QStringLiteral("--data-dir"), node.dataDir});
+    if (!p.waitForFinished(10000))
+        return -1;
+    if (out)
+        *out = p.readAllStandardOutput() + p.readAllStandardError();
+    return p.exitCode();
+}
+
+int tst_Cluster::countOf(const Node &node, const QString &type, const QString &sessionId)
+{
+    int n = 0;
+    for (const QJsonObject &o : node.process->linesOf(type)) {
+        if (o.value(QStringLiteral("session_id")).toString() == sessionId)
+            ++n;
+    }
+    return n;
+}
+
+void tst_Cluster::tabsOnTwoNodesShareActivity()
+{
+    const QByteArray idle = "[session]\nidle_timeout = 3\nwarning = 0\n";
+    Node a = startNode(m_redis, QStringLiteral("share"), QStringLiteral("na"), idle);
+    Node b = startNode(m_redis, QStringLiteral("share"), QStringLiteral("nb"), idle);
+    QVERIFY(a.process && b.process);
+    const QByteArray token = Jwt::mint(kSecret, QStringLiteral("ann"), QStringLiteral("s-ann"));
+    TestClient onA;
+    TestClient onB;
+    QVERIFY(onA.open(a.url));
+    QVERIFY(onB.open(b.url));
+    QCOMPARE(loginReply(onA, token).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(onB, token).value(QStringLiteral("code")).toInt(), 200);
+
+    // Activity on one node only, for longer than the idle timeout: the other node's tab lives.
+    for (TestClient *active : {&onA, &onB}) {
+        QTimer activity;
+        connect(&activity, &QTimer::timeout, active,
+                [active] { active->sendEvent(QStringLiteral("activity")); });
+        activity.start(300);
+        QElapsedTimer spent;
+        spent.start();
+        // A duration under test (the session must outlive its 3 s idle timeout), not a wait for
+        // an outcome: either tab closing ends the wait and fails below.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            spent.elapsed() > 4500 || onA.hasDisconnected() || onB.hasDisconnected(), 8000);
+        QVERIFY2(
+            !onA.hasDisconnected() && !onB.hasDisconnected(),
+            qPrintable(
+                QStringLiteral("closed with %1 / %2").arg(onA.closeCode()).arg(onB.closeCode())));
+    }
+
+    // No more activity: both tabs end with the idle timeout, and the session expires once.
+    QVERIFY(onA.waitForDisconnected(8000));
+    QVERIFY(onB.waitForDisconnected(8000));
+    QCOMPARE(onA.closeCode(), int(CloseCode::IdleTimeout));
+    QCOMPARE(onB.closeCode(), int(CloseCode::IdleTimeout));
+    QTRY_COMPARE(countOf(a, QStringLiteral("expired"), QStringLiteral("s-ann"))
+                     + countOf(b, QStringLiteral("expired"), QStringLiteral("s-ann")),
+                 1);
+}
+
+void tst_Cluster::kickLogoutAndBroadcastFromAnotherNode()
+{
+    Node a = startNode(m_redis, QStringLiteral("ops"), QStringLiteral("na"));
+    Node b = startNode(m_redis, QStringLiteral("ops"), QStringLiteral("nb"));
+    QVERIFY(a.process && b.process);
+    const QByteArray kim = Jwt::mint(kSecret, QStringLiteral("kim"), QStringLiteral("s-kim"));
+    const QByteArray lee = Jwt::mint(kSecret, QStringLiteral("lee"), QStringLiteral("s-lee"));
+    const QByteArray uma = Jwt::mint(kSecret, QStringLiteral("uma"), QStringLiteral("s-uma"));
+    const QByteArray ned = Jwt::mint(kSecret, QStringLiteral("ned"), QStringLiteral("s-ned"));
+
+    TestClient kimA;
+    TestClient leeA;
+    TestClient leeB;
+    TestClient umaA;
+    TestClient nedA;
+    QVERIFY(kimA.open(a.url) && leeA.open(a.url) && leeB.open(b.url) && umaA.open(a.url)
+            && nedA.open(a.url));
+    QCOMPARE(loginReply(kimA, kim).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(leeA, lee).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(leeB, lee).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(umaA, uma).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(nedA, ned).value(QStringLiteral("code")).toInt(), 200);
+
+    // A kick on node B (`warden ctl logout --session`), of a session only node A holds.
+    QByteArray out;
+    QCOMPARE(ctl(b,
+                 {QStringLiteral("logout"), QStringLiteral("--session"), QStringLiteral("s-kim"),
+                  QStringLiteral("--reason"), QStringLiteral("abuse")},
+                 &out),
+             0);
+    QVERIFY(kimA.waitForDisconnected());
+    QCOMPARE(kimA.closeCode(), int(CloseCode::Kicked));
+    QCOMPARE(
+        kimA.firstData(QStringLiteral("message"), 1).value(QStringLiteral("reason")).toString(),
+        QStringLiteral("kicked"));
+
+    // A tab logging out on node B logs out its sibling on node A.
+    leeB.sendEvent(QStringLiteral("logout"));
+    QVERIFY(leeA.waitForDisconnected());
+    QCOMPARE(leeA.closeCode(), int(CloseCode::LoggedOut));
+    QVERIFY(leeB.waitForDisconnected());
+    QCOMPARE(leeB.closeCode(), int(CloseCode::LoggedOut));
+
+    // Logout of a user everywhere, issued on node B.
+    QCOMPARE(
+        ctl(b, {QStringLiteral("logout"), QStringLiteral("--user"), QStringLiteral("uma")}, &out),
+        0);
+    QVERIFY(umaA.waitForDisconnected());
+    QCOMPARE(umaA.closeCode(), int(CloseCode::Kicked));
+
+    // A broadcast from node B reaches node A's tabs; Ned's session was never touched.
+    QCOMPARE(ctl(b,
+                 {QStringLiteral("broadcast"), QStringLiteral("news"), QStringLiteral("{\"n\":7}")},
+                 &out),
+             0);
+    const int i = nedA.waitForEvent(QStringLiteral("news"));
+    QVERIFY(i >= 0);
+    QCOMPARE(nedA.frames().at(i).data.toObject().value(QStringLiteral("n")).toInt(), 7);
+    QVERIFY(nedA.isConnected());
+
+    // The revocations hold on both nodes, including for a tab that never saw the session.
+    for (const Node *n : {&a, &b}) {
+        for (const QByteArray &token : {kim, lee, uma}) {
+            TestClient late;
+            QVERIFY(late.open(n->url));
+            const QJsonObject refused = loginReply(late, token);
+            QCOMPARE(refused.value(QStringLiteral("code")).toInt(), 401);
+            QVERIFY(late.waitForDisconnected());
+            QVERIFY(late.closeCode() == int(CloseCode::Kicked)
+                    || late.closeCode() == int(CloseCode::LoggedOut));
+        }
+    }
+}
+
+void tst_Cluster::thousandSessionsExpireExactlyOnce()
+{
+    constexpr int Sessions = 1000;
+    const QByteArray idle = "[session]\nidle_timeout = 600\nwarning = 0\n";
+    std::vector<Node> nodes;
+    for (const char *name : {"n1", "n2", "n3"}) {
+        nodes.push_back(
+            startNode(m_redis, QStringLiteral("many"), QString::fromLatin1(name), idle));
+        QVERIFY(nodes.back().process);
+    }
+    // One hard end for all of them (the token's exp), far enough for the logins to finish on a
+    // busy machine.
+    const qint64 exp = QDateTime::currentSecsSinceEpoch() + 40;
+    std::vector<std::unique_ptr<TestClient>> tabs;
+    tabs.reserve(2 * Sessions);
+    QList<QByteArray> tokens;
+    for (int s = 0; s < Sessions; ++s) {
+        tokens.append(Jwt::mint(kSecret, QStringLiteral("u%1").arg(s % 50),
+                                QStringLiteral("m-%1").arg(s), exp));
+        // Two tabs of each session, on two different nodes; all handshakes at once.
+        for (int k = 0; k < 2; ++k) {
+            tabs.push_back(std::make_unique<TestClient>());
+            tabs.back()->socket().open(nodes[size_t((s + k) % 3)].url);
+        }
+    }
+    const auto connected = [&tabs] {
+        int n = 0;
+        for (const auto &c : tabs)
+            n += c->isConnected() ? 1 : 0;
+        return n;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(connected(), 2 * Sessions, 30000);
+    for (size_t i = 0; i < tabs.size(); ++i)
+        tabs[i]->loginCheck(tokens.at(int(i / 2)));
+    const auto loggedIn = [&tabs] {
+        int n = 0;
+        for (const auto &c : tabs)
+            n += messageCode(*c) == 200 ? 1 : 0;
+        return n;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(loggedIn(), 2 * Sessions, 30000);
+    QVERIFY2(QDateTime::currentSecsSinceEpoch() < exp - 1, "the logins took too long");
+
+    const auto closed = [&tabs] {
+        int n = 0;
+        for (const auto &c : tabs)
+            n += c->hasDisconnected() ? 1 : 0;
+        return n;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(closed(), 2 * Sessions, 40000);
+    for (const auto &c : tabs)
+        QCOMPARE(c->closeCode(), int(CloseCode::SessionExpired));
+    QCOMPARE(m_redis.cli({QStringLiteral("ZCARD"), QStringLiteral("many:deadlines")}).value(0),
+             QByteArray("0"));
+
+    // Stop the nodes so every line they printed is in; then count.
+    for (Node &n : nodes) {
+        QSignalSpy finished(&n.process->process(), &QProcess::finished);
+        n.process->signal(SIGTERM);
+        QVERIFY(finished.wait(10000));
+    }
+    QHash<QString, int> expired;
+    int total = 0;
+    for (const Node &n : nodes) {
+        for (const QJsonObject &o : n.process->linesOf(QStringLiteral("expired"))) {
+            ++expired[o.value(QStringLiteral("session_id")).toString()];
+            ++total;
+            QCOMPARE(o.value(QStringLiteral("reason")).toString(),
+                     QStringLiteral("session_expired"));
+            QVERIFY2(!o.contains(QStringLiteral("cluster")),
+                     QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+        }
+    }
+    QCOMPARE(expired.size(), Sessions);
+    QCOMPARE(total, Sessions);
+    for (int s = 0; s < Sessions; ++s)
+        QCOMPARE(expired.value(QStringLiteral("m-%1").arg(s)), 1);
+}
+
+void tst_Cluster::killedNodesClientsContinueElsewhere()
+{
+    // The warning comes 2 s after the last activity and carries the exact deadline.
+    const QByteArray idle = "[session]\nidle_timeout = 30\nwarning = 28\n";
+    Node a = startNode(m_redis, QStringLiteral("kill"), QStringLiteral("na"), idle);
+    Node b = startNode(m_redis, QStringLiteral("kill"), QStringLiteral("nb"), idle);
+    QVERIFY(a.process && b.process);
+    const QByteArray token = Jwt::mint(kSecret, QStringLiteral("kai"), QStringLiteral("s-kai"));
+
+    TestClient tab;
+    QVERIFY(tab.open(a.url));
+    QCOMPARE(loginReply(tab, token).value(QStringLiteral("code")).toInt(), 200);
+    tab.sendEvent(QStringLiteral("activity"));
+    const int i = tab.waitForEvent(QStringLiteral("expiring"), 5000);
+    QVERIFY(i >= 0);
+    const double before
+        = tab.frames().at(i).data.toObject().value(QStringLiteral("deadline")).toDouble();
+    QVERIFY(before > 0);
+    QCOMPARE(m_redis
+                 .cli({QStringLiteral("ZSCORE"), QStringLiteral("kill:deadlines"),
+                       QStringLiteral("s-kai")})
+                 .value(0)
+                 .toDouble(),
+             before);
+    QCOMPARE(m_redis.cli({QStringLiteral("HLEN"), QStringLiteral("kill:conns:na")}).value(0),
+             QByteArray("1"));
+
+    QSignalSpy finished(&a.process->process(), &QProcess::finished);
+    a.process->signal(SIGKILL);
+    QVERIFY(finished.wait(5000));
+    QVERIFY(tab.waitForDisconnected());
+
+    // The browser reconnects through the load balancer and lands on node B.
+    TestClient again;
+    QVERIFY(again.open(b.url));
+    const QJsonObject ok = loginReply(again, token);
+    QCOMPARE(ok.value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(ok.value(QStringLiteral("session_id")).toString(), QStringLiteral("s-kai"));
+    const int j = again.waitForEvent(QStringLiteral("expiring"), 5000);
+    QVERIFY(j >= 0);
+    QCOMPARE(again.frames().at(j).data.toObject().value(QStringLiteral("deadline")).toDouble(),
+             before);
+    const QJsonObject joined = b.process->waitFor(QStringLiteral("authenticated"));
+    QCOMPARE(joined.value(QStringLiteral("new_session")).toBool(), false);
+
+    // The dead node's registry entries run out with their heartbeat TTL.
+    QTRY_COMPARE_WITH_TIMEOUT(
+        m_redis.cli({QStringLiteral("EXISTS"), QStringLiteral("kill:conns:na")}).value(0),
+        QByteArray("0"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        m_redis.cli({QStringLiteral("EXISTS"), QStringLiteral("kill:node:na")}).value(0),
+        QByteArray("0"), 10000);
+    QCOMPARE(m_redis.cli({QStringLiteral("HLEN"), QStringLiteral("kill:conns:nb")}).value(0),
+             QByteArray("1"));
+
+    // `warden ctl info` on node B shows the cluster as it is now: node B alone, one connection.
+    const auto clusterInfo = [this, &b] {
+        QByteArray out;
+        ctl(b, {QStringLiteral("info"), QStringLiteral("--json")}, &out);
+        return QJsonDocument::fromJson(out).object().value(QStringLiteral("cluster")).toObject();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(clusterInfo().value(QStringLiteral("nodes")).toArray().size(), 1,
+                              10000);
+    const QJsonObject info = clusterInfo();
+    QCOMPARE(info.value(QStringLiteral("node_id")).toString(), QStringLiteral("nb"));
+    QCOMPARE(info.value(QStringLiteral("state")).toString(), QStringLiteral("up"));
+    const QJsonObject only = info.value(QStringLiteral("nodes")).toArray().at(0).toObject();
+    QCOMPARE(only.value(QStringLiteral("node_id")).toString(), QStringLiteral("nb"));
+    QCOMPARE(only.value(QStringLiteral("connections")).toInt(), 1);
+}
+
+void tst_Cluster::redisRestartUnderLoadLosesNoRevocation()
+{
+    constexpr int Sessions = 12;
+    RedisServer redis;
+    QVERIFY(redis.start());
+    Node a = startNode(redis, QStringLiteral("rr"), QStringLiteral("na"),
+                       "on_redis_down = refuse_logins\n");
+    Node b = startNode(redis, QStringLiteral("rr"), QStringLiteral("nb"));
+    QVERIFY(a.process && b.process);
+    QList<QByteArray> tokens;
+    std::vector<std::unique_ptr<TestClient>> onA;
+    std::vector<std::unique_ptr<TestClient>> onB;
+    for (int s = 0; s < Sessions; ++s) {
+        tokens.append(
+            Jwt::mint(kSecret, QStringLiteral("r%1").arg(s), QStringLiteral("r-%1").arg(s)));
+        onA.push_back(TestClient::loggedIn(a.url, tokens.last()));
+        onB.push_back(TestClient::loggedIn(b.url, tokens.last()));
+        QVERIFY(onA.back() && onB.back());
+    }
+    // Load: every tab is busy all along.
+    QTimer load;
+    connect(&load, &QTimer::timeout, this, [&] {
+        for (auto *side : {&onA, &onB}) {
+            for (const auto &c : *side) {
+                if (c->isConnected())
+                    c->sendEvent(QStringLiteral("activity"));
+            }
+        }
+    });
+    load.start(50);
+
+    // Sessions 0-3 are kicked before Redis goes away (on node B).
+    for (int s = 0; s < 4; ++s)
+        QCOMPARE(ctl(b, {QStringLiteral("logout"), QStringLiteral("--session"),
+                         QStringLiteral("r-%1").arg(s)}),
+                 0);
+    for (int s = 0; s < 4; ++s) {
+        QVERIFY(onA[size_t(s)]->waitForDisconnected());
+        QCOMPARE(onA[size_t(s)]->closeCode(), int(CloseCode::Kicked));
+    }
+
+    QVERIFY(redis.stop()); // no persistence: every key is gone
+    QVERIFY(!a.process->waitFor(QStringLiteral("cluster"), 2, 10000).isEmpty());
+    QVERIFY(!b.process->waitFor(QStringLiteral("cluster"), 2, 10000).isEmpty());
+
+    // Sessions 4-7 are kicked on node B while Redis is down: node A cannot hear of it yet.
+    for (int s = 4; s < 8; ++s)
+        QCOMPARE(ctl(b, {QStringLiteral("logout"), QStringLiteral("--session"),
+                         QStringLiteral("r-%1").arg(s)}),
+                 0);
+    for (int s = 4; s < 8; ++s)
+        QVERIFY(onB[size_t(s)]->waitForDisconnected());
+    // on_redis_down: node A (refuse_logins) refuses a new login, node B (serve_local) takes it;
+    // logged-in tabs keep working on both.
+    const QByteArray fresh = Jwt::mint(kSecret, QStringLiteral("fay"), QStringLiteral("r-fresh"));
+    TestClient refused;
+    QVERIFY(refused.open(a.url));
+    QCOMPARE(loginReply(refused, fresh).value(QStringLiteral("code")).toInt(), 503);
+    QVERIFY(refused.waitForDisconnected());
+    QCOMPARE(refused.closeCode(), int(CloseCode::ClusterUnavailable));
+    auto freshOnB = TestClient::loggedIn(b.url, fresh);
+    QVERIFY(freshOnB);
+    QVERIFY(onA[8]->roundTrip());
+    QVERIFY(onA[5]->isConnected());
+
+    QVERIFY(redis.start(redis.port()));
+    QVERIFY(!a.process->waitFor(QStringLiteral("cluster"), 3, 15000).isEmpty());
+    QVERIFY(!b.process->waitFor(QStringLiteral("cluster"), 3, 15000).isEmpty());
+    // Node B replays its revocations: node A closes its tabs of sessions 4-7.
+    for (int s = 4; s < 8; ++s) {
+        QVERIFY(onA[size_t(s)]->waitForDisconnected(10000));
+        QCOMPARE(onA[size_t(s)]->closeCode(), int(CloseCode::Kicked));
+    }
+    load.stop();
+    // Sessions 8-11 and the one begun while Redis was down live on.
+    for (int s = 8; s < Sessions; ++s) {
+        QVERIFY(onA[size_t(s)]->roundTrip());
+        QVERIFY(onB[size_t(s)]->roundTrip());
+    }
+    QVERIFY(freshOnB->roundTrip());
+
+    // A node that never saw any of it refuses every revoked token and accepts the others.
+    Node c = startNode(redis, QStringLiteral("rr"), QStringLiteral("nc"));
+    QVERIFY(c.process);
+    for (int s = 0; s < Sessions; ++s) {
+        TestClient late;
+        QVERIFY(late.open(c.url));
+        const int code = loginReply(late, tokens[s]).value(QStringLiteral("code")).toInt();
+        QCOMPARE(code, s < 8 ? 401 : 200);
+        if (s < 8) {
+            QVERIFY(late.waitForDisconnected());
+            QCOMPARE(late.closeCode(), int(CloseCode::Kicked));
+        }
+    }
+    TestClient lateFresh;
+    QVERIFY(lateFresh.open(c.url));
+    QCOMPARE(loginReply(lateFresh, fresh).value(QStringLiteral("code")).toInt(), 200);
+}
+
+void tst_Cluster::hungRedisDoesNotHoldTheNode()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    Node a = startNode(redis, QStringLiteral("hang"), QStringLiteral("na"));
+    QVERIFY(a.process);
+    auto tab = TestClient::loggedIn(
+        a.url, Jwt::mint(kSecret, QStringLiteral("hal"), QStringLiteral("h-hal")));
+    QVERIFY(tab);
+
+    // Redis keeps its sockets but answers nothing.
+    redis.signal(SIGSTOP);
+    tab->sendEvent(QStringLiteral("activity"));
+    QVERIFY(tab->roundTrip()); // the worker is not waiting for Redis
+    // A login that needs Redis is answered once the node gives up on it (serve_local).
+    TestClient late;
+    QVERIFY(late.open(a.url));
+    QCOMPARE(
+        loginReply(late, Jwt::mint(kSecret, QStringLiteral("ida"), QStringLiteral("h-ida")), 15000)
+            .value(QStringLiteral("code"))
+            .toInt(),
+        200);
+    const QJsonObject down = a.process->waitFor(QStringLiteral("cluster"), 2, 10000);
+    QCOMPARE(down.value(QStringLiteral("state")).toString(), QStringLiteral("down"));
+    QVERIFY2(down.value(QStringLiteral("reason")).toString().contains(QLatin1String("answer")),
+             qPrintable(down.value(QStringLiteral("reason")).toString()));
+    QVERIFY(tab->roundTrip());
+
+    redis.signal(SIGCONT);
+    const QJsonObject up = a.process->waitFor(QStringLiteral("cluster"), 3, 15000);
+    QCOMPARE(up.value(QStringLiteral("state")).toString(), QStringLiteral("up"));
+    // The session begun while Redis was away is in Redis now.
+    QTRY_COMPARE_WITH_TIMEOUT(
+        redis.cli({QStringLiteral("HGET"), QStringLiteral("hang:s:h-ida"), QStringLiteral("user")})
+            .value(0),
+        QByteArray("ida"), 5000);
+}
+
+QTEST_GUILESS_MAIN(tst_Cluster)
+#include "tst_cluster.moc"
