@@ -142,20 +142,29 @@ void ServerWorker::clusterExtended(const QString &sessionId)
         m_cluster->extend(sessionId, s->lastActivityMs);
 }
 
+namespace {
+// What the cluster keeps of a session, as ClusterLink writes it to Redis.
+ClusterLink::SessionFields clusterFields(const SessionRegistry &sessions,
+                                         const SessionRegistry::Session &s)
+{
+    ClusterLink::SessionFields f;
+    f.id = s.id;
+    f.user = s.user;
+    f.name = s.name;
+    f.createdMs = s.createdMs;
+    f.lastActivityMs = s.lastActivityMs;
+    f.idleMs = sessions.idleTimeoutOf(s);
+    f.hardEndMs = s.hardEndMs;
+    return f;
+}
+} // namespace
+
 void ServerWorker::clusterSessionCreated(const QString &sessionId)
 {
     const SessionRegistry::Session *s = m_cluster ? m_sessions.find(sessionId) : nullptr;
     if (!s)
         return;
-    ClusterLink::SessionFields f;
-    f.id = s->id;
-    f.user = s->user;
-    f.name = s->name;
-    f.createdMs = s->createdMs;
-    f.lastActivityMs = s->lastActivityMs;
-    f.idleMs = m_sessions.idleTimeoutOf(*s);
-    f.hardEndMs = s->hardEndMs;
-    m_cluster->registerSession(f, {});
+    m_cluster->registerSession(clusterFields(m_sessions, *s), {});
 }
 
 void ServerWorker::clusterRevoked(const QList<QString> &sessionIds)
@@ -343,26 +352,19 @@ void ServerWorker::onClusterState(bool up, const QString &reason)
     const QList<QString> sids = m_sessions.sessionIds();
     for (const QString &sid : sids) {
         const SessionRegistry::Session *s = m_sessions.find(sid);
-        ClusterLink::SessionFields f;
-        f.id = s->id;
-        f.user = s->user;
-        f.name = s->name;
-        f.createdMs = s->createdMs;
-        f.lastActivityMs = s->lastActivityMs;
-        f.idleMs = m_sessions.idleTimeoutOf(*s);
-        f.hardEndMs = s->hardEndMs;
-        m_cluster->registerSession(f, [this, sid](const ClusterLink::Answer &a) {
-            if (!m_sessions.find(sid))
-                return;
-            if (a.outcome == ClusterLink::Outcome::Revoked) {
-                const auto ended = m_sessions.end(sid, a.reason, now());
-                storeEnded(sid);
-                if (ended)
-                    closeSessionConnections(ended->connections, a.reason);
-            } else if (a.outcome == ClusterLink::Outcome::Live) {
-                onClusterActivity(sid, a.fields.lastActivityMs, false);
-            }
-        });
+        m_cluster->registerSession(
+            clusterFields(m_sessions, *s), [this, sid](const ClusterLink::Answer &a) {
+                if (!m_sessions.find(sid))
+                    return;
+                if (a.outcome == ClusterLink::Outcome::Revoked) {
+                    const auto ended = m_sessions.end(sid, a.reason, now());
+                    storeEnded(sid);
+                    if (ended)
+                        closeSessionConnections(ended->connections, a.reason);
+                } else if (a.outcome == ClusterLink::Outcome::Live) {
+                    onClusterActivity(sid, a.fields.lastActivityMs, false);
+                }
+            });
     }
     m_cluster->resetConnections();
     for (const Connection &c : std::as_const(m_connections)) {
