@@ -80,9 +80,9 @@ struct Args
 
 const QStringList &flagNames()
 {
-    static const QStringList f = {QStringLiteral("--json"), QStringLiteral("--dry-run"),
-                                  QStringLiteral("--follow"), QStringLiteral("--help"),
-                                  QStringLiteral("--insecure")};
+    static const QStringList f
+        = {QStringLiteral("--json"), QStringLiteral("--dry-run"), QStringLiteral("--follow"),
+           QStringLiteral("--help"), QStringLiteral("--insecure")};
     return f;
 }
 
@@ -133,8 +133,8 @@ Args parseArgs(const QStringList &args)
 void checkOptions(const Args &a, const QStringList &allowed, int maxPositional)
 {
     static const QStringList global
-        = {QStringLiteral("--data-dir"),   QStringLiteral("--config"), QStringLiteral("--admin"),
-           QStringLiteral("--token-file"), QStringLiteral("--json"),   QStringLiteral("--help"),
+        = {QStringLiteral("--data-dir"),   QStringLiteral("--config"),  QStringLiteral("--admin"),
+           QStringLiteral("--token-file"), QStringLiteral("--json"),    QStringLiteral("--help"),
            QStringLiteral("--cacert"),     QStringLiteral("--insecure")};
     QStringList given = a.options.keys();
     for (const QString &f : a.flags)

@@ -86,8 +86,7 @@ QString AdminServer::url() const
     if (!m_tcp)
         return {};
     return QLatin1String(m_tlsCertPem.isEmpty() ? "http://" : "https://")
-           + hostText(m_tcp->serverAddress()) + QLatin1Char(':')
-           + QString::number(port());
+           + hostText(m_tcp->serverAddress()) + QLatin1Char(':') + QString::number(port());
 }
 
 bool AdminServer::loadToken(const QString &path, QByteArray *token, bool *created, QString *error)
@@ -192,8 +191,7 @@ bool AdminServer::listen(const QHostAddress &address, quint16 port, QString *err
 void AdminServer::onReloaded(bool ok)
 {
     const ServerConfig &cfg = m_worker.config();
-    if (!ok || !m_tcp
-        || (cfg.adminTlsCertPem == m_tlsCertPem && cfg.adminTlsKeyPem == m_tlsKeyPem))
+    if (!ok || !m_tcp || (cfg.adminTlsCertPem == m_tlsCertPem && cfg.adminTlsKeyPem == m_tlsKeyPem))
         return;
     const bool modeChanges = cfg.adminTlsCertPem.isEmpty() != m_tlsCertPem.isEmpty();
     const QByteArray oldCert = m_tlsCertPem;
@@ -214,11 +212,11 @@ void AdminServer::onReloaded(bool ok)
         m_tlsKeyPem = oldKey;
         QString ignored;
         listen(address, port, &ignored);
-        m_worker.logEvent(ServerEvent::Type::Error,
-                          {{QLatin1String("service"), QLatin1String("admin")},
-                           {QLatin1String("reason"),
-                            QString(QStringLiteral("cannot switch TLS on the admin port: ")
-                                    + error)}});
+        m_worker.logEvent(
+            ServerEvent::Type::Error,
+            {{QLatin1String("service"), QLatin1String("admin")},
+             {QLatin1String("reason"),
+              QString(QStringLiteral("cannot switch TLS on the admin port: ") + error)}});
         return;
     }
     QSaveFile urlOut(urlFile());

@@ -20,9 +20,10 @@ class ServerWorker;
 // The admin API's own port ([admin] listen): reads each request (head and body bounded in size
 // and time), authenticates it and lets AdminApi answer; GET /api/v1/stream upgrades to a
 // WebSocket of events and counters. With [admin] tls_cert/tls_key it speaks https:// and wss://;
-// a reload with renewed files swaps the certificate for new handshakes only. Owns <data-dir>/admin.token, admin-readonly.token (created
-// 0600 on first start) and admin.url (the live address, removed on a clean stop). Created and
-// owned by the ServerWorker; lives in the server thread.
+// a reload with renewed files swaps the certificate for new handshakes only. Owns
+// <data-dir>/admin.token, admin-readonly.token (created 0600 on first start) and admin.url (the
+// live address, removed on a clean stop). Created and owned by the ServerWorker; lives in the
+// server thread.
 class AdminServer final : public QObject
 {
     Q_OBJECT

@@ -540,17 +540,17 @@ void tst_Ctl::httpsAdminWithCacertOrInsecure()
     QCOMPARE(untrusted.code, 1);
     QVERIFY2(untrusted.err.contains("--cacert"), untrusted.err.constData());
 
-    const Run trusted = ctl({QStringLiteral("infos"), QStringLiteral("--cacert"), cert,
-                             QStringLiteral("--json")});
+    const Run trusted = ctl(
+        {QStringLiteral("infos"), QStringLiteral("--cacert"), cert, QStringLiteral("--json")});
     QCOMPARE(trusted.code, 0);
     QVERIFY(trusted.json().contains(QStringLiteral("version")));
     QCOMPARE(ctl({QStringLiteral("infos"), QStringLiteral("--insecure")}).code, 0);
     QCOMPARE(ctl({QStringLiteral("infos"), QStringLiteral("--cacert"), m_config}).code, 1);
 
     QProcess follow;
-    follow.start(wardenBin(), {QStringLiteral("ctl"), QStringLiteral("log"),
-                               QStringLiteral("--follow"), QStringLiteral("--data-dir"), m_data,
-                               QStringLiteral("--cacert"), cert});
+    follow.start(wardenBin(),
+                 {QStringLiteral("ctl"), QStringLiteral("log"), QStringLiteral("--follow"),
+                  QStringLiteral("--data-dir"), m_data, QStringLiteral("--cacert"), cert});
     QByteArray out;
     QTRY_VERIFY_WITH_TIMEOUT((out += follow.readAllStandardOutput()).contains(" listening "), 5000);
     ::kill(pid_t(follow.processId()), SIGINT);

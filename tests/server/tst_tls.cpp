@@ -8,14 +8,14 @@
 
 #include <QtCore/QDir>
 #include <QtCore/QFile>
-#include <QtNetwork/QNetworkRequest>
-#include <QtWebSockets/QWebSocket>
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
+#include <QtNetwork/QNetworkRequest>
 #include <QtNetwork/QSslCertificate>
 #include <QtNetwork/QSslSocket>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
+#include <QtWebSockets/QWebSocket>
 
 class tst_Tls : public QObject
 {
