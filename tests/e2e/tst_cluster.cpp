@@ -56,6 +56,7 @@ private Q_SLOTS:
     void killedNodesClientsContinueElsewhere();
     void redisRestartUnderLoadLosesNoRevocation();
     void hungRedisDoesNotHoldTheNode();
+    void clusterWideListsAndCounts();
 
 private:
     struct Node
@@ -531,6 +532,142 @@ void tst_Cluster::hungRedisDoesNotHoldTheNode()
         redis.cli({QStringLiteral("HGET"), QStringLiteral("hang:s:h-ida"), QStringLiteral("user")})
             .value(0),
         QByteArray("ida"), 5000);
+}
+
+void tst_Cluster::clusterWideListsAndCounts()
+{
+    Node a = startNode(m_redis, QStringLiteral("lists"), QStringLiteral("na"));
+    Node b = startNode(m_redis, QStringLiteral("lists"), QStringLiteral("nb"));
+    QVERIFY(a.process && b.process);
+    const QByteArray ann = Jwt::mint(kSecret, QStringLiteral("ann"), QStringLiteral("s-ann"));
+    const QByteArray bob = Jwt::mint(kSecret, QStringLiteral("bob"), QStringLiteral("s-bob"));
+    const QByteArray cat = Jwt::mint(kSecret, QStringLiteral("cat"), QStringLiteral("s-cat"));
+    TestClient annA;
+    TestClient bobB;
+    TestClient catA;
+    TestClient catB;
+    QVERIFY(annA.open(a.url) && bobB.open(b.url) && catA.open(a.url) && catB.open(b.url));
+    QCOMPARE(loginReply(annA, ann).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(bobB, bob).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(catA, cat).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(catB, cat).value(QStringLiteral("code")).toInt(), 200);
+
+    // The whole cluster from node A: its own rows and node B's (from B's registry in Redis),
+    // each with its node. The registry is written in batches, so B's rows come within moments.
+    const auto rows = [this, &a](const QStringList &args, const char *key) {
+        QByteArray out;
+        if (ctl(a, args + QStringList{QStringLiteral("--json")}, &out) != 0)
+            return QJsonArray();
+        return QJsonDocument::fromJson(out).object().value(QLatin1String(key)).toArray();
+    };
+    const auto nodesOf = [](const QJsonArray &list, const QString &user) {
+        QStringList nodes;
+        for (const QJsonValue &v : list) {
+            if (v[QLatin1String("user")].toString() == user)
+                nodes.append(v[QLatin1String("node")].toString());
+        }
+        nodes.sort();
+        return nodes.join(QLatin1Char(','));
+    };
+    const QStringList listCluster{QStringLiteral("list"), QStringLiteral("--cluster")};
+    QTRY_COMPARE_WITH_TIMEOUT(rows(listCluster, "connections").size(), 4, 10000);
+    QJsonArray all = rows(listCluster, "connections");
+    QCOMPARE(nodesOf(all, QStringLiteral("ann")), QStringLiteral("na"));
+    QCOMPARE(nodesOf(all, QStringLiteral("bob")), QStringLiteral("nb"));
+    QCOMPARE(nodesOf(all, QStringLiteral("cat")), QStringLiteral("na,nb"));
+    qint64 bobId = 0;
+    for (const QJsonValue &v : all) {
+        if (v[QLatin1String("user")].toString() == QLatin1String("bob")) {
+            bobId = qint64(v[QLatin1String("id")].toDouble());
+            QVERIFY(v[QLatin1String("peer")].toString().startsWith(QLatin1String("127.0.0.1:")));
+            QVERIFY(!v[QLatin1String("connected_at")].toString().isEmpty());
+            QCOMPARE(v[QLatin1String("session_id")].toString(), QStringLiteral("s-bob"));
+        }
+    }
+    QVERIFY(bobId > 0);
+    // This node only (the default): A's rows, each naming A.
+    const QJsonArray local = rows({QStringLiteral("list")}, "connections");
+    QCOMPARE(local.size(), 2);
+    QCOMPARE(nodesOf(local, QStringLiteral("ann")) + nodesOf(local, QStringLiteral("cat")),
+             QStringLiteral("nana"));
+    // Sessions: one row per node holding the session.
+    const QJsonArray sessions
+        = rows({QStringLiteral("sessions"), QStringLiteral("--cluster")}, "sessions");
+    QCOMPARE(nodesOf(sessions, QStringLiteral("cat")), QStringLiteral("na,nb"));
+    QCOMPARE(nodesOf(sessions, QStringLiteral("bob")), QStringLiteral("nb"));
+    QByteArray out;
+    // Counts in info: every live node's connections, as of their last heartbeats.
+    const auto clusterInfo = [this, &a] {
+        QByteArray text;
+        ctl(a, {QStringLiteral("info"), QStringLiteral("--json")}, &text);
+        return QJsonDocument::fromJson(text).object().value(QLatin1String("cluster")).toObject();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(clusterInfo().value(QLatin1String("connections")).toInt(), 4, 10000);
+    QVERIFY(clusterInfo().value(QLatin1String("sessions")).toInt() >= 3);
+
+    // A single connection of node B, disconnected from node A: closed there with 4002.
+    QCOMPARE(ctl(a,
+                 {QStringLiteral("kick"), QString::number(bobId), QStringLiteral("--node"),
+                  QStringLiteral("nb"), QStringLiteral("--mode"), QStringLiteral("disconnect"),
+                  QStringLiteral("--json")},
+                 &out),
+             0);
+    QVERIFY(bobB.waitForDisconnected());
+    QCOMPARE(bobB.closeCode(), int(CloseCode::Disconnected));
+    QJsonObject o = QJsonDocument::fromJson(out).object();
+    QCOMPARE(o[QLatin1String("connections")].toInt(), 1);
+    QCOMPARE(o[QLatin1String("nodes")][QLatin1String("nb")][QLatin1String("connections")].toInt(),
+             1);
+    // Unknown there: 404, and a ctl error.
+    QCOMPARE(ctl(a,
+                 {QStringLiteral("kick"), QStringLiteral("987654"), QStringLiteral("--node"),
+                  QStringLiteral("nb"), QStringLiteral("--mode"), QStringLiteral("disconnect")},
+                 &out),
+             1);
+    QVERIFY2(out.contains("HTTP 404"), out.constData());
+
+    // Counts of a forwarded kick: node B reports what node A closed, per node.
+    QCOMPARE(ctl(b,
+                 {QStringLiteral("logout"), QStringLiteral("--session"), QStringLiteral("s-cat"),
+                  QStringLiteral("--json")},
+                 &out),
+             0);
+    QVERIFY(catA.waitForDisconnected());
+    QVERIFY(catB.waitForDisconnected());
+    o = QJsonDocument::fromJson(out).object();
+    QCOMPARE(o[QLatin1String("connections")].toInt(), 2);
+    QCOMPARE(o[QLatin1String("nodes")][QLatin1String("na")][QLatin1String("connections")].toInt(),
+             1);
+    QCOMPARE(o[QLatin1String("nodes")][QLatin1String("nb")][QLatin1String("connections")].toInt(),
+             1);
+    QCOMPARE(o[QLatin1String("no_answer")].toArray().size(), 0);
+
+    // A broadcast from B reaches Ann on A, and says so.
+    QCOMPARE(ctl(b,
+                 {QStringLiteral("broadcast"), QStringLiteral("news"), QStringLiteral("{}"),
+                  QStringLiteral("--json")},
+                 &out),
+             0);
+    QVERIFY(annA.waitForEvent(QStringLiteral("news")) >= 0);
+    o = QJsonDocument::fromJson(out).object();
+    QCOMPARE(o[QLatin1String("connections")].toInt(), 1);
+    QCOMPARE(o[QLatin1String("nodes")][QLatin1String("na")][QLatin1String("connections")].toInt(),
+             1);
+
+    // A node that does not answer (stopped) is named, and the answer still comes within ~1 s.
+    a.process->signal(SIGSTOP);
+    QElapsedTimer took;
+    took.start();
+    QCOMPARE(ctl(b,
+                 {QStringLiteral("broadcast"), QStringLiteral("news"), QStringLiteral("{}"),
+                  QStringLiteral("--json")},
+                 &out),
+             0);
+    const qint64 elapsed = took.elapsed();
+    a.process->signal(SIGCONT);
+    o = QJsonDocument::fromJson(out).object();
+    QCOMPARE(o[QLatin1String("no_answer")].toArray(), QJsonArray{QStringLiteral("na")});
+    QVERIFY2(elapsed < 5000, QByteArray::number(elapsed).constData());
 }
 
 QTEST_GUILESS_MAIN(tst_Cluster)
