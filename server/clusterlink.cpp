@@ -355,6 +355,7 @@ void ClusterLink::connectNow()
         return;
     m_cmdReady = false;
     m_subscribed = false;
+    m_firstError.clear();
     QString error;
     if (!m_cmd.open(m_settings.host, m_settings.port, &error)
         || !m_sub.open(m_settings.host, m_settings.port, &error)) {
@@ -376,6 +377,10 @@ void ClusterLink::connectNow()
             if (r.isError()) {
                 const QString why
                     = QString::fromLatin1(what) + QStringLiteral(": ") + QString::fromUtf8(r.str);
+                // The first cause wins: a refused AUTH also fails the SUBSCRIBE after it, and
+                // hiredis drops a subscriber at once with that later, vaguer "NOAUTH".
+                if (m_firstError.isEmpty())
+                    m_firstError = why;
                 // Not from inside the hiredis callback: the connection is dropped right after.
                 QMetaObject::invokeMethod(
                     this, [this, why] { onLost(why); }, Qt::QueuedConnection);
@@ -437,8 +442,9 @@ void ClusterLink::markUpIfReady()
     Q_EMIT stateChanged(true, QString());
 }
 
-void ClusterLink::onLost(const QString &why)
+void ClusterLink::onLost(const QString &lost)
 {
+    const QString why = m_firstError.isEmpty() ? lost : m_firstError;
     const bool wasUp = m_up;
     m_up = false;
     m_cmdReady = false;

@@ -220,6 +220,7 @@ private:
     Status m_status;
     std::function<NodeInfo()> m_nodeInfo;
     qint64 m_startedMs = 0;
+    QString m_firstError; // what Redis refused first since the last connect (AUTH, SELECT...)
     QTimer m_connFlush;
     QHash<quint64, QByteArray> m_connWrites; // id -> registry entry; empty = remove
     // Request ids: the one being published under, the one being handled, and those this node

@@ -57,6 +57,7 @@ private Q_SLOTS:
     void redisRestartUnderLoadLosesNoRevocation();
     void hungRedisDoesNotHoldTheNode();
     void clusterWideListsAndCounts();
+    void passwordDatabaseAndRefusedTls();
 
 private:
     struct Node
@@ -68,6 +69,9 @@ private:
     // A node of the cluster `prefix` on redis; waits until it reports the cluster up.
     Node startNode(const RedisServer &redis, const QString &prefix, const QString &name,
                    const QByteArray &extra = {});
+    // Any [cluster] redis URL; waits for the first `cluster` event, whatever its state.
+    Node startNodeAt(const QString &redisUrl, const QString &prefix, const QString &name,
+                     const QByteArray &extra = {});
     int ctl(const Node &node, const QStringList &args, QByteArray *out = nullptr);
     static int countOf(const Node &node, const QString &type, const QString &sessionId);
 
@@ -86,6 +90,17 @@ void tst_Cluster::initTestCase()
 tst_Cluster::Node tst_Cluster::startNode(const RedisServer &redis, const QString &prefix,
                                          const QString &name, const QByteArray &extra)
 {
+    Node n = startNodeAt(redis.url(), prefix, name, extra);
+    if (n.process
+        && n.process->waitFor(QStringLiteral("cluster")).value(QStringLiteral("state")).toString()
+               != QLatin1String("up"))
+        n.process.reset();
+    return n;
+}
+
+tst_Cluster::Node tst_Cluster::startNodeAt(const QString &redisUrl, const QString &prefix,
+                                           const QString &name, const QByteArray &extra)
+{
     Node n;
     n.dataDir = m_dir.filePath(prefix + name);
     const QString config = m_dir.filePath(prefix + name + QStringLiteral(".ini"));
@@ -94,8 +109,8 @@ tst_Cluster::Node tst_Cluster::startNode(const RedisServer &redis, const QString
         return n;
     f.write("[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
             + "\n[admin]\nlisten = 127.0.0.1:0\n[shutdown]\nspread_ms = 0\n[cluster]\nredis = "
-            + redis.url().toUtf8() + "\nnode_id = " + name.toUtf8()
-            + "\nprefix = " + prefix.toUtf8() + ":\n" + extra);
+            + redisUrl.toUtf8() + "\nnode_id = " + name.toUtf8() + "\nprefix = " + prefix.toUtf8()
+            + ":\n" + extra);
     f.close();
     n.process = std::make_unique<ChildWarden>(
         QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config"), config,
@@ -103,8 +118,7 @@ tst_Cluster::Node tst_Cluster::startNode(const RedisServer &redis, const QString
                     QStringLiteral("json")});
     const quint16 port = n.process->port();
     n.url = QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
-    const QJsonObject cluster = n.process->waitFor(QStringLiteral("cluster"), 1, 10000);
-    if (!port || cluster.value(QStringLiteral("state")).toString() != QLatin1String("up"))
+    if (!port || n.process->waitFor(QStringLiteral("cluster"), 1, 10000).isEmpty())
         n.process.reset();
     return n;
 }
@@ -668,6 +682,82 @@ void tst_Cluster::clusterWideListsAndCounts()
     o = QJsonDocument::fromJson(out).object();
     QCOMPARE(o[QLatin1String("no_answer")].toArray(), QJsonArray{QStringLiteral("na")});
     QVERIFY2(elapsed < 5000, QByteArray::number(elapsed).constData());
+}
+
+void tst_Cluster::passwordDatabaseAndRefusedTls()
+{
+    RedisServer locked;
+    QVERIFY(locked.start(0, 10000, {QStringLiteral("--requirepass"), QStringLiteral("secret")}));
+    const QString good = QStringLiteral("redis://:secret@127.0.0.1:%1/3").arg(locked.port());
+    Node a = startNodeAt(good, QStringLiteral("pw"), QStringLiteral("na"));
+    QVERIFY(a.process);
+    QCOMPARE(a.process->linesOf(QStringLiteral("cluster")).first().value(QStringLiteral("state")),
+             QJsonValue(QStringLiteral("up")));
+    // The password never shows: not in the event, not in info.
+    QVERIFY(!a.process->linesOf(QStringLiteral("cluster"))
+                 .first()
+                 .value(QStringLiteral("redis"))
+                 .toString()
+                 .contains(QLatin1String("secret")));
+    const QByteArray pia = Jwt::mint(kSecret, QStringLiteral("pia"), QStringLiteral("s-pia"));
+    TestClient tab;
+    QVERIFY(tab.open(a.url));
+    QCOMPARE(loginReply(tab, pia).value(QStringLiteral("code")).toInt(), 200);
+    // The session landed in database 3, and nothing in database 0.
+    QTRY_COMPARE(locked.cli({QStringLiteral("-n"), QStringLiteral("3"), QStringLiteral("HGET"),
+                             QStringLiteral("pw:s:s-pia"), QStringLiteral("user")}),
+                 QByteArrayList{"pia"});
+    QCOMPARE(locked.cli({QStringLiteral("-n"), QStringLiteral("0"), QStringLiteral("DBSIZE")}),
+             QByteArrayList{"0"});
+
+    // A wrong password: a `cluster` event says down and why, the node serves alone
+    // (serve_local) or refuses logins with 4005 (refuse_logins), and keeps running.
+    const QString wrong = QStringLiteral("redis://:nope@127.0.0.1:%1/3").arg(locked.port());
+    Node b = startNodeAt(wrong, QStringLiteral("pw"), QStringLiteral("nb"));
+    Node c = startNodeAt(wrong, QStringLiteral("pw"), QStringLiteral("nc"),
+                         "on_redis_down = refuse_logins\n");
+    QVERIFY(b.process && c.process);
+    for (const Node *n : {&b, &c}) {
+        const QJsonObject down = n->process->linesOf(QStringLiteral("cluster")).first();
+        QCOMPARE(down.value(QStringLiteral("state")).toString(), QStringLiteral("down"));
+        const QString reason = down.value(QStringLiteral("reason")).toString();
+        QVERIFY2(reason.startsWith(QLatin1String("AUTH: "))
+                     && reason.contains(QLatin1String("WRONGPASS")),
+                 qPrintable(reason));
+        QVERIFY(!down.value(QStringLiteral("redis")).toString().contains(QLatin1String("nope")));
+    }
+    const QByteArray ola = Jwt::mint(kSecret, QStringLiteral("ola"), QStringLiteral("s-ola"));
+    TestClient onB;
+    TestClient onC;
+    QVERIFY(onB.open(b.url) && onC.open(c.url));
+    QCOMPARE(loginReply(onB, ola).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(onC, ola).value(QStringLiteral("code")).toInt(), 503);
+    QVERIFY(onC.waitForDisconnected());
+    QCOMPARE(onC.closeCode(), int(CloseCode::ClusterUnavailable));
+    // It keeps retrying with backoff (each refused again), reporting down only once, and runs.
+    QVERIFY(onB.isConnected());
+    QCOMPARE(b.process->process().state(), QProcess::Running);
+    QCOMPARE(b.process->linesOf(QStringLiteral("cluster")).size(), 1);
+
+    // rediss:// is refused at load with the file, the key and the reason (exit code 1, as for
+    // any bad configuration at start).
+    const QString tlsConfig = m_dir.filePath(QStringLiteral("tls.ini"));
+    QFile f(tlsConfig);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
+            + "\n[cluster]\nredis = rediss://127.0.0.1:6380/0\n");
+    f.close();
+    QProcess tls;
+    tls.start(ChildWarden::binary(),
+              {QStringLiteral("--no-gui"), QStringLiteral("--config"), tlsConfig,
+               QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("tls"))});
+    QVERIFY(tls.waitForFinished(10000));
+    QCOMPARE(tls.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(tls.exitCode(), 1);
+    const QString err = QString::fromUtf8(tls.readAllStandardError());
+    QVERIFY2(err.contains(tlsConfig) && err.contains(QLatin1String("[cluster] redis"))
+                 && err.contains(QLatin1String("hiredis")) && err.contains(QLatin1String("TLS")),
+             qPrintable(err));
 }
 
 QTEST_GUILESS_MAIN(tst_Cluster)
