@@ -540,8 +540,17 @@ void ClusterLink::heartbeat()
         for (const RedisReply &e : r.elements)
             peers.append(Peer{QString::fromUtf8(e.at(0)), QString::fromUtf8(e.at(1)),
                               e.at(2).toInt(), e.at(3).toInt(), e.at(4).toLongLong()});
+        const auto ids = [](const QList<Peer> &list) {
+            QStringList out;
+            for (const Peer &p : list)
+                out.append(p.id);
+            return out;
+        };
+        const bool changed = ids(peers) != ids(m_status.peers);
         m_status.nodes = int(peers.size());
         m_status.peers = peers;
+        if (changed)
+            Q_EMIT nodesChanged();
     });
     sweep();
 }

@@ -177,6 +177,8 @@ Q_SIGNALS:
     void remoteEnded(const QString &sessionId, const QString &user, EndReason reason,
                      qint64 untilMs);
     void remoteBroadcast(const QString &event, const QJsonValue &data, const QString &user);
+    // The set of live nodes changed (a node joined or its heartbeat stopped).
+    void nodesChanged();
     // Another node asks this one to close one of its connections.
     void remoteDisconnect(quint64 id, const QString &reason, const QString &fromNode);
     // The sweeper of this node claimed the expiry of a session no node expired in time.

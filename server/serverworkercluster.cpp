@@ -41,6 +41,9 @@ void ServerWorker::startCluster()
             &ServerWorker::onClusterBroadcast);
     connect(m_cluster.get(), &ClusterLink::remoteDisconnect, this,
             &ServerWorker::onClusterDisconnect);
+    // The dashboard's indicator counts the nodes: tell it when they change, not only with events.
+    connect(m_cluster.get(), &ClusterLink::nodesChanged, this,
+            [this] { Q_EMIT statsChanged(stats()); });
     connect(m_cluster.get(), &ClusterLink::sweptExpired, this,
             [this](const QString &sid, const QString &user, EndReason reason, qint64,
                    qint64 deadlineMs) {
