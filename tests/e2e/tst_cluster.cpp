@@ -20,6 +20,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
+#include <algorithm>
 #include <csignal>
 #include <memory>
 
@@ -609,7 +610,20 @@ void tst_Cluster::clusterWideListsAndCounts()
         = rows({QStringLiteral("sessions"), QStringLiteral("--cluster")}, "sessions");
     QCOMPARE(nodesOf(sessions, QStringLiteral("cat")), QStringLiteral("na,nb"));
     QCOMPARE(nodesOf(sessions, QStringLiteral("bob")), QStringLiteral("nb"));
+    // One node's rows (--node), and the table form with its NODE column.
+    const QJsonArray onlyB = rows({QStringLiteral("sessions"), QStringLiteral("--cluster"),
+                                   QStringLiteral("--node"), QStringLiteral("nb")},
+                                  "sessions");
+    QCOMPARE(onlyB.size(), 2);
+    QCOMPARE(nodesOf(onlyB, QStringLiteral("cat")) + nodesOf(onlyB, QStringLiteral("bob")),
+             QStringLiteral("nbnb"));
     QByteArray out;
+    QCOMPARE(ctl(a, listCluster, &out), 0);
+    const QList<QByteArray> lines = out.split('\n');
+    QVERIFY2(lines.value(0).startsWith("NODE"), out.constData());
+    QCOMPARE(std::count_if(lines.cbegin(), lines.cend(),
+                           [](const QByteArray &l) { return l.startsWith("nb "); }),
+             2);
     // Counts in info: every live node's connections, as of their last heartbeats.
     const auto clusterInfo = [this, &a] {
         QByteArray text;
