@@ -236,6 +236,10 @@ void tst_Dashboard::disconnectClosesWith4002()
     QTest::keySequence(m_window->connectionsView(), m_window->disconnectAction()->shortcut());
     QVERIFY(alice->waitForDisconnected());
     QCOMPARE(alice->closeCode(), int(CloseCode::Disconnected));
+    // Alone (no [cluster]): no Node column, no "Whole cluster" choice, no cluster indicator.
+    QVERIFY(m_window->connectionsView()->isColumnHidden(int(Column::Node)));
+    QVERIFY(!m_window->clusterScopeAction()->isVisible());
+    QVERIFY(!m_window->clusterLabel()->isVisible());
     // The session lives on: the same token logs in again.
     QVERIFY(loggedIn(QStringLiteral("alice"), QStringLiteral("d1")));
 }
