@@ -634,6 +634,22 @@ int runCommand(const Args &a)
         for (const char *k : {"version", "pid", "uptime_s", "listen", "admin_listen", "connections",
                               "sessions", "connections_accepted", "config_file"})
             rows.append({QLatin1String(k), cell(o.value(QLatin1String(k)))});
+        // [cluster]: this node, Redis, the cluster's counts and its live nodes.
+        const QJsonObject cluster = o.value(QLatin1String("cluster")).toObject();
+        if (!cluster.isEmpty()) {
+            for (const char *k :
+                 {"node_id", "redis", "state", "connections", "sessions", "last_error"}) {
+                if (cluster.contains(QLatin1String(k)))
+                    rows.append({QStringLiteral("cluster/") + QLatin1String(k),
+                                 cell(cluster.value(QLatin1String(k)))});
+            }
+            QStringList nodes;
+            for (const QJsonValue &n : cluster.value(QLatin1String("nodes")).toArray())
+                nodes.append(QStringLiteral("%1 (%2 connections)")
+                                 .arg(n[QLatin1String("node_id")].toString())
+                                 .arg(n[QLatin1String("connections")].toInt()));
+            rows.append({QStringLiteral("cluster/nodes"), nodes.join(QLatin1String(", "))});
+        }
         const QJsonObject config = o.value(QLatin1String("config")).toObject();
         for (auto g = config.constBegin(); g != config.constEnd(); ++g) {
             const QJsonObject keys = g.value().toObject();

@@ -632,6 +632,10 @@ void tst_Cluster::clusterWideListsAndCounts()
     };
     QTRY_COMPARE_WITH_TIMEOUT(clusterInfo().value(QLatin1String("connections")).toInt(), 4, 10000);
     QVERIFY(clusterInfo().value(QLatin1String("sessions")).toInt() >= 3);
+    QCOMPARE(ctl(a, {QStringLiteral("info")}, &out), 0);
+    QVERIFY2(out.contains("cluster/connections") && out.contains("cluster/nodes")
+                 && out.contains("nb (2 connections)"),
+             out.constData());
 
     // A single connection of node B, disconnected from node A: closed there with 4002.
     QCOMPARE(ctl(a,
