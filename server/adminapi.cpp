@@ -95,6 +95,11 @@ HttpResponse resultResponse(const OperatorResult &r, QJsonObject extra = {})
     return jsonResponse(r.status, o);
 }
 
+HttpResponse redisDown()
+{
+    return AdminApi::error(503, QStringLiteral("[cluster] Redis is unreachable"));
+}
+
 // Seconds from a JSON number; -1 when absent, -2 when not a positive number.
 qint64 millisFrom(const QJsonObject &o, const char *key)
 {
@@ -303,9 +308,35 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
         if (n == 2) {
             if (m != "GET")
                 return wrongMethod();
+            const QString node = queryValue(r, "node");
+            if (!node.isEmpty() && node != m_worker.nodeId()) {
+                // [cluster] a connection of another node, from its registry.
+                if (m_worker.nodeId().isEmpty())
+                    return {error(404, QStringLiteral("no such connection (no cluster)"))};
+                AdminReply reply;
+                ServerWorker *w = &m_worker;
+                reply.deferred = [w, node, id](const AdminReply::Respond &respond) {
+                    w->clusterRows([w, node, id, respond](const ServerWorker::ClusterRows &rows) {
+                        if (!rows.ok) {
+                            respond(redisDown());
+                            return;
+                        }
+                        for (const ConnectionInfo &c : rows.connections) {
+                            if (c.node == node && c.id == id) {
+                                respond(jsonResponse(200, connectionJson(c, w->currentTimeMs())));
+                                return;
+                            }
+                        }
+                        respond(error(404, QStringLiteral("no such connection")));
+                    });
+                };
+                return reply;
+            }
             if (!found)
                 return {error(404, QStringLiteral("no such connection"))};
-            return {jsonResponse(200, connectionJson(*found, t))};
+            ConnectionInfo c = *found;
+            c.node = m_worker.nodeId();
+            return {jsonResponse(200, connectionJson(c, t))};
         }
         if (n == 3 && parts.at(2) == "kick") {
             if (m != "POST")
@@ -561,10 +592,6 @@ HttpResponse sessionsPage(QList<SessionInfo> all, const AdminRequest &r, int off
     return jsonResponse(200, page("sessions", out, offset, limit));
 }
 
-HttpResponse redisDown()
-{
-    return AdminApi::error(503, QStringLiteral("scope=cluster: Redis is unreachable"));
-}
 } // namespace
 
 AdminReply AdminApi::listConnections(const AdminRequest &r) const

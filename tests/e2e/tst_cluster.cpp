@@ -17,6 +17,8 @@
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QTimer>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -74,6 +76,8 @@ private:
     Node startNodeAt(const QString &redisUrl, const QString &prefix, const QString &name,
                      const QByteArray &extra = {});
     int ctl(const Node &node, const QStringList &args, QByteArray *out = nullptr);
+    // GET on the node's admin API (its data dir's admin.url and admin.token); the status code.
+    static int apiGet(const Node &node, const QString &path, QJsonObject *json);
     static int countOf(const Node &node, const QString &type, const QString &sessionId);
 
     QTemporaryDir m_dir;
@@ -134,6 +138,25 @@ int tst_Cluster::ctl(const Node &node, const QStringList &args, QByteArray *out)
     if (out)
         *out = p.readAllStandardOutput() + p.readAllStandardError();
     return p.exitCode();
+}
+
+int tst_Cluster::apiGet(const Node &node, const QString &path, QJsonObject *json)
+{
+    QFile urlFile(node.dataDir + QStringLiteral("/admin.url"));
+    QFile tokenFile(node.dataDir + QStringLiteral("/admin.token"));
+    if (!urlFile.open(QIODevice::ReadOnly) || !tokenFile.open(QIODevice::ReadOnly))
+        return -1;
+    QNetworkAccessManager nam;
+    QNetworkRequest request(QUrl(QString::fromUtf8(urlFile.readAll().trimmed()) + path));
+    request.setRawHeader("Authorization", "Bearer " + tokenFile.readAll().trimmed());
+    QNetworkReply *reply = nam.get(request);
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    if (!done.wait(10000))
+        return -1;
+    *json = QJsonDocument::fromJson(reply->readAll()).object();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    reply->deleteLater();
+    return status;
 }
 
 int tst_Cluster::countOf(const Node &node, const QString &type, const QString &sessionId)
@@ -636,6 +659,14 @@ void tst_Cluster::clusterWideListsAndCounts()
     QVERIFY2(out.contains("cluster/connections") && out.contains("cluster/nodes")
                  && out.contains("nb (2 connections)"),
              out.constData());
+
+    // One connection of node B, looked up through node A's API; an unknown one is 404.
+    QJsonObject one;
+    QCOMPARE(apiGet(a, QStringLiteral("/api/v1/connections/%1?node=nb").arg(bobId), &one), 200);
+    QCOMPARE(one.value(QLatin1String("user")).toString(), QStringLiteral("bob"));
+    QCOMPARE(one.value(QLatin1String("node")).toString(), QStringLiteral("nb"));
+    QCOMPARE(apiGet(a, QStringLiteral("/api/v1/connections/987654?node=nb"), &one), 404);
+    QCOMPARE(apiGet(a, QStringLiteral("/api/v1/connections?scope=everywhere"), &one), 400);
 
     // A single connection of node B, disconnected from node A: closed there with 4002.
     QCOMPARE(ctl(a,
