@@ -787,6 +787,11 @@ void tst_Cluster::passwordDatabaseAndRefusedTls()
     QVERIFY(onB.isConnected());
     QCOMPARE(b.process->process().state(), QProcess::Running);
     QCOMPARE(b.process->linesOf(QStringLiteral("cluster")).size(), 1);
+    // Cluster-wide lists need Redis: 503; this node's list still answers.
+    QJsonObject answer;
+    QCOMPARE(apiGet(b, QStringLiteral("/api/v1/connections?scope=cluster"), &answer), 503);
+    QCOMPARE(apiGet(b, QStringLiteral("/api/v1/connections"), &answer), 200);
+    QCOMPARE(answer.value(QLatin1String("total")).toInt(), 1);
 
     // rediss:// is refused at load with the file, the key and the reason (exit code 1, as for
     // any bad configuration at start).
