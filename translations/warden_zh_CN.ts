@@ -557,6 +557,10 @@
         <source>Whole cluster: Redis is unreachable; other nodes&apos; connections are not shown</source>
         <translation>整个集群：Redis 不可达；不显示其他节点的连接</translation>
     </message>
+    <message>
+        <source>(no answer from %1: not counted)</source>
+        <translation>（%1 未应答：未计入）</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>

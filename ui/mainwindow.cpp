@@ -14,6 +14,7 @@
 #include "ui/tcpstatemodel.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QJsonArray>
 #include <QtCore/QLocale>
 #include <QtCore/QSaveFile>
 #include <QtGui/QAction>
@@ -882,7 +883,16 @@ void MainWindow::onTcpSnapshot(const TcpSnapshot &snapshot)
 
 void MainWindow::showResult(const QString &what, const OperatorResult &r)
 {
-    if (r.ok())
+    // [cluster] nodes that did not answer within a second: their share is not in the counts.
+    QStringList silent;
+    for (const QJsonValue &n : r.data.value(QLatin1String("no_answer")).toArray())
+        silent.append(n.toString());
+    if (r.ok() && !silent.isEmpty())
+        statusBar()->showMessage(
+            what + QLatin1String("  ")
+                + tr("(no answer from %1: not counted)").arg(silent.join(QLatin1String(", "))),
+            StatusMessageMs);
+    else if (r.ok())
         statusBar()->showMessage(what, StatusMessageMs);
     else
         statusBar()->showMessage(tr("Failed: %1").arg(r.error), StatusMessageMs);
