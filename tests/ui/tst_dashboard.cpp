@@ -44,6 +44,7 @@
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QTreeView>
 
+#include <csignal>
 #include <memory>
 #include <vector>
 
@@ -1198,6 +1199,16 @@ void tst_Dashboard::clusterIndicatorScopeAndRemoteRows()
                     .data(ConnectionTableModel::NodeRole)
                     .toString()
                     .isEmpty());
+
+    // An action while the other node cannot answer (stopped): the result names it.
+    other.signal(SIGSTOP);
+    QVERIFY(selectUser(QStringLiteral("lou")) >= 0);
+    m_window->extendAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().contains(
+                                 QLatin1String("(no answer from other: not counted)")),
+                             10000);
+    QVERIFY(m_window->statusBar()->currentMessage().startsWith(QLatin1String("Session s-lou")));
+    other.signal(SIGCONT);
 
     // Redis gone: the indicator turns red and says so.
     QVERIFY(redis.stop());
