@@ -22,6 +22,7 @@
 #include <QtNetwork/QTcpSocket>
 #include <QtWebSockets/QWebSocket>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -81,8 +82,8 @@ struct Args
 const QStringList &flagNames()
 {
     static const QStringList f
-        = {QStringLiteral("--json"), QStringLiteral("--dry-run"), QStringLiteral("--follow"),
-           QStringLiteral("--help"), QStringLiteral("--insecure")};
+        = {QStringLiteral("--json"), QStringLiteral("--dry-run"),  QStringLiteral("--follow"),
+           QStringLiteral("--help"), QStringLiteral("--insecure"), QStringLiteral("--cluster")};
     return f;
 }
 
@@ -95,7 +96,7 @@ const QStringList &valueNames()
                                   QStringLiteral("--idle-timeout"), QStringLiteral("--max-age"),
                                   QStringLiteral("--limit"),        QStringLiteral("--peer"),
                                   QStringLiteral("--state"),        QStringLiteral("--mode"),
-                                  QStringLiteral("--cacert")};
+                                  QStringLiteral("--cacert"),       QStringLiteral("--node")};
     return v;
 }
 
@@ -381,6 +382,26 @@ QString withQuery(const QString &path, const QList<QPair<QString, QString>> &ite
     return q.isEmpty() ? path : path + QLatin1Char('?') + q.toString(QUrl::FullyEncoded);
 }
 
+QString clusterScope(const Args &a)
+{
+    return a.has("--cluster") ? QStringLiteral("cluster") : QString();
+}
+
+// [cluster]: list rows carry the node holding them (null when Warden runs alone).
+QStringList withNode(QStringList headers, QList<QStringList> *rows)
+{
+    const bool any = std::any_of(rows->cbegin(), rows->cend(), [](const QStringList &r) {
+        return r.value(0) != QLatin1String("-");
+    });
+    if (any) {
+        headers.prepend(QStringLiteral("NODE"));
+        return headers;
+    }
+    for (QStringList &r : *rows)
+        r.removeFirst();
+    return headers;
+}
+
 QString pathSegment(const QString &s)
 {
     return QString::fromLatin1(QUrl::toPercentEncoding(s));
@@ -440,10 +461,13 @@ int runCommand(const Args &a)
         checkOptions(a,
                      {QStringLiteral("--user"), QStringLiteral("--session"),
                       QStringLiteral("--peer"), QStringLiteral("--state"),
-                      QStringLiteral("--limit")},
+                      QStringLiteral("--limit"), QStringLiteral("--cluster"),
+                      QStringLiteral("--node")},
                      0);
         path = withQuery(QStringLiteral("/api/v1/connections"),
-                         {{QStringLiteral("user"), a.value("--user")},
+                         {{QStringLiteral("scope"), clusterScope(a)},
+                          {QStringLiteral("node"), a.value("--node")},
+                          {QStringLiteral("user"), a.value("--user")},
                           {QStringLiteral("session"), a.value("--session")},
                           {QStringLiteral("peer"), a.value("--peer")},
                           {QStringLiteral("state"), a.value("--state")},
@@ -452,16 +476,20 @@ int runCommand(const Args &a)
     } else if (c == QLatin1String("sessions")) {
         checkOptions(a,
                      {QStringLiteral("--user"), QStringLiteral("--session"),
-                      QStringLiteral("--state"), QStringLiteral("--limit")},
+                      QStringLiteral("--state"), QStringLiteral("--limit"),
+                      QStringLiteral("--cluster"), QStringLiteral("--node")},
                      0);
         path = withQuery(QStringLiteral("/api/v1/sessions"),
-                         {{QStringLiteral("user"), a.value("--user")},
+                         {{QStringLiteral("scope"), clusterScope(a)},
+                          {QStringLiteral("node"), a.value("--node")},
+                          {QStringLiteral("user"), a.value("--user")},
                           {QStringLiteral("session"), a.value("--session")},
                           {QStringLiteral("state"), a.value("--state")},
                           {QStringLiteral("limit"),
                            a.has("--limit") ? a.value("--limit") : QStringLiteral("1000")}});
     } else if (c == QLatin1String("kick")) {
-        checkOptions(a, {QStringLiteral("--reason"), QStringLiteral("--mode")}, 1);
+        checkOptions(
+            a, {QStringLiteral("--reason"), QStringLiteral("--mode"), QStringLiteral("--node")}, 1);
         bool ok = false;
         const quint64 id = a.positional.value(0).toULongLong(&ok);
         if (!ok)
@@ -471,6 +499,8 @@ int runCommand(const Args &a)
         body = QJsonObject{{QLatin1String("reason"), a.value("--reason")}};
         if (a.has("--mode"))
             body->insert(QLatin1String("mode"), a.value("--mode"));
+        if (a.has("--node"))
+            body->insert(QLatin1String("node"), a.value("--node"));
     } else if (c == QLatin1String("logout")) {
         checkOptions(a,
                      {QStringLiteral("--session"), QStringLiteral("--user"),
@@ -604,6 +634,22 @@ int runCommand(const Args &a)
         for (const char *k : {"version", "pid", "uptime_s", "listen", "admin_listen", "connections",
                               "sessions", "connections_accepted", "config_file"})
             rows.append({QLatin1String(k), cell(o.value(QLatin1String(k)))});
+        // [cluster]: this node, Redis, the cluster's counts and its live nodes.
+        const QJsonObject cluster = o.value(QLatin1String("cluster")).toObject();
+        if (!cluster.isEmpty()) {
+            for (const char *k :
+                 {"node_id", "redis", "state", "connections", "sessions", "last_error"}) {
+                if (cluster.contains(QLatin1String(k)))
+                    rows.append({QStringLiteral("cluster/") + QLatin1String(k),
+                                 cell(cluster.value(QLatin1String(k)))});
+            }
+            QStringList nodes;
+            for (const QJsonValue &n : cluster.value(QLatin1String("nodes")).toArray())
+                nodes.append(QStringLiteral("%1 (%2 connections)")
+                                 .arg(n[QLatin1String("node_id")].toString())
+                                 .arg(n[QLatin1String("connections")].toInt()));
+            rows.append({QStringLiteral("cluster/nodes"), nodes.join(QLatin1String(", "))});
+        }
         const QJsonObject config = o.value(QLatin1String("config")).toObject();
         for (auto g = config.constBegin(); g != config.constEnd(); ++g) {
             const QJsonObject keys = g.value().toObject();
@@ -617,40 +663,43 @@ int runCommand(const Args &a)
         for (const QJsonValue &v : list) {
             const QJsonObject x = v.toObject();
             const QJsonValue rtt = x.value(QLatin1String("rtt_us"));
-            rows.append({cell(x.value(QLatin1String("id"))), cell(x.value(QLatin1String("user"))),
-                         cell(x.value(QLatin1String("session_id"))),
-                         cell(x.value(QLatin1String("peer"))),
-                         cell(x.value(QLatin1String("endpoint"))),
-                         age(x.value(QLatin1String("connected_at"))),
-                         seconds(x.value(QLatin1String("expires_in_ms"))),
-                         cell(x.value(QLatin1String("tcp_state"))),
-                         rtt.isDouble() ? QString::number(rtt.toDouble() / 1000.0, 'f', 1)
-                                        : QStringLiteral("-"),
-                         cell(x.value(QLatin1String("msgs_in"))),
-                         cell(x.value(QLatin1String("msgs_out")))});
+            rows.append(
+                {cell(x.value(QLatin1String("node"))), cell(x.value(QLatin1String("id"))),
+                 cell(x.value(QLatin1String("user"))), cell(x.value(QLatin1String("session_id"))),
+                 cell(x.value(QLatin1String("peer"))), cell(x.value(QLatin1String("endpoint"))),
+                 age(x.value(QLatin1String("connected_at"))),
+                 seconds(x.value(QLatin1String("expires_in_ms"))),
+                 cell(x.value(QLatin1String("tcp_state"))),
+                 rtt.isDouble() ? QString::number(rtt.toDouble() / 1000.0, 'f', 1)
+                                : QStringLiteral("-"),
+                 cell(x.value(QLatin1String("msgs_in"))),
+                 cell(x.value(QLatin1String("msgs_out")))});
         }
-        printTable({QStringLiteral("ID"), QStringLiteral("USER"), QStringLiteral("SESSION"),
-                    QStringLiteral("PEER"), QStringLiteral("ENDPOINT"), QStringLiteral("AGE"),
-                    QStringLiteral("EXPIRES_IN"), QStringLiteral("TCP"), QStringLiteral("RTT_MS"),
-                    QStringLiteral("IN"), QStringLiteral("OUT")},
-                   rows);
+        printTable(
+            withNode({QStringLiteral("ID"), QStringLiteral("USER"), QStringLiteral("SESSION"),
+                      QStringLiteral("PEER"), QStringLiteral("ENDPOINT"), QStringLiteral("AGE"),
+                      QStringLiteral("EXPIRES_IN"), QStringLiteral("TCP"), QStringLiteral("RTT_MS"),
+                      QStringLiteral("IN"), QStringLiteral("OUT")},
+                     &rows),
+            rows);
     } else if (c == QLatin1String("sessions")) {
         QList<QStringList> rows;
         const QJsonArray list = o.value(QLatin1String("sessions")).toArray();
         for (const QJsonValue &v : list) {
             const QJsonObject x = v.toObject();
-            rows.append({cell(x.value(QLatin1String("id"))), cell(x.value(QLatin1String("user"))),
-                         cell(x.value(QLatin1String("name"))),
+            rows.append({cell(x.value(QLatin1String("node"))), cell(x.value(QLatin1String("id"))),
+                         cell(x.value(QLatin1String("user"))), cell(x.value(QLatin1String("name"))),
                          QString::number(x.value(QLatin1String("connections")).toArray().size()),
                          age(x.value(QLatin1String("last_activity"))),
                          seconds(x.value(QLatin1String("expires_in_ms"))),
                          cell(x.value(QLatin1String("idle_timeout_s"))) + QLatin1Char('s'),
                          cell(x.value(QLatin1String("warned")))});
         }
-        printTable({QStringLiteral("SESSION"), QStringLiteral("USER"), QStringLiteral("NAME"),
-                    QStringLiteral("TABS"), QStringLiteral("IDLE_FOR"),
-                    QStringLiteral("EXPIRES_IN"), QStringLiteral("IDLE_TIMEOUT"),
-                    QStringLiteral("WARNED")},
+        printTable(withNode({QStringLiteral("SESSION"), QStringLiteral("USER"),
+                             QStringLiteral("NAME"), QStringLiteral("TABS"),
+                             QStringLiteral("IDLE_FOR"), QStringLiteral("EXPIRES_IN"),
+                             QStringLiteral("IDLE_TIMEOUT"), QStringLiteral("WARNED")},
+                            &rows),
                    rows);
     } else if (c == QLatin1String("tcp")) {
         const QJsonObject states = o.value(QLatin1String("states")).toObject();
@@ -706,6 +755,20 @@ int runCommand(const Args &a)
                   .arg(o.value(QLatin1String("connections")).toInt());
         if (o.contains(QLatin1String("expires_at")))
             text += QStringLiteral("; expires at ") + cell(o.value(QLatin1String("expires_at")));
+        // [cluster]: what each node did, and who did not answer in time.
+        const QJsonObject nodes = o.value(QLatin1String("nodes")).toObject();
+        QStringList per;
+        for (auto it = nodes.constBegin(); it != nodes.constEnd(); ++it)
+            per.append(QStringLiteral("%1 %2/%3")
+                           .arg(it.key())
+                           .arg(it.value().toObject().value(QLatin1String("sessions")).toInt())
+                           .arg(it.value().toObject().value(QLatin1String("connections")).toInt()));
+        if (!per.isEmpty())
+            text += QStringLiteral(" [nodes: ") + per.join(QLatin1String(", ")) + QLatin1Char(']');
+        const QStringList missing = o.value(QLatin1String("no_answer")).toVariant().toStringList();
+        if (!missing.isEmpty())
+            text += QStringLiteral(" [no answer: ") + missing.join(QLatin1String(", "))
+                    + QLatin1Char(']');
         out(text + QLatin1Char('\n'));
     }
     return 0;
@@ -722,8 +785,11 @@ QString Ctl::usage()
         "Commands:\n"
         "  infos                                  version, uptime, addresses, counts, config\n"
         "  list [--user U] [--session S] [--peer P] [--state ST]   live connections\n"
+        "       [--cluster] [--node N]            every node's (a NODE column), or one node's\n"
         "  sessions [--user U] [--state active|warned|detached]    live sessions\n"
+        "       [--cluster] [--node N]\n"
         "  kick CONN-ID [--reason R] [--mode logout|disconnect]    end a connection's session\n"
+        "       [--node N]                        a connection of another cluster node\n"
         "  logout --session S | --user U [--dry-run] [--reason R]  force logout\n"
         "  extend --session S                     move a session's deadline by one idle timeout\n"
         "  touch --session S                      activity seen by the backend\n"

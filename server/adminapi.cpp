@@ -31,6 +31,18 @@ QString queryValue(const AdminRequest &r, const char *key)
 }
 
 // Paging parameters; false with *error on bad values.
+// ?scope=node (default) or cluster; false with *error otherwise.
+bool clusterScope(const AdminRequest &r, bool *cluster, QString *error)
+{
+    const QString scope = queryValue(r, "scope");
+    *cluster = scope == QLatin1String("cluster");
+    if (!scope.isEmpty() && !*cluster && scope != QLatin1String("node")) {
+        *error = QStringLiteral("scope must be node or cluster");
+        return false;
+    }
+    return true;
+}
+
 bool paging(const AdminRequest &r, int *offset, int *limit, QString *error)
 {
     const QString o = queryValue(r, "offset");
@@ -81,6 +93,11 @@ HttpResponse resultResponse(const OperatorResult &r, QJsonObject extra = {})
     o.insert(QLatin1String("sessions"), r.sessions);
     o.insert(QLatin1String("connections"), r.connections);
     return jsonResponse(r.status, o);
+}
+
+HttpResponse redisDown()
+{
+    return AdminApi::error(503, QStringLiteral("[cluster] Redis is unreachable"));
 }
 
 // Seconds from a JSON number; -1 when absent, -2 when not a positive number.
@@ -150,6 +167,7 @@ QJsonObject AdminApi::connectionJson(const ConnectionInfo &c, qint64 nowMs)
     const QString tcp = TcpSnapshot::stateName(c.tcpState);
     return {
         {QLatin1String("id"), double(c.id)},
+        {QLatin1String("node"), c.node.isEmpty() ? QJsonValue() : QJsonValue(c.node)},
         {QLatin1String("user"), c.authenticated ? QJsonValue(c.user) : QJsonValue()},
         {QLatin1String("session_id"), c.authenticated ? QJsonValue(c.sessionId) : QJsonValue()},
         {QLatin1String("authenticated"), c.authenticated},
@@ -181,6 +199,7 @@ QJsonObject AdminApi::sessionJson(const SessionInfo &s, qint64 configuredIdleMs,
     const qint64 idle = s.idleTimeoutMs > 0 ? s.idleTimeoutMs : configuredIdleMs;
     return {
         {QLatin1String("id"), s.id},
+        {QLatin1String("node"), s.node.isEmpty() ? QJsonValue() : QJsonValue(s.node)},
         {QLatin1String("user"), s.user},
         {QLatin1String("name"), s.name},
         {QLatin1String("created_at"), isoTime(s.createdAtMs)},
@@ -275,7 +294,7 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
         return m == "GET" ? AdminReply{events(r)} : wrongMethod();
     if (top == "connections") {
         if (n == 1)
-            return m == "GET" ? AdminReply{listConnections(r)} : wrongMethod();
+            return m == "GET" ? listConnections(r) : wrongMethod();
         bool ok = false;
         const ConnectionId id = parts.at(1).toULongLong(&ok);
         if (!ok)
@@ -289,9 +308,35 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
         if (n == 2) {
             if (m != "GET")
                 return wrongMethod();
+            const QString node = queryValue(r, "node");
+            if (!node.isEmpty() && node != m_worker.nodeId()) {
+                // [cluster] a connection of another node, from its registry.
+                if (m_worker.nodeId().isEmpty())
+                    return {error(404, QStringLiteral("no such connection (no cluster)"))};
+                AdminReply reply;
+                ServerWorker *w = &m_worker;
+                reply.deferred = [w, node, id](const AdminReply::Respond &respond) {
+                    w->clusterRows([w, node, id, respond](const ServerWorker::ClusterRows &rows) {
+                        if (!rows.ok) {
+                            respond(redisDown());
+                            return;
+                        }
+                        for (const ConnectionInfo &c : rows.connections) {
+                            if (c.node == node && c.id == id) {
+                                respond(jsonResponse(200, connectionJson(c, w->currentTimeMs())));
+                                return;
+                            }
+                        }
+                        respond(error(404, QStringLiteral("no such connection")));
+                    });
+                };
+                return reply;
+            }
             if (!found)
                 return {error(404, QStringLiteral("no such connection"))};
-            return {jsonResponse(200, connectionJson(*found, t))};
+            ConnectionInfo c = *found;
+            c.node = m_worker.nodeId();
+            return {jsonResponse(200, connectionJson(c, t))};
         }
         if (n == 3 && parts.at(2) == "kick") {
             if (m != "POST")
@@ -300,12 +345,21 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
             if (!mode.isEmpty() && mode != QLatin1String("logout")
                 && mode != QLatin1String("disconnect"))
                 return {error(400, QStringLiteral("mode must be logout or disconnect"))};
+            // [cluster] a connection of another node: ids are per node, so the row names it.
+            QString node = body.value(QLatin1String("node")).toString();
+            if (node.isEmpty())
+                node = queryValue(r, "node");
+            if (!node.isEmpty() && node != m_worker.nodeId()) {
+                if (m_worker.nodeId().isEmpty())
+                    return {error(404, QStringLiteral("no such connection (no cluster)"))};
+                return kickRemote(node, id, mode, reason, actor);
+            }
             // A kick ends the connection's session on every tab (401 kicked, close 4502); a
             // connection that has not logged in, or mode "disconnect", is only dropped (4002).
             if (found && found->authenticated && mode != QLatin1String("disconnect")) {
                 const OperatorResult res = m_worker.forceLogout(found->sessionId, reason, actor);
-                return {resultResponse(res, {{QLatin1String("session_id"), found->sessionId},
-                                             {QLatin1String("close_code"), 4502}})};
+                return clusterResult(res, {{QLatin1String("session_id"), found->sessionId},
+                                           {QLatin1String("close_code"), 4502}});
             }
             const OperatorResult res = m_worker.disconnectConnection(id, reason, actor);
             return {resultResponse(res, {{QLatin1String("close_code"), 4002}})};
@@ -315,7 +369,7 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
     if (top == "sessions") {
         if (n == 1) {
             if (m == "GET")
-                return {listSessions(r)};
+                return listSessions(r);
             if (m != "POST")
                 return wrongMethod();
             const QJsonValue user = body.value(QLatin1String("user"));
@@ -349,7 +403,7 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
                 return {jsonResponse(200, sessionJson(*s, m_worker.config().idleTimeoutMs, t))};
             }
             if (m == "DELETE")
-                return {resultResponse(m_worker.forceLogout(sid, reason, actor))};
+                return clusterResult(m_worker.forceLogout(sid, reason, actor));
             return wrongMethod();
         }
         if (n == 3 && (parts.at(2) == "touch" || parts.at(2) == "extend")) {
@@ -361,7 +415,7 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
                 res.data.insert(
                     QLatin1String("expires_at"),
                     isoTime(qint64(res.data.value(QLatin1String("expires_at")).toDouble())));
-            return {resultResponse(res)};
+            return clusterResult(res);
         }
         return {error(404, QStringLiteral("no such endpoint"))};
     }
@@ -373,7 +427,7 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
         const OperatorResult res = m_worker.logoutUser(user, reason, actor, dry);
         if (res.ok() && res.sessions == 0 && !dry && !res.data.contains(QLatin1String("cluster")))
             return {error(404, QStringLiteral("no sessions of this user"))};
-        return {resultResponse(res, {{QLatin1String("dry_run"), dry}})};
+        return clusterResult(res, {{QLatin1String("dry_run"), dry}});
     }
     if (top == "broadcast" && n == 1) {
         if (m != "POST")
@@ -386,7 +440,7 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
             data = QJsonObject();
         const OperatorResult res = m_worker.broadcast(
             event.toString(), data, body.value(QLatin1String("user")).toString(), actor);
-        return {resultResponse(res)};
+        return clusterResult(res);
     }
     if (top == "reload" && n == 1)
         return m == "POST" ? AdminReply{reload(body, actor)} : wrongMethod();
@@ -470,21 +524,18 @@ HttpResponse AdminApi::info() const
     return jsonResponse(200, o);
 }
 
-HttpResponse AdminApi::listConnections(const AdminRequest &r) const
+namespace {
+HttpResponse connectionsPage(QList<ConnectionInfo> all, const AdminRequest &r, int offset,
+                             int limit, qint64 t)
 {
-    int offset = 0;
-    int limit = 0;
-    QString why;
-    if (!paging(r, &offset, &limit, &why))
-        return error(400, why);
     const QString user = queryValue(r, "user");
     const QString session = queryValue(r, "session");
     const QString peer = queryValue(r, "peer");
     const QString state = queryValue(r, "state");
-    QList<ConnectionInfo> all = m_worker.connections();
-    std::sort(all.begin(), all.end(),
-              [](const ConnectionInfo &a, const ConnectionInfo &b) { return a.id < b.id; });
-    const qint64 t = m_worker.currentTimeMs();
+    const QString node = queryValue(r, "node");
+    std::sort(all.begin(), all.end(), [](const ConnectionInfo &a, const ConnectionInfo &b) {
+        return a.node != b.node ? a.node < b.node : a.id < b.id;
+    });
     QJsonArray out;
     for (const ConnectionInfo &c : std::as_const(all)) {
         if (!user.isEmpty() && c.user != user)
@@ -492,6 +543,8 @@ HttpResponse AdminApi::listConnections(const AdminRequest &r) const
         if (!session.isEmpty() && c.sessionId != session)
             continue;
         if (!peer.isEmpty() && !c.peer.contains(peer))
+            continue;
+        if (!node.isEmpty() && c.node != node)
             continue;
         if (!state.isEmpty()) {
             // "authenticated" / "pending" (not logged in yet) or a kernel TCP state name.
@@ -503,35 +556,30 @@ HttpResponse AdminApi::listConnections(const AdminRequest &r) const
             if (!match)
                 continue;
         }
-        out.append(connectionJson(c, t));
+        out.append(AdminApi::connectionJson(c, t));
     }
     return jsonResponse(200, page("connections", out, offset, limit));
 }
 
-HttpResponse AdminApi::listSessions(const AdminRequest &r) const
+HttpResponse sessionsPage(QList<SessionInfo> all, const AdminRequest &r, int offset, int limit,
+                          qint64 idle, qint64 t)
 {
-    int offset = 0;
-    int limit = 0;
-    QString why;
-    if (!paging(r, &offset, &limit, &why))
-        return error(400, why);
     const QString user = queryValue(r, "user");
     const QString session = queryValue(r, "session");
     const QString state = queryValue(r, "state");
-    if (!state.isEmpty() && state != QLatin1String("active") && state != QLatin1String("warned")
-        && state != QLatin1String("detached"))
-        return error(400, QStringLiteral("state must be active, warned or detached"));
-    QList<SessionInfo> all = m_worker.sessions();
+    const QString node = queryValue(r, "node");
     std::sort(all.begin(), all.end(), [](const SessionInfo &a, const SessionInfo &b) {
-        return a.createdAtMs != b.createdAtMs ? a.createdAtMs < b.createdAtMs : a.id < b.id;
+        if (a.createdAtMs != b.createdAtMs)
+            return a.createdAtMs < b.createdAtMs;
+        return a.id != b.id ? a.id < b.id : a.node < b.node;
     });
-    const qint64 t = m_worker.currentTimeMs();
-    const qint64 idle = m_worker.config().idleTimeoutMs;
     QJsonArray out;
     for (const SessionInfo &s : std::as_const(all)) {
         if (!user.isEmpty() && s.user != user)
             continue;
         if (!session.isEmpty() && s.id != session)
+            continue;
+        if (!node.isEmpty() && s.node != node)
             continue;
         if (state == QLatin1String("warned") && !s.warned)
             continue;
@@ -539,9 +587,124 @@ HttpResponse AdminApi::listSessions(const AdminRequest &r) const
             continue;
         if (state == QLatin1String("detached") && !s.connections.isEmpty())
             continue;
-        out.append(sessionJson(s, idle, t));
+        out.append(AdminApi::sessionJson(s, idle, t));
     }
     return jsonResponse(200, page("sessions", out, offset, limit));
+}
+
+} // namespace
+
+AdminReply AdminApi::listConnections(const AdminRequest &r) const
+{
+    int offset = 0;
+    int limit = 0;
+    bool cluster = false;
+    QString why;
+    if (!paging(r, &offset, &limit, &why) || !clusterScope(r, &cluster, &why))
+        return {error(400, why)};
+    QList<ConnectionInfo> local = m_worker.connections();
+    const QString self = m_worker.nodeId();
+    for (ConnectionInfo &c : local)
+        c.node = self;
+    if (!cluster || self.isEmpty())
+        return {connectionsPage(local, r, offset, limit, m_worker.currentTimeMs())};
+    AdminReply reply;
+    ServerWorker *w = &m_worker;
+    reply.deferred = [w, r, local, offset, limit](const AdminReply::Respond &respond) {
+        w->clusterRows(
+            [w, r, local, offset, limit, respond](const ServerWorker::ClusterRows &rows) {
+                if (!rows.ok) {
+                    respond(redisDown());
+                    return;
+                }
+                respond(connectionsPage(local + rows.connections, r, offset, limit,
+                                        w->currentTimeMs()));
+            });
+    };
+    return reply;
+}
+
+AdminReply AdminApi::listSessions(const AdminRequest &r) const
+{
+    int offset = 0;
+    int limit = 0;
+    bool cluster = false;
+    QString why;
+    if (!paging(r, &offset, &limit, &why) || !clusterScope(r, &cluster, &why))
+        return {error(400, why)};
+    const QString state = queryValue(r, "state");
+    if (!state.isEmpty() && state != QLatin1String("active") && state != QLatin1String("warned")
+        && state != QLatin1String("detached"))
+        return {error(400, QStringLiteral("state must be active, warned or detached"))};
+    QList<SessionInfo> local = m_worker.sessions();
+    const QString self = m_worker.nodeId();
+    for (SessionInfo &s : local)
+        s.node = self;
+    const qint64 idle = m_worker.config().idleTimeoutMs;
+    if (!cluster || self.isEmpty())
+        return {sessionsPage(local, r, offset, limit, idle, m_worker.currentTimeMs())};
+    AdminReply reply;
+    ServerWorker *w = &m_worker;
+    reply.deferred = [w, r, local, offset, limit, idle](const AdminReply::Respond &respond) {
+        w->clusterRows(
+            [w, r, local, offset, limit, idle, respond](const ServerWorker::ClusterRows &rows) {
+                if (!rows.ok) {
+                    respond(redisDown());
+                    return;
+                }
+                respond(sessionsPage(local + rows.sessions, r, offset, limit, idle,
+                                     w->currentTimeMs()));
+            });
+    };
+    return reply;
+}
+
+AdminReply AdminApi::clusterResult(const OperatorResult &res, const QJsonObject &extra) const
+{
+    if (!res.data.contains(QLatin1String("cluster_request")))
+        return {resultResponse(res, extra)};
+    AdminReply reply;
+    ServerWorker *w = &m_worker;
+    reply.deferred = [w, res, extra](const AdminReply::Respond &respond) {
+        w->awaitCluster(res, [respond, extra](const OperatorResult &total) {
+            respond(resultResponse(total, extra));
+        });
+    };
+    return reply;
+}
+
+AdminReply AdminApi::kickRemote(const QString &node, ConnectionId id, const QString &mode,
+                                const QString &reason, const QString &actor) const
+{
+    AdminReply reply;
+    ServerWorker *w = &m_worker;
+    reply.deferred = [w, node, id, mode, reason, actor](const AdminReply::Respond &respond) {
+        w->clusterRows([=](const ServerWorker::ClusterRows &rows) {
+            if (!rows.ok) {
+                respond(redisDown());
+                return;
+            }
+            const auto row = std::find_if(
+                rows.connections.cbegin(), rows.connections.cend(),
+                [&](const ConnectionInfo &c) { return c.node == node && c.id == id; });
+            if (row == rows.connections.cend()) {
+                respond(error(404, QStringLiteral("no such connection")));
+                return;
+            }
+            // As for a local row: a kick ends the session everywhere unless mode is disconnect.
+            const bool logout = mode != QLatin1String("disconnect") && !row->sessionId.isEmpty();
+            const OperatorResult res = logout ? w->forceLogout(row->sessionId, reason, actor)
+                                              : w->disconnectRemote(node, id, reason, actor);
+            QJsonObject extra{{QLatin1String("node"), node},
+                              {QLatin1String("close_code"), logout ? 4502 : 4002}};
+            if (logout)
+                extra.insert(QLatin1String("session_id"), row->sessionId);
+            w->awaitCluster(res, [respond, extra](const OperatorResult &total) {
+                respond(resultResponse(total, extra));
+            });
+        });
+    };
+    return reply;
 }
 
 HttpResponse AdminApi::events(const AdminRequest &r) const

@@ -10,6 +10,8 @@
 #include <QtCore/QString>
 #include <QtNetwork/QHostAddress>
 
+#include <functional>
+
 class ServerWorker;
 
 // One admin API request, as read by AdminServer: the head fields it needs and the whole body.
@@ -30,6 +32,10 @@ struct AdminReply
     HttpResponse response;
     bool stopAfterReply = false;
     bool restartAfterReply = false;
+    // Set when the answer needs other cluster nodes (docs/cluster.md): AdminServer calls it with
+    // a function that sends the response, later, in the server thread; `response` is unused.
+    using Respond = std::function<void(const HttpResponse &)>;
+    std::function<void(Respond)> deferred = nullptr;
 };
 
 // The admin API's routing, authentication and JSON (docs/admin-api.md). It calls the operator
@@ -59,8 +65,12 @@ private:
     AdminReply route(const AdminRequest &r, Access access, const QString &actor);
     HttpResponse metrics() const;
     HttpResponse info() const;
-    HttpResponse listConnections(const AdminRequest &r) const;
-    HttpResponse listSessions(const AdminRequest &r) const;
+    AdminReply listConnections(const AdminRequest &r) const;
+    AdminReply listSessions(const AdminRequest &r) const;
+    // An operator result, answered once the other cluster nodes' counts are in.
+    AdminReply clusterResult(const OperatorResult &res, const QJsonObject &extra = {}) const;
+    AdminReply kickRemote(const QString &node, ConnectionId id, const QString &mode,
+                          const QString &reason, const QString &actor) const;
     HttpResponse events(const AdminRequest &r) const;
     HttpResponse reload(const QJsonObject &body, const QString &actor);
 

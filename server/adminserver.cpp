@@ -8,6 +8,7 @@
 #include <QtCore/QDir>
 #include <QtCore/QFile>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QPointer>
 #include <QtCore/QRandomGenerator>
 #include <QtCore/QSaveFile>
 #include <QtCore/QUrlQuery>
@@ -337,7 +338,21 @@ void AdminServer::onReadyRead(QTcpSocket *socket)
     request.actor = head.header("x-warden-actor");
     request.peer = socket->peerAddress();
     const AdminReply reply = m_api.handle(request);
-    respond(socket, reply.response, reply.stopAfterReply, head.method == "HEAD");
+    const bool headOnly = head.method == "HEAD";
+    if (reply.deferred) {
+        // Waits for other cluster nodes (bounded by ClusterLink::ReplyWaitMs): the socket leaves
+        // the pending set (no handshake cut, no second parse) and is answered when they are in.
+        m_pending.remove(socket);
+        socket->disconnect(this);
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        reply.deferred([self = QPointer<AdminServer>(this), sock = QPointer<QTcpSocket>(socket),
+                        headOnly](const HttpResponse &response) {
+            if (self && sock && sock->state() == QAbstractSocket::ConnectedState)
+                self->respond(sock, response, false, headOnly);
+        });
+        return;
+    }
+    respond(socket, reply.response, reply.stopAfterReply, headOnly);
     if (reply.restartAfterReply) {
         // Answer first, as for a stop; this admin server stays up across the restart.
         connect(socket, &QTcpSocket::disconnected, &m_worker, &ServerWorker::restartRequested);

@@ -4,6 +4,7 @@
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
+#include <QtCore/QScopeGuard>
 #include <QtCore/QUrl>
 
 namespace {
@@ -15,6 +16,7 @@ constexpr int SweepLimit = 500;
 constexpr qint64 StallMs = 3000; // a Redis that does not answer for this long counts as down
 constexpr int FirstBackoffMs = 250;
 constexpr int MaxBackoffMs = 5000;
+constexpr int ConnFlushMs = 200; // registry writes of opened / closed connections, batched
 
 // Every script takes the key prefix as ARGV[1] and builds its keys from it: one Redis (with or
 // without replicas), not Redis Cluster. Times are ms since the epoch. A revocation key lives until
@@ -109,7 +111,7 @@ return {'created', ARGV[3], string.format('%d', created), string.format('%d', la
         ARGV[8], ARGV[4]}
 )lua";
 
-// ARGV: prefix sid last node channel mode now; mode 0 activity, 1 extension to `last`,
+// ARGV: prefix sid last node channel mode now rid; mode 0 activity, 1 extension to `last`,
 // 2 extension computed here (the caller does not hold the session). -> deadline, 0 gone, -1 stale
 const char *const TouchScript = R"lua(
 local p, sid = ARGV[1], ARGV[2]
@@ -134,11 +136,11 @@ local d = last + idle
 if hard > 0 and hard < d then d = hard end
 redis.call('ZADD', p .. 'deadlines', d, sid)
 redis.call('PUBLISH', ARGV[5], cjson.encode({t = 'touch', sid = sid, last = last,
-           ext = tonumber(ARGV[6]), node = ARGV[4]}))
+           ext = tonumber(ARGV[6]), node = ARGV[4], rid = ARGV[8]}))
 return d
 )lua";
 
-// ARGV: prefix sid reason until now node channel user -> 1 revoked now, 0 already revoked
+// ARGV: prefix sid reason until now node channel user rid -> 1 revoked now, 0 already revoked
 const char *const RevokeScript = R"lua(
 local p, sid = ARGV[1], ARGV[2]
 local now, untilMs = tonumber(ARGV[5]), tonumber(ARGV[4])
@@ -152,11 +154,11 @@ redis.call('ZREM', p .. 'deadlines', sid)
 redis.call('DEL', p .. 's:' .. sid)
 if user ~= '' then redis.call('SREM', p .. 'u:' .. user, sid) end
 redis.call('PUBLISH', ARGV[7], cjson.encode({t = 'end', sid = sid, user = user,
-           reason = ARGV[3], ['until'] = untilMs, node = ARGV[6]}))
+           reason = ARGV[3], ['until'] = untilMs, node = ARGV[6], rid = ARGV[9]}))
 return 1
 )lua";
 
-// ARGV: prefix user reason now node channel ttl -> number of sessions ended
+// ARGV: prefix user reason now node channel ttl rid -> number of sessions ended
 const char *const RevokeUserScript = R"lua(
 local p, user = ARGV[1], ARGV[2]
 local now, ttl = tonumber(ARGV[4]), tonumber(ARGV[7])
@@ -171,7 +173,7 @@ for _, sid in ipairs(redis.call('SMEMBERS', p .. 'u:' .. user)) do
     redis.call('ZREM', p .. 'deadlines', sid)
     redis.call('DEL', p .. 's:' .. sid)
     redis.call('PUBLISH', ARGV[6], cjson.encode({t = 'end', sid = sid, user = user,
-               reason = ARGV[3], ['until'] = untilMs, node = ARGV[5]}))
+               reason = ARGV[3], ['until'] = untilMs, node = ARGV[5], rid = ARGV[8]}))
     n = n + 1
   end
 end
@@ -186,6 +188,28 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', ARGV[1] .. 'nodes', ARGV[2], '+i
   local h = redis.call('HMGET', ARGV[1] .. 'node:' .. id, 'listen', 'connections', 'sessions',
                        'heartbeat')
   if h[4] then table.insert(out, {id, h[1] or '', h[2] or '0', h[3] or '0', h[4]}) end
+end
+return out
+)lua";
+
+// ARGV: prefix since -> {{node, {{id, entry, name, created, last, idle, hard, deadline}...}}...}
+// The registry of every live node with what Redis holds about each connection's session.
+const char *const ViewScript = R"lua(
+local p = ARGV[1]
+local out = {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', p .. 'nodes', ARGV[2], '+inf')) do
+  local h = redis.call('HGETALL', p .. 'conns:' .. node)
+  local rows = {}
+  for i = 1, #h, 2 do
+    local ok, c = pcall(cjson.decode, h[i + 1])
+    local sid = ''
+    if ok and type(c) == 'table' and type(c.session_id) == 'string' then sid = c.session_id end
+    local s = redis.call('HMGET', p .. 's:' .. sid, 'name', 'created', 'last', 'idle', 'hard')
+    local d = redis.call('ZSCORE', p .. 'deadlines', sid) or '0'
+    table.insert(rows, {h[i], h[i + 1], s[1] or '', s[2] or '0', s[3] or '0', s[4] or '0',
+                        s[5] or '0', d})
+  end
+  table.insert(out, {node, rows})
 end
 return out
 )lua";
@@ -288,6 +312,9 @@ ClusterLink::ClusterLink(const ClusterSettings &settings, Clock clock, QObject *
     connect(&m_activityFlush, &QTimer::timeout, this, &ClusterLink::flushActivity);
     connect(&m_cmd, &RedisConnection::disconnected, this, &ClusterLink::onLost);
     connect(&m_sub, &RedisConnection::disconnected, this, &ClusterLink::onLost);
+    m_connFlush.setSingleShot(true);
+    m_connFlush.setInterval(ConnFlushMs);
+    connect(&m_connFlush, &QTimer::timeout, this, &ClusterLink::flushConnections);
 }
 
 ClusterLink::~ClusterLink()
@@ -309,6 +336,11 @@ QByteArray ClusterLink::channel() const
     return key(QStringLiteral("bus"));
 }
 
+QByteArray ClusterLink::replyChannel(const QString &node) const
+{
+    return key(QStringLiteral("reply:") + node);
+}
+
 void ClusterLink::start()
 {
     m_running = true;
@@ -323,6 +355,7 @@ void ClusterLink::connectNow()
         return;
     m_cmdReady = false;
     m_subscribed = false;
+    m_firstError.clear();
     QString error;
     if (!m_cmd.open(m_settings.host, m_settings.port, &error)
         || !m_sub.open(m_settings.host, m_settings.port, &error)) {
@@ -344,6 +377,10 @@ void ClusterLink::connectNow()
             if (r.isError()) {
                 const QString why
                     = QString::fromLatin1(what) + QStringLiteral(": ") + QString::fromUtf8(r.str);
+                // The first cause wins: a refused AUTH also fails the SUBSCRIBE after it, and
+                // hiredis drops a subscriber at once with that later, vaguer "NOAUTH".
+                if (m_firstError.isEmpty())
+                    m_firstError = why;
                 // Not from inside the hiredis callback: the connection is dropped right after.
                 QMetaObject::invokeMethod(
                     this, [this, why] { onLost(why); }, Qt::QueuedConnection);
@@ -359,7 +396,8 @@ void ClusterLink::connectNow()
     // Cached before anything runs them, so EVALSHA keeps the order commands were sent in.
     for (const QByteArray &script :
          {claimScript(), sweepScript(), QByteArray(RegisterScript), QByteArray(TouchScript),
-          QByteArray(RevokeScript), QByteArray(RevokeUserScript), QByteArray(NodesScript)})
+          QByteArray(RevokeScript), QByteArray(RevokeUserScript), QByteArray(NodesScript),
+          QByteArray(ViewScript)})
         m_cmd.command({QByteArrayLiteral("SCRIPT"), QByteArrayLiteral("LOAD"), script},
                       failOn("SCRIPT LOAD"));
     m_cmd.command({QByteArrayLiteral("PING")}, [this](const RedisReply &r) {
@@ -368,17 +406,24 @@ void ClusterLink::connectNow()
         m_cmdReady = true;
         markUpIfReady();
     });
+    // The bus, and this node's reply channel (answers to its requests, see endRequest()).
+    const QByteArray mine = replyChannel(m_settings.nodeId);
     m_sub.command(
-        {QByteArrayLiteral("SUBSCRIBE"), channel()},
-        [this](const RedisReply &r) {
+        {QByteArrayLiteral("SUBSCRIBE"), channel(), mine},
+        [this, mine](const RedisReply &r) {
             if (r.isError() || r.elements.size() < 3)
                 return;
             const QByteArray kind = r.at(0);
             if (kind == "subscribe") {
-                m_subscribed = true;
-                markUpIfReady();
+                if (r.elements.at(2).integer >= 2) {
+                    m_subscribed = true;
+                    markUpIfReady();
+                }
             } else if (kind == "message") {
-                onMessage(r.at(2));
+                if (r.at(1) == mine)
+                    onReply(r.at(2));
+                else
+                    onMessage(r.at(2));
             }
         },
         true);
@@ -397,8 +442,9 @@ void ClusterLink::markUpIfReady()
     Q_EMIT stateChanged(true, QString());
 }
 
-void ClusterLink::onLost(const QString &why)
+void ClusterLink::onLost(const QString &lost)
 {
+    const QString why = m_firstError.isEmpty() ? lost : m_firstError;
     const bool wasUp = m_up;
     m_up = false;
     m_cmdReady = false;
@@ -465,6 +511,8 @@ void ClusterLink::heartbeat()
     }
     if (!m_up)
         return;
+    if (m_counted.size() > 10000)
+        m_counted.clear(); // counts for requests whose `fin` never came (their node died)
     const qint64 now = m_clock();
     const QByteArray node = m_settings.nodeId.toUtf8();
     const QByteArray nodeKey = key(QStringLiteral("node:") + m_settings.nodeId);
@@ -478,6 +526,11 @@ void ClusterLink::heartbeat()
     m_cmd.command({QByteArrayLiteral("PEXPIRE"), key(QStringLiteral("conns:") + m_settings.nodeId),
                    num(NodeTtlMs)});
     m_cmd.command({QByteArrayLiteral("ZADD"), key(QStringLiteral("nodes")), num(now), node});
+    m_cmd.command({QByteArrayLiteral("ZCARD"), key(QStringLiteral("deadlines"))},
+                  [this](const RedisReply &r) {
+                      if (r.kind == RedisReply::Kind::Integer)
+                          m_status.sessions = int(r.integer);
+                  });
     m_cmd.command({QByteArrayLiteral("ZREMRANGEBYSCORE"), key(QStringLiteral("nodes")),
                    QByteArrayLiteral("-inf"), num(now - NodeTtlMs)});
     eval(QByteArray(NodesScript), {num(now - NodeTtlMs)}, [this](const RedisReply &r) {
@@ -487,8 +540,17 @@ void ClusterLink::heartbeat()
         for (const RedisReply &e : r.elements)
             peers.append(Peer{QString::fromUtf8(e.at(0)), QString::fromUtf8(e.at(1)),
                               e.at(2).toInt(), e.at(3).toInt(), e.at(4).toLongLong()});
+        const auto ids = [](const QList<Peer> &list) {
+            QStringList out;
+            for (const Peer &p : list)
+                out.append(p.id);
+            return out;
+        };
+        const bool changed = ids(peers) != ids(m_status.peers);
         m_status.nodes = int(peers.size());
         m_status.peers = peers;
+        if (changed)
+            Q_EMIT nodesChanged();
     });
     sweep();
 }
@@ -583,7 +645,7 @@ void ClusterLink::flushActivity()
     const QByteArray node = m_settings.nodeId.toUtf8();
     for (auto it = batch.cbegin(); it != batch.cend(); ++it)
         eval(QByteArray(TouchScript), {it.key().toUtf8(), num(it.value()), node, channel(),
-                                       QByteArrayLiteral("0"), num(m_clock())});
+                                       QByteArrayLiteral("0"), num(m_clock()), QByteArray()});
 }
 
 void ClusterLink::extend(const QString &sessionId, qint64 lastActivityMs, AnswerFn answer)
@@ -591,7 +653,8 @@ void ClusterLink::extend(const QString &sessionId, qint64 lastActivityMs, Answer
     m_pendingActivity.remove(sessionId);
     eval(QByteArray(TouchScript),
          {sessionId.toUtf8(), num(lastActivityMs), m_settings.nodeId.toUtf8(), channel(),
-          lastActivityMs > 0 ? QByteArrayLiteral("1") : QByteArrayLiteral("2"), num(m_clock())},
+          lastActivityMs > 0 ? QByteArrayLiteral("1") : QByteArrayLiteral("2"), num(m_clock()),
+          m_rid.toUtf8()},
          [answer = std::move(answer)](const RedisReply &r) {
              if (!answer)
                  return;
@@ -620,7 +683,7 @@ void ClusterLink::revoke(const QString &sessionId, const QString &user, EndReaso
     m_pendingActivity.remove(sessionId);
     eval(QByteArray(RevokeScript),
          {sessionId.toUtf8(), reasonName(reason).toUtf8(), num(untilMs), num(m_clock()),
-          m_settings.nodeId.toUtf8(), channel(), user.toUtf8()});
+          m_settings.nodeId.toUtf8(), channel(), user.toUtf8(), m_rid.toUtf8()});
 }
 
 void ClusterLink::revokeUser(const QString &user, EndReason reason, qint64 ttlMs,
@@ -628,7 +691,7 @@ void ClusterLink::revokeUser(const QString &user, EndReason reason, qint64 ttlMs
 {
     eval(QByteArray(RevokeUserScript),
          {user.toUtf8(), reasonName(reason).toUtf8(), num(m_clock()), m_settings.nodeId.toUtf8(),
-          channel(), num(ttlMs)},
+          channel(), num(ttlMs), m_rid.toUtf8()},
          [answer = std::move(answer)](const RedisReply &r) {
              if (answer)
                  answer(r.isError() ? -1 : int(r.integer));
@@ -637,43 +700,247 @@ void ClusterLink::revokeUser(const QString &user, EndReason reason, qint64 ttlMs
 
 void ClusterLink::broadcast(const QString &event, const QJsonValue &data, const QString &user)
 {
-    if (!m_up)
-        return;
-    const QJsonObject msg{{QLatin1String("t"), QLatin1String("bcast")},
-                          {QLatin1String("event"), event},
-                          {QLatin1String("data"), data},
-                          {QLatin1String("user"), user},
-                          {QLatin1String("node"), m_settings.nodeId}};
-    m_cmd.command({QByteArrayLiteral("PUBLISH"), channel(),
-                   QJsonDocument(msg).toJson(QJsonDocument::Compact)});
+    publish({{QLatin1String("t"), QLatin1String("bcast")},
+             {QLatin1String("event"), event},
+             {QLatin1String("data"), data},
+             {QLatin1String("user"), user}});
 }
 
-void ClusterLink::connectionOpened(quint64 id, const QString &sessionId, const QString &user,
-                                   const QString &peer)
+void ClusterLink::publish(QJsonObject message)
 {
     if (!m_up)
         return;
-    const QJsonObject v{{QLatin1String("session_id"), sessionId},
-                        {QLatin1String("user"), user},
-                        {QLatin1String("peer"), peer},
-                        {QLatin1String("since"), double(m_clock())}};
-    m_cmd.command({QByteArrayLiteral("HSET"), key(QStringLiteral("conns:") + m_settings.nodeId),
-                   num(qint64(id)), QJsonDocument(v).toJson(QJsonDocument::Compact)});
+    message.insert(QLatin1String("node"), m_settings.nodeId);
+    if (!m_rid.isEmpty() && !message.contains(QLatin1String("rid")))
+        message.insert(QLatin1String("rid"), m_rid);
+    m_cmd.command({QByteArrayLiteral("PUBLISH"), channel(),
+                   QJsonDocument(message).toJson(QJsonDocument::Compact)});
+}
+
+void ClusterLink::connectionOpened(const ConnectionInfo &c)
+{
+    if (!m_up)
+        return; // the worker re-adds every connection when Redis is back
+    const QJsonObject v{{QLatin1String("session_id"), c.sessionId},
+                        {QLatin1String("user"), c.user},
+                        {QLatin1String("peer"), c.peer},
+                        {QLatin1String("local"), c.localAddress},
+                        {QLatin1String("endpoint"), ConnectionInfo::endpointName(c.endpoint)},
+                        {QLatin1String("path"), c.path},
+                        {QLatin1String("since"), double(c.connectedAtMs)}};
+    m_connWrites.insert(c.id, QJsonDocument(v).toJson(QJsonDocument::Compact));
+    if (!m_connFlush.isActive())
+        m_connFlush.start();
 }
 
 void ClusterLink::connectionClosed(quint64 id)
 {
     if (!m_up)
         return;
-    m_cmd.command({QByteArrayLiteral("HDEL"), key(QStringLiteral("conns:") + m_settings.nodeId),
-                   num(qint64(id))});
+    m_connWrites.insert(id, QByteArray());
+    if (!m_connFlush.isActive())
+        m_connFlush.start();
+}
+
+void ClusterLink::flushConnections()
+{
+    if (!m_up || m_connWrites.isEmpty()) {
+        m_connWrites.clear();
+        return;
+    }
+    const QByteArray k = key(QStringLiteral("conns:") + m_settings.nodeId);
+    QList<QByteArray> set{QByteArrayLiteral("HSET"), k};
+    QList<QByteArray> del{QByteArrayLiteral("HDEL"), k};
+    for (auto it = m_connWrites.cbegin(); it != m_connWrites.cend(); ++it) {
+        if (it.value().isEmpty())
+            del << num(qint64(it.key()));
+        else
+            set << num(qint64(it.key())) << it.value();
+    }
+    m_connWrites.clear();
+    if (set.size() > 2)
+        m_cmd.command(set);
+    if (del.size() > 2)
+        m_cmd.command(del);
+    // The heartbeat renews the TTL; a first write must not wait up to a second for it.
+    m_cmd.command({QByteArrayLiteral("PEXPIRE"), k, num(NodeTtlMs)});
 }
 
 void ClusterLink::resetConnections()
 {
+    m_connWrites.clear();
     if (m_up)
         m_cmd.command(
             {QByteArrayLiteral("DEL"), key(QStringLiteral("conns:") + m_settings.nodeId)});
+}
+
+void ClusterLink::fetchView(std::function<void(const ClusterView &)> done)
+{
+    const QString self = m_settings.nodeId;
+    eval(QByteArray(ViewScript), {num(m_clock() - NodeTtlMs)},
+         [done = std::move(done), self](const RedisReply &r) {
+             ClusterView v;
+             v.ok = !r.isError() && r.kind == RedisReply::Kind::Array;
+             for (const RedisReply &n : r.elements) {
+                 const QString node = QString::fromUtf8(n.at(0));
+                 if (node == self || n.elements.size() < 2)
+                     continue; // this node's rows come from the worker itself, fresher
+                 QHash<QString, int> sessionRow;
+                 for (const RedisReply &row : n.elements.at(1).elements) {
+                     const QJsonObject e = QJsonDocument::fromJson(row.at(1)).object();
+                     ConnectionInfo c;
+                     c.node = node;
+                     c.id = row.at(0).toULongLong();
+                     c.authenticated = true;
+                     c.sessionId = e.value(QLatin1String("session_id")).toString();
+                     c.user = e.value(QLatin1String("user")).toString();
+                     c.peer = e.value(QLatin1String("peer")).toString();
+                     c.localAddress = e.value(QLatin1String("local")).toString();
+                     c.endpoint = e.value(QLatin1String("endpoint")).toString()
+                                          == QLatin1String("socket.io")
+                                      ? ConnectionInfo::Endpoint::SocketIo
+                                      : ConnectionInfo::Endpoint::Raw;
+                     c.path = e.value(QLatin1String("path")).toString();
+                     c.connectedAtMs = qint64(e.value(QLatin1String("since")).toDouble());
+                     c.expiresAtMs = row.at(7).toLongLong();
+                     c.socketState = 3; // QAbstractSocket::ConnectedState, as far as Redis knows
+                     v.connections.append(c);
+                     if (c.sessionId.isEmpty())
+                         continue;
+                     auto it = sessionRow.find(c.sessionId);
+                     if (it == sessionRow.end()) {
+                         SessionInfo s;
+                         s.node = node;
+                         s.id = c.sessionId;
+                         s.user = c.user;
+                         s.name = QString::fromUtf8(row.at(2));
+                         s.createdAtMs = row.at(3).toLongLong();
+                         s.lastActivityMs = row.at(4).toLongLong();
+                         s.idleTimeoutMs = row.at(5).toLongLong();
+                         s.hardEndMs = row.at(6).toLongLong();
+                         s.expiresAtMs = c.expiresAtMs;
+                         it = sessionRow.insert(c.sessionId, int(v.sessions.size()));
+                         v.sessions.append(s);
+                     }
+                     v.sessions[*it].connections.append(c.id);
+                 }
+             }
+             done(v);
+         });
+}
+
+QString ClusterLink::beginRequest()
+{
+    if (!m_up)
+        return QString();
+    m_rid = m_settings.nodeId + QLatin1Char('#') + QString::number(++m_nextRid);
+    Waiting &w = m_waiting[m_rid];
+    for (const Peer &p : std::as_const(m_status.peers)) {
+        if (p.id != m_settings.nodeId)
+            w.expected.insert(p.id);
+    }
+    return m_rid;
+}
+
+void ClusterLink::endRequest()
+{
+    const QString rid = std::exchange(m_rid, QString());
+    if (rid.isEmpty())
+        return;
+    auto it = m_waiting.find(rid);
+    if (it == m_waiting.end())
+        return;
+    if (it->expected.isEmpty() || !m_up) {
+        finishRequest(rid);
+        return;
+    }
+    // Published after the notices of the action, on the same connection: each node has handled
+    // them when it sees this (Redis delivers one publisher's messages in order).
+    publish({{QLatin1String("t"), QLatin1String("fin")}, {QLatin1String("rid"), rid}});
+    it->timer = new QTimer(this);
+    it->timer->setSingleShot(true);
+    connect(it->timer, &QTimer::timeout, this, [this, rid] { finishRequest(rid); });
+    it->timer->start(ReplyWaitMs);
+}
+
+void ClusterLink::awaitRequest(const QString &rid, std::function<void(const Tally &)> done)
+{
+    auto it = m_waiting.find(rid);
+    if (it == m_waiting.end()) {
+        done(Tally());
+        return;
+    }
+    if (it->done) {
+        const Tally t = it->tally;
+        m_waiting.erase(it);
+        done(t);
+        return;
+    }
+    it->callback = std::move(done);
+}
+
+void ClusterLink::finishRequest(const QString &rid)
+{
+    auto it = m_waiting.find(rid);
+    if (it == m_waiting.end() || it->done)
+        return;
+    it->done = true;
+    if (it->timer) {
+        it->timer->deleteLater();
+        it->timer = nullptr;
+    }
+    QStringList missing(it->expected.cbegin(), it->expected.cend());
+    missing.sort();
+    it->tally.noAnswer = missing;
+    if (it->callback) {
+        const auto callback = std::move(it->callback);
+        const Tally t = it->tally;
+        m_waiting.erase(it);
+        callback(t);
+        return;
+    }
+    // Nobody asked yet (the caller does so right after the action): kept a little while.
+    QTimer::singleShot(10 * ReplyWaitMs, this, [this, rid] {
+        auto w = m_waiting.find(rid);
+        if (w != m_waiting.end() && w->done && !w->callback)
+            m_waiting.erase(w);
+    });
+}
+
+void ClusterLink::count(int sessions, int connections)
+{
+    if (m_incomingRid.isEmpty())
+        return;
+    Counted &c = m_counted[m_incomingRid];
+    c.sessions += sessions;
+    c.connections += connections;
+}
+
+void ClusterLink::disconnectRemote(const QString &node, quint64 id, const QString &reason)
+{
+    publish({{QLatin1String("t"), QLatin1String("disc")},
+             {QLatin1String("target"), node},
+             {QLatin1String("id"), QString::number(id)},
+             {QLatin1String("reason"), reason}});
+}
+
+void ClusterLink::onReply(const QByteArray &payload)
+{
+    const QJsonObject m = QJsonDocument::fromJson(payload).object();
+    const QString rid = m.value(QLatin1String("rid")).toString();
+    const QString node = m.value(QLatin1String("node")).toString();
+    auto it = m_waiting.find(rid);
+    if (it == m_waiting.end() || it->done || node.isEmpty())
+        return;
+    const int sessions = m.value(QLatin1String("sessions")).toInt();
+    const int connections = m.value(QLatin1String("connections")).toInt();
+    it->tally.sessions += sessions;
+    it->tally.connections += connections;
+    it->tally.nodes.insert(node, QJsonObject{{QLatin1String("sessions"), sessions},
+                                             {QLatin1String("connections"), connections}});
+    it->expected.remove(node);
+    if (it->expected.isEmpty())
+        finishRequest(rid);
 }
 
 void ClusterLink::onMessage(const QByteArray &payload)
@@ -683,7 +950,27 @@ void ClusterLink::onMessage(const QByteArray &payload)
         return; // this node acted already
     const QString t = m.value(QLatin1String("t")).toString();
     const QString sid = m.value(QLatin1String("sid")).toString();
-    if (t == QLatin1String("touch")) {
+    // What this node does for a notice with a request id is counted (count()) and sent back to
+    // the requesting node when its `fin` comes.
+    const QString rid = m.value(QLatin1String("rid")).toString();
+    m_incomingRid = rid;
+    const auto clearRid = qScopeGuard([this] { m_incomingRid.clear(); });
+    if (t == QLatin1String("fin")) {
+        const Counted c = m_counted.take(rid);
+        const QJsonObject reply{{QLatin1String("t"), QLatin1String("ack")},
+                                {QLatin1String("rid"), rid},
+                                {QLatin1String("node"), m_settings.nodeId},
+                                {QLatin1String("sessions"), c.sessions},
+                                {QLatin1String("connections"), c.connections}};
+        m_cmd.command({QByteArrayLiteral("PUBLISH"),
+                       replyChannel(m.value(QLatin1String("node")).toString()),
+                       QJsonDocument(reply).toJson(QJsonDocument::Compact)});
+    } else if (t == QLatin1String("disc")) {
+        if (m.value(QLatin1String("target")).toString() == m_settings.nodeId)
+            Q_EMIT remoteDisconnect(m.value(QLatin1String("id")).toString().toULongLong(),
+                                    m.value(QLatin1String("reason")).toString(),
+                                    m.value(QLatin1String("node")).toString());
+    } else if (t == QLatin1String("touch")) {
         Q_EMIT remoteActivity(sid, qint64(m.value(QLatin1String("last")).toDouble()),
                               m.value(QLatin1String("ext")).toInt() != 0);
     } else if (t == QLatin1String("end")) {

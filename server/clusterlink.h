@@ -2,11 +2,16 @@
 #pragma once
 
 #include "server/closecodes.h"
+#include "server/connectioninfo.h"
+#include "server/operatorresult.h"
 #include "server/redisconnection.h"
 
 #include <QtCore/QHash>
+#include <QtCore/QJsonObject>
 #include <QtCore/QJsonValue>
 #include <QtCore/QObject>
+#include <QtCore/QSet>
+#include <QtCore/QStringList>
 #include <QtCore/QTimer>
 
 #include <functional>
@@ -83,6 +88,7 @@ public:
     {
         bool up = false;
         int nodes = 0; // live nodes seen at the last heartbeat (this one included)
+        int sessions = 0; // live sessions in Redis (the deadline index)
         QList<Peer> peers;
         QString lastError;
     };
@@ -120,12 +126,44 @@ public:
     void revokeUser(const QString &user, EndReason reason, qint64 ttlMs,
                     std::function<void(int)> answer = {});
     void broadcast(const QString &event, const QJsonValue &data, const QString &user);
-    // Connection registry of this node (a hash with the heartbeat's TTL).
-    void connectionOpened(quint64 id, const QString &sessionId, const QString &user,
-                          const QString &peer);
+    // Connection registry of this node (a hash with the heartbeat's TTL); writes are coalesced
+    // and sent in one HSET / HDEL every ConnFlushMs.
+    void connectionOpened(const ConnectionInfo &c);
     void connectionClosed(quint64 id);
     // After a reconnect: drops this node's connection entries before the worker re-adds them.
     void resetConnections();
+
+    // The other live nodes' logged-in connections and the sessions they hold, from the registry
+    // (one script call). ok false when Redis is down or did not answer.
+    struct ClusterView
+    {
+        bool ok = false;
+        QList<ConnectionInfo> connections; // node set, authenticated
+        QList<SessionInfo> sessions; // one per (node, session)
+    };
+    void fetchView(std::function<void(const ClusterView &)> done);
+
+    // Cluster-wide counts of an operator action (docs/cluster.md, "Counts of forwarded
+    // actions"): between beginRequest() and endRequest() every notice this node publishes
+    // carries a request id; endRequest() publishes `fin`, and each other live node answers on
+    // this node's reply channel with what it did for that id. The tally is complete when every
+    // live node answered, or after ReplyWaitMs.
+    struct Tally
+    {
+        int sessions = 0;
+        int connections = 0;
+        QJsonObject nodes; // node id -> {"sessions", "connections"}
+        QStringList noAnswer; // live nodes that did not answer in time
+    };
+    QString beginRequest();
+    void endRequest();
+    // done runs once, with the tally of rid (at once when it is already complete or unknown).
+    void awaitRequest(const QString &rid, std::function<void(const Tally &)> done);
+    // Inside a handler of a notice with a request id: what this node did for it.
+    void count(int sessions, int connections);
+    // Asks `node` to close its connection id (4002); counted like the notices above.
+    void disconnectRemote(const QString &node, quint64 id, const QString &reason);
+    static constexpr int ReplyWaitMs = 1000;
     void setRevocationTtl(qint64 ms) { m_revocationTtlMs = ms; }
 
     static QString reasonName(EndReason r);
@@ -139,6 +177,10 @@ Q_SIGNALS:
     void remoteEnded(const QString &sessionId, const QString &user, EndReason reason,
                      qint64 untilMs);
     void remoteBroadcast(const QString &event, const QJsonValue &data, const QString &user);
+    // The set of live nodes changed (a node joined or its heartbeat stopped).
+    void nodesChanged();
+    // Another node asks this one to close one of its connections.
+    void remoteDisconnect(quint64 id, const QString &reason, const QString &fromNode);
     // The sweeper of this node claimed the expiry of a session no node expired in time.
     void sweptExpired(const QString &sessionId, const QString &user, EndReason reason,
                       qint64 untilMs, qint64 deadlineMs);
@@ -156,6 +198,11 @@ private:
     void eval(const QByteArray &script, const QList<QByteArray> &args,
               RedisConnection::Callback callback = {});
     static Answer sessionAnswer(const RedisReply &r, const QString &sessionId);
+    void flushConnections();
+    void publish(QJsonObject message);
+    void onReply(const QByteArray &payload);
+    void finishRequest(const QString &rid);
+    QByteArray replyChannel(const QString &node) const;
 
     ClusterSettings m_settings;
     Clock m_clock;
@@ -175,4 +222,27 @@ private:
     Status m_status;
     std::function<NodeInfo()> m_nodeInfo;
     qint64 m_startedMs = 0;
+    QString m_firstError; // what Redis refused first since the last connect (AUTH, SELECT...)
+    QTimer m_connFlush;
+    QHash<quint64, QByteArray> m_connWrites; // id -> registry entry; empty = remove
+    // Request ids: the one being published under, the one being handled, and those this node
+    // waits on.
+    QString m_rid;
+    QString m_incomingRid;
+    quint64 m_nextRid = 0;
+    struct Counted
+    {
+        int sessions = 0;
+        int connections = 0;
+    };
+    QHash<QString, Counted> m_counted; // incoming rid -> what this node did
+    struct Waiting
+    {
+        Tally tally;
+        QSet<QString> expected;
+        bool done = false;
+        std::function<void(const Tally &)> callback;
+        QTimer *timer = nullptr;
+    };
+    QHash<QString, Waiting> m_waiting;
 };

@@ -31,6 +31,9 @@ struct ConnectionInfo
     int socketState = 0; // QAbstractSocket::SocketState
     int tcpState = 0; // kernel TCP state (TcpSocketInfo::State), 0 = unknown
     qint64 rttUs = -1; // kernel smoothed RTT, -1 = unknown
+    // [cluster]: the node holding the connection; empty = this node (or no cluster). Rows of
+    // other nodes come from Redis and carry only what the registry keeps (docs/cluster.md).
+    QString node;
 
     static QString endpointName(Endpoint e)
     {
@@ -58,6 +61,8 @@ struct ServerStats
     // [cluster]: empty when this node runs alone, else "up" or "down" (Redis reachable or not).
     QString cluster;
     int clusterNodes = 0; // live nodes at the last heartbeat
+    int clusterConnections = 0; // over every live node, as their heartbeats said
+    int clusterSessions = 0; // live sessions in Redis
     QString nodeId;
 };
 

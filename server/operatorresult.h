@@ -39,6 +39,7 @@ struct SessionInfo
     qint64 idleTimeoutMs = 0; // this session's own idle timeout; 0 = the configured one
     bool warned = false;
     QList<quint64> connections;
+    QString node; // [cluster]: the node holding these connections; empty = this node
 };
 
 Q_DECLARE_METATYPE(OperatorResult)

@@ -124,24 +124,33 @@ void ServerHost::disconnectConnection(ConnectionId id, const QString &reason, co
 void ServerHost::forceLogout(const QString &sessionId, const QString &reason, const QString &actor,
                              QObject *context, ResultHandler done)
 {
-    call<OperatorResult>(
-        context, [=](ServerWorker &w) { return w.forceLogout(sessionId, reason, actor); },
+    callAsync<OperatorResult>(
+        context,
+        [=](ServerWorker &w, ResultHandler reply) {
+            w.awaitCluster(w.forceLogout(sessionId, reason, actor), std::move(reply));
+        },
         std::move(done));
 }
 
 void ServerHost::logoutUser(const QString &user, const QString &reason, const QString &actor,
                             bool dryRun, QObject *context, ResultHandler done)
 {
-    call<OperatorResult>(
-        context, [=](ServerWorker &w) { return w.logoutUser(user, reason, actor, dryRun); },
+    callAsync<OperatorResult>(
+        context,
+        [=](ServerWorker &w, ResultHandler reply) {
+            w.awaitCluster(w.logoutUser(user, reason, actor, dryRun), std::move(reply));
+        },
         std::move(done));
 }
 
 void ServerHost::extendSession(const QString &sessionId, const QString &actor, QObject *context,
                                ResultHandler done)
 {
-    call<OperatorResult>(
-        context, [=](ServerWorker &w) { return w.extendSession(sessionId, actor); },
+    callAsync<OperatorResult>(
+        context,
+        [=](ServerWorker &w, ResultHandler reply) {
+            w.awaitCluster(w.extendSession(sessionId, actor), std::move(reply));
+        },
         std::move(done));
 }
 
@@ -150,6 +159,24 @@ void ServerHost::setListening(bool listening, const QString &actor, QObject *con
 {
     call<OperatorResult>(
         context, [=](ServerWorker &w) { return w.setListening(listening, actor); },
+        std::move(done));
+}
+
+void ServerHost::disconnectRemote(const QString &node, ConnectionId id, const QString &reason,
+                                  const QString &actor, QObject *context, ResultHandler done)
+{
+    callAsync<OperatorResult>(
+        context,
+        [=](ServerWorker &w, ResultHandler reply) {
+            w.awaitCluster(w.disconnectRemote(node, id, reason, actor), std::move(reply));
+        },
+        std::move(done));
+}
+
+void ServerHost::fetchClusterConnections(QObject *context, ClusterRowsHandler done)
+{
+    callAsync<ServerWorker::ClusterRows>(
+        context, [](ServerWorker &w, ClusterRowsHandler reply) { w.clusterRows(std::move(reply)); },
         std::move(done));
 }
 

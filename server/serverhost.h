@@ -77,6 +77,33 @@ public:
         });
     }
 
+    // Like call(), for a worker function that answers later (e.g. after other cluster nodes):
+    // fn gets a reply function to call once, in the server thread.
+    template<typename R>
+    void callAsync(QObject *context,
+                   std::function<void(ServerWorker &, std::function<void(const R &)>)> fn,
+                   std::function<void(const R &)> done)
+    {
+        const bool viaHost = !context || context->thread() == thread();
+        post([w = m_worker, fn = std::move(fn), ctx = QPointer<QObject>(context),
+              done = std::move(done), host = QPointer<ServerHost>(this), viaHost] {
+            fn(*w, [ctx, done, host, viaHost](const R &result) {
+                if (!done || !ctx)
+                    return;
+                if (viaHost && host) {
+                    QCoreApplication::postEvent(host.data(),
+                                                new TsanSync::HandOffEvent([result, done, ctx] {
+                                                    if (ctx)
+                                                        done(result);
+                                                }));
+                } else {
+                    QMetaObject::invokeMethod(
+                        ctx.data(), [result, done] { done(result); }, Qt::QueuedConnection);
+                }
+            });
+        });
+    }
+
     using ResultHandler = std::function<void(const OperatorResult &)>;
     // Operator actions (see ServerWorker's operator facade); done() runs in context's thread.
     void disconnectConnection(ConnectionId id, const QString &reason, const QString &actor,
@@ -89,6 +116,15 @@ public:
                        ResultHandler done = {});
     void setListening(bool listening, const QString &actor, QObject *context = nullptr,
                       ResultHandler done = {});
+    // [cluster]: closes a connection of another node (4002 there); the result says 404 when that
+    // node does not know it. Kicks, logouts and extensions above report every node's counts.
+    void disconnectRemote(const QString &node, ConnectionId id, const QString &reason,
+                          const QString &actor, QObject *context = nullptr,
+                          ResultHandler done = {});
+    // [cluster]: the other live nodes' logged-in connections, read from Redis (rows carry their
+    // node); ok false when Redis is unreachable.
+    using ClusterRowsHandler = std::function<void(const ServerWorker::ClusterRows &)>;
+    void fetchClusterConnections(QObject *context, ClusterRowsHandler done);
 
     static void registerMetaTypes();
 

@@ -511,6 +511,12 @@ OperatorResult ServerWorker::disconnectConnection(ConnectionId id, const QString
 OperatorResult ServerWorker::forceLogout(const QString &sessionId, const QString &reason,
                                          const QString &actor)
 {
+    return counted([&] { return forceLogoutNow(sessionId, reason, actor); });
+}
+
+OperatorResult ServerWorker::forceLogoutNow(const QString &sessionId, const QString &reason,
+                                            const QString &actor)
+{
     const auto ended = m_sessions.end(sessionId, EndReason::Kicked, now());
     OperatorResult r;
     if (!ended && m_cluster)
@@ -543,6 +549,14 @@ OperatorResult ServerWorker::forceLogout(const QString &sessionId, const QString
 
 OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reason,
                                         const QString &actor, bool dryRun)
+{
+    if (dryRun)
+        return logoutUserNow(user, reason, actor, dryRun);
+    return counted([&] { return logoutUserNow(user, reason, actor, dryRun); });
+}
+
+OperatorResult ServerWorker::logoutUserNow(const QString &user, const QString &reason,
+                                           const QString &actor, bool dryRun)
 {
     const QList<QString> sids = m_sessions.sessionsOfUser(user);
     OperatorResult r;
@@ -590,6 +604,11 @@ OperatorResult ServerWorker::logoutUser(const QString &user, const QString &reas
 
 OperatorResult ServerWorker::extendSession(const QString &sessionId, const QString &actor)
 {
+    return counted([&] { return extendSessionNow(sessionId, actor); });
+}
+
+OperatorResult ServerWorker::extendSessionNow(const QString &sessionId, const QString &actor)
+{
     const qint64 t = now();
     const SessionRegistry::Session *s = m_sessions.find(sessionId);
     OperatorResult r;
@@ -634,6 +653,12 @@ OperatorResult ServerWorker::touchSession(const QString &sessionId, const QStrin
 
 OperatorResult ServerWorker::broadcast(const QString &event, const QJsonValue &data,
                                        const QString &user, const QString &actor)
+{
+    return counted([&] { return broadcastNow(event, data, user, actor); });
+}
+
+OperatorResult ServerWorker::broadcastNow(const QString &event, const QJsonValue &data,
+                                          const QString &user, const QString &actor)
 {
     static const QStringList reserved
         = {QStringLiteral("message"), QStringLiteral("expiring"), QStringLiteral("extended"),

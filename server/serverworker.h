@@ -78,6 +78,26 @@ public:
     OperatorResult extendSession(const QString &sessionId, const QString &actor);
     // Activity reported by the backend (not by a tab): resets the idle deadline like a tab would.
     OperatorResult touchSession(const QString &sessionId, const QString &actor);
+    // [cluster]: closes a connection that lives on another node (through pub/sub; 4002 there).
+    // The answer is 202 with a request whose tally (awaitCluster) says whether it was closed.
+    OperatorResult disconnectRemote(const QString &node, ConnectionId id, const QString &reason,
+                                    const QString &actor);
+    // [cluster]: the result of an action with the other nodes' counts merged in (`nodes`,
+    // `no_answer`), once every live node answered or after ClusterLink::ReplyWaitMs; at once
+    // (unchanged) when the action did not go to other nodes. done runs in the server thread.
+    void awaitCluster(const OperatorResult &result,
+                      std::function<void(const OperatorResult &)> done);
+    // [cluster]: this node's id; empty when it runs alone.
+    QString nodeId() const;
+    // [cluster]: the other live nodes' connections and sessions from Redis (ok false when Redis
+    // is down). done runs in the server thread.
+    struct ClusterRows
+    {
+        bool ok = false;
+        QList<ConnectionInfo> connections;
+        QList<SessionInfo> sessions;
+    };
+    void clusterRows(std::function<void(const ClusterRows &)> done);
     // Sends ["event", data] to every logged-in connection, or only to the user's.
     OperatorResult broadcast(const QString &event, const QJsonValue &data, const QString &user,
                              const QString &actor);
@@ -303,4 +323,15 @@ private:
     void onClusterEnded(const QString &sessionId, const QString &user, EndReason reason,
                         qint64 untilMs);
     void onClusterBroadcast(const QString &event, const QJsonValue &data, const QString &user);
+    void onClusterDisconnect(ConnectionId id, const QString &reason, const QString &fromNode);
+    // Runs an operator action under a cluster request id, so that the other nodes count what
+    // they do for it (ClusterLink::beginRequest).
+    OperatorResult counted(const std::function<OperatorResult()> &action);
+    OperatorResult forceLogoutNow(const QString &sessionId, const QString &reason,
+                                  const QString &actor);
+    OperatorResult logoutUserNow(const QString &user, const QString &reason, const QString &actor,
+                                 bool dryRun);
+    OperatorResult extendSessionNow(const QString &sessionId, const QString &actor);
+    OperatorResult broadcastNow(const QString &event, const QJsonValue &data, const QString &user,
+                                const QString &actor);
 };

@@ -39,6 +39,11 @@ void ServerWorker::startCluster()
     connect(m_cluster.get(), &ClusterLink::remoteEnded, this, &ServerWorker::onClusterEnded);
     connect(m_cluster.get(), &ClusterLink::remoteBroadcast, this,
             &ServerWorker::onClusterBroadcast);
+    connect(m_cluster.get(), &ClusterLink::remoteDisconnect, this,
+            &ServerWorker::onClusterDisconnect);
+    // The dashboard's indicator counts the nodes: tell it when they change, not only with events.
+    connect(m_cluster.get(), &ClusterLink::nodesChanged, this,
+            [this] { Q_EMIT statsChanged(stats()); });
     connect(m_cluster.get(), &ClusterLink::sweptExpired, this,
             [this](const QString &sid, const QString &user, EndReason reason, qint64,
                    qint64 deadlineMs) {
@@ -114,7 +119,7 @@ bool ServerWorker::clusterHoldsLogin(Connection &c, const QJsonValue &token,
 void ServerWorker::clusterLoggedIn(const Connection &c)
 {
     if (m_cluster)
-        m_cluster->connectionOpened(c.info.id, c.info.sessionId, c.info.user, c.info.peer);
+        m_cluster->connectionOpened(c.info);
 }
 
 void ServerWorker::clusterDisconnected(const Connection &c)
@@ -324,6 +329,9 @@ void ServerWorker::clusterStats(ServerStats &s) const
     s.cluster = m_cluster->isUp() ? QStringLiteral("up") : QStringLiteral("down");
     s.clusterNodes = m_cluster->status().nodes;
     s.nodeId = m_cluster->settings().nodeId;
+    for (const ClusterLink::Peer &p : m_cluster->status().peers)
+        s.clusterConnections += p.id == s.nodeId ? int(m_connections.size()) : p.connections;
+    s.clusterSessions = m_cluster->status().sessions;
 }
 
 void ServerWorker::onClusterState(bool up, const QString &reason)
@@ -383,6 +391,8 @@ void ServerWorker::onClusterActivity(const QString &sessionId, qint64 lastActivi
         return;
     if (m_sessions.adoptActivity(sessionId, lastActivityMs, now()) || extended)
         sendExtended(sessionId);
+    if (extended)
+        m_cluster->count(1, int(m_sessions.find(sessionId)->connections.size()));
     updateSessionFields(sessionId);
     armTimer();
 }
@@ -397,6 +407,7 @@ void ServerWorker::onClusterEnded(const QString &sessionId, const QString &user,
         return;
     }
     storeEnded(sessionId);
+    m_cluster->count(1, int(ended->connections.size()));
     closeSessionConnections(ended->connections, reason);
     armTimer();
 }
@@ -404,10 +415,122 @@ void ServerWorker::onClusterEnded(const QString &sessionId, const QString &user,
 void ServerWorker::onClusterBroadcast(const QString &event, const QJsonValue &data,
                                       const QString &user)
 {
+    QSet<QString> sessions;
+    int connections = 0;
     for (auto &c : m_connections) {
-        if (c.info.authenticated && !c.closeCode && (user.isEmpty() || c.info.user == user))
+        if (c.info.authenticated && !c.closeCode && (user.isEmpty() || c.info.user == user)) {
             send(c, event, data);
+            ++connections;
+            sessions.insert(c.info.sessionId);
+        }
     }
+    m_cluster->count(int(sessions.size()), connections);
+}
+
+void ServerWorker::onClusterDisconnect(ConnectionId id, const QString &reason,
+                                       const QString &fromNode)
+{
+    auto it = m_connections.find(id);
+    if (it == m_connections.end() || it->closeCode)
+        return; // counted as nothing: the asking node answers 404
+    OperatorResult r;
+    r.connections = 1;
+    audit(QStringLiteral("disconnect"), QString::number(id), QStringLiteral("node ") + fromNode,
+          reason, r, &*it);
+    m_cluster->count(0, 1);
+    closeConnection(*it, CloseCode::Disconnected, QStringLiteral("disconnected"));
+}
+
+OperatorResult ServerWorker::counted(const std::function<OperatorResult()> &action)
+{
+    if (!m_cluster)
+        return action();
+    const QString rid = m_cluster->beginRequest();
+    OperatorResult r = action();
+    m_cluster->endRequest();
+    if (!rid.isEmpty() && r.ok())
+        r.data.insert(QLatin1String("cluster_request"), rid);
+    return r;
+}
+
+OperatorResult ServerWorker::disconnectRemote(const QString &node, ConnectionId id,
+                                              const QString &reason, const QString &actor)
+{
+    if (!m_cluster || node == m_cluster->settings().nodeId)
+        return disconnectConnection(id, reason, actor);
+    OperatorResult r;
+    const QString target = node + QLatin1Char('/') + QString::number(id);
+    bool live = false;
+    for (const ClusterLink::Peer &p : m_cluster->status().peers)
+        live = live || p.id == node;
+    if (!m_cluster->isUp()) {
+        r = OperatorResult::failure(503, QStringLiteral("Redis is unreachable"));
+    } else if (!live) {
+        r = OperatorResult::failure(
+            404, QStringLiteral("no such connection (no live node '%1')").arg(node));
+    } else {
+        const QString rid = m_cluster->beginRequest();
+        m_cluster->disconnectRemote(node, id, reason);
+        m_cluster->endRequest();
+        r.status = 202;
+        r.data.insert(QLatin1String("cluster"), QLatin1String("forwarded"));
+        r.data.insert(QLatin1String("cluster_request"), rid);
+        r.data.insert(QLatin1String("node"), node);
+    }
+    audit(QStringLiteral("disconnect"), target, actor, reason, r);
+    return r;
+}
+
+void ServerWorker::awaitCluster(const OperatorResult &result,
+                                std::function<void(const OperatorResult &)> done)
+{
+    const QString rid = result.data.value(QLatin1String("cluster_request")).toString();
+    if (!m_cluster || rid.isEmpty()) {
+        done(result);
+        return;
+    }
+    const QString self = m_cluster->settings().nodeId;
+    m_cluster->awaitRequest(
+        rid, [result, done = std::move(done), self](const ClusterLink::Tally &t) {
+            OperatorResult r = result;
+            r.data.remove(QLatin1String("cluster_request"));
+            QJsonObject nodes = t.nodes;
+            const QString target = r.data.value(QLatin1String("node")).toString();
+            if (target.isEmpty()) {
+                nodes.insert(self, QJsonObject{{QLatin1String("sessions"), r.sessions},
+                                               {QLatin1String("connections"), r.connections}});
+            } else if (t.noAnswer.contains(target)) {
+                // A single connection on another node: that node's answer is the result.
+                r = OperatorResult::failure(504,
+                                            QStringLiteral("node '%1' did not answer").arg(target));
+            } else if (nodes.value(target).toObject().value(QLatin1String("connections")).toInt()
+                       == 0) {
+                r = OperatorResult::failure(404, QStringLiteral("no such connection"));
+            } else {
+                r.status = 200;
+            }
+            r.sessions += t.sessions;
+            r.connections += t.connections;
+            r.data.insert(QLatin1String("nodes"), nodes);
+            r.data.insert(QLatin1String("no_answer"), QJsonArray::fromStringList(t.noAnswer));
+            done(r);
+        });
+}
+
+QString ServerWorker::nodeId() const
+{
+    return m_cluster ? m_cluster->settings().nodeId : QString();
+}
+
+void ServerWorker::clusterRows(std::function<void(const ClusterRows &)> done)
+{
+    if (!m_cluster) {
+        done(ClusterRows{true, {}, {}});
+        return;
+    }
+    m_cluster->fetchView([done = std::move(done)](const ClusterLink::ClusterView &v) {
+        done(ClusterRows{v.ok, v.connections, v.sessions});
+    });
 }
 
 QJsonValue ServerWorker::clusterInfo() const
@@ -423,8 +546,11 @@ QJsonValue ServerWorker::clusterInfo() const
                                  {QLatin1String("sessions"), p.sessions},
                                  {QLatin1String("heartbeat_age_ms"), double(t - p.heartbeatMs)}});
     }
+    const ServerStats st = stats();
     QJsonObject o{
         {QLatin1String("node_id"), m_cluster->settings().nodeId},
+        {QLatin1String("connections"), st.clusterConnections},
+        {QLatin1String("sessions"), st.clusterSessions},
         {QLatin1String("redis"), m_cluster->settings().redisDisplay()},
         {QLatin1String("state"), m_cluster->isUp() ? QLatin1String("up") : QLatin1String("down")},
         {QLatin1String("nodes"), nodes}};

@@ -93,6 +93,10 @@
         <source>%1 ms</source>
         <translation>%1 毫秒</translation>
     </message>
+    <message>
+        <source>Node</source>
+        <translation>节点</translation>
+    </message>
 </context>
 <context>
     <name>EventLogModel</name>
@@ -532,6 +536,30 @@
     <message>
         <source>This node is %1; it serves its own connections until Redis is back</source>
         <translation>本节点为 %1；在 Redis 恢复之前仅服务本节点的连接</translation>
+    </message>
+    <message>
+        <source>This node</source>
+        <translation>本节点</translation>
+    </message>
+    <message>
+        <source>Whole cluster</source>
+        <translation>整个集群</translation>
+    </message>
+    <message>
+        <source>Show this node&apos;s connections, or every node&apos;s (read from Redis every 2 seconds; rows of other nodes can be disconnected and logged out)</source>
+        <translation>显示本节点的连接，或所有节点的连接（每 2 秒从 Redis 读取；其他节点的行可以断开连接和强制登出）</translation>
+    </message>
+    <message>
+        <source>Connection %1 on %2 disconnected</source>
+        <translation>%2 上的连接 %1 已断开</translation>
+    </message>
+    <message>
+        <source>Whole cluster: Redis is unreachable; other nodes&apos; connections are not shown</source>
+        <translation>整个集群：Redis 不可达；不显示其他节点的连接</translation>
+    </message>
+    <message>
+        <source>(no answer from %1: not counted)</source>
+        <translation>（%1 未应答：未计入）</translation>
     </message>
 </context>
 <context>

@@ -201,7 +201,7 @@ QVariant ConnectionGroupModel::groupData(const Group &g, int column, int role) c
             return QBrush(QColor(0xc0, 0x39, 0x2b));
         return {};
     case Qt::TextAlignmentRole:
-        if (col >= Column::ConnectedFor)
+        if (col >= Column::ConnectedFor && col != Column::Node)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::DisplayRole:

@@ -90,6 +90,7 @@ qint64 numberOf(const ConnectionInfo &c, Column column)
     case Column::User:
     case Column::Session:
     case Column::Peer:
+    case Column::Node:
     case Column::Count:
         break;
     }
@@ -105,6 +106,8 @@ const QString *textOf(const ConnectionInfo &c, Column column)
         return &c.sessionId;
     case Column::Peer:
         return &c.peer;
+    case Column::Node:
+        return &c.node;
     default:
         return nullptr;
     }
@@ -129,6 +132,7 @@ void assign(ConnectionInfo &to, const ConnectionInfo &from)
     assignText(to.path, from.path);
     assignText(to.user, from.user);
     assignText(to.sessionId, from.sessionId);
+    assignText(to.node, from.node);
     to.id = from.id;
     to.endpoint = from.endpoint;
     to.connectedAtMs = from.connectedAtMs;
@@ -195,8 +199,10 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
         return c.user;
     case WarnedRole:
         return c.warned;
+    case NodeRole:
+        return c.node;
     case Qt::TextAlignmentRole:
-        if (col == Column::Id || col >= Column::ConnectedFor)
+        if (col == Column::Id || (col >= Column::ConnectedFor && col != Column::Node))
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ForegroundRole:
@@ -231,9 +237,11 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
         switch (col) {
         case Column::Id:
-            return QString::number(c.id);
+            return QString::number(shownId(c));
         case Column::User:
             return c.authenticated ? c.user : tr("(not logged in)");
+        case Column::Node:
+            return c.node.isEmpty() ? m_localNode : c.node;
         case Column::Session:
             return c.sessionId;
         case Column::Peer:
@@ -302,14 +310,28 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
         return tr("Bytes in");
     case Column::BytesOut:
         return tr("Bytes out");
+    case Column::Node:
+        return tr("Node");
     case Column::Count:
         break;
     }
     return {};
 }
 
+void ConnectionTableModel::setLocalNode(const QString &node)
+{
+    if (node == m_localNode)
+        return;
+    m_localNode = node;
+    if (!m_order.empty())
+        Q_EMIT dataChanged(index(0, int(Column::Node)),
+                           index(int(m_order.size()) - 1, int(Column::Node)), {Qt::DisplayRole});
+}
+
 void ConnectionTableModel::countState(int state, int delta)
 {
+    if (state < 0)
+        return; // a row of another node: its socket is not this node's
     int &n = m_stateCounts[state];
     n += delta;
     if (n == 0)
@@ -381,7 +403,9 @@ void ConnectionTableModel::forgetVerdicts() const
 
 QString ConnectionTableModel::searchText(const ConnectionInfo &c)
 {
-    return (c.user + QLatin1Char('\n') + c.sessionId + QLatin1Char('\n') + c.peer).toLower();
+    return (c.user + QLatin1Char('\n') + c.sessionId + QLatin1Char('\n') + c.peer
+            + QLatin1Char('\n') + c.node)
+        .toLower();
 }
 
 int ConnectionTableModel::allocSlot()

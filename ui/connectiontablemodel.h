@@ -40,6 +40,7 @@ public:
         MsgsOut,
         BytesIn,
         BytesOut,
+        Node, // [cluster]: the node holding the connection (hidden when Warden runs alone)
         Count
     };
     enum Role {
@@ -49,7 +50,25 @@ public:
         SortRole, // numeric value for sorting time and counter columns
         WarnedRole,
         FilterRole, // never has data: the proxy filters on the row values themselves
+        NodeRole, // [cluster]: the node of a row of another node; empty for this node's rows
     };
+
+    // [cluster] rows of other nodes live in this model too, under a key of their own: their ids
+    // are per node, so the key is RemoteBit | node index << 40 | id (ids below 2^40).
+    static constexpr quint64 RemoteBit = quint64(1) << 63;
+    static constexpr quint64 RemoteIdMask = (quint64(1) << 40) - 1;
+    static ConnectionId remoteKey(int nodeIndex, ConnectionId id)
+    {
+        return RemoteBit | (quint64(nodeIndex) << 40) | (id & RemoteIdMask);
+    }
+    static bool isRemoteKey(ConnectionId key) { return (key & RemoteBit) != 0; }
+    // The id a row shows: the node's own id for rows of other nodes.
+    static ConnectionId shownId(const ConnectionInfo &c)
+    {
+        return c.node.isEmpty() ? c.id : (c.id & RemoteIdMask);
+    }
+    // What the Node column says for this node's rows.
+    void setLocalNode(const QString &node);
 
     explicit ConnectionTableModel(QObject *parent = nullptr);
 
@@ -150,5 +169,6 @@ private:
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     QMap<int, int> m_stateCounts;
     QHash<QString, int> m_userCounts; // connections per logged-in user
+    QString m_localNode;
     bool m_usersChanged = false;
 };

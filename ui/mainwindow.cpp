@@ -14,6 +14,7 @@
 #include "ui/tcpstatemodel.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QJsonArray>
 #include <QtCore/QLocale>
 #include <QtCore/QSaveFile>
 #include <QtGui/QAction>
@@ -76,6 +77,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     , m_loggedInOnly(new QCheckBox(tr("Logged in only")))
     , m_expiringOnly(new QCheckBox(tr("Expiring only")))
     , m_userFilter(new QComboBox)
+    , m_scope(new QComboBox)
     , m_statusListen(new QLabel)
     , m_statusCounts(new QLabel)
     , m_statusStore(new QLabel)
@@ -189,6 +191,17 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
             &ConnectionFilterProxy::setLoggedInOnly);
     connect(m_expiringOnly, &QCheckBox::toggled, m_connectionsProxy,
             &ConnectionFilterProxy::setExpiringOnly);
+
+    m_scope->setObjectName(QStringLiteral("clusterScope"));
+    m_scope->addItem(tr("This node"));
+    m_scope->addItem(tr("Whole cluster"));
+    m_scope->setToolTip(tr("Show this node's connections, or every node's (read from Redis every "
+                           "2 seconds; rows of other nodes can be disconnected and logged out)"));
+    connect(m_scope, &QComboBox::currentIndexChanged, this, &MainWindow::setClusterScope);
+    m_clusterRefresh.setInterval(2000);
+    connect(&m_clusterRefresh, &QTimer::timeout, this, &MainWindow::refreshCluster);
+    m_connectionsView->setColumnHidden(int(ConnectionTableModel::Column::Node), true);
+    m_groupView->setColumnHidden(int(ConnectionTableModel::Column::Node), true);
 
     m_userFilter->setObjectName(QStringLiteral("userFilter"));
     m_userFilter->setToolTip(tr("Show only the connections of one user"));
@@ -364,6 +377,8 @@ void MainWindow::createActions()
     toolbar->addWidget(m_userFilter);
     toolbar->addWidget(m_loggedInOnly);
     toolbar->addWidget(m_expiringOnly);
+    m_scopeAction = toolbar->addWidget(m_scope);
+    m_scopeAction->setVisible(false); // shown when [cluster] redis is set
 }
 
 void MainWindow::createMenus()
@@ -557,6 +572,16 @@ void MainWindow::onStats(const ServerStats &stats)
     m_stats = stats;
     updateCounts();
     m_statusCluster->setVisible(!stats.cluster.isEmpty());
+    const bool inCluster = !stats.cluster.isEmpty();
+    m_connections->setLocalNode(stats.nodeId);
+    if (inCluster != m_inCluster) {
+        m_inCluster = inCluster;
+        m_scopeAction->setVisible(inCluster);
+        m_connectionsView->setColumnHidden(int(ConnectionTableModel::Column::Node), !inCluster);
+        m_groupView->setColumnHidden(int(ConnectionTableModel::Column::Node), !inCluster);
+        if (!inCluster)
+            m_scope->setCurrentIndex(0);
+    }
     if (stats.cluster == QLatin1String("up")) {
         m_statusCluster->setText(tr("Cluster: %n node(s)", nullptr, stats.clusterNodes));
         m_statusCluster->setToolTip(tr("This node is %1; Redis is reachable").arg(stats.nodeId));
@@ -750,6 +775,7 @@ bool MainWindow::selectedIn(bool grouped, Target *target) const
     if (!c)
         return false;
     target->connections = {c->id};
+    target->node = c->node;
     const bool loggedIn = c->authenticated && !c->sessionId.isEmpty();
     target->sessionId = loggedIn ? c->sessionId : QString();
     target->user = loggedIn ? c->user : QString();
@@ -857,7 +883,16 @@ void MainWindow::onTcpSnapshot(const TcpSnapshot &snapshot)
 
 void MainWindow::showResult(const QString &what, const OperatorResult &r)
 {
-    if (r.ok())
+    // [cluster] nodes that did not answer within a second: their share is not in the counts.
+    QStringList silent;
+    for (const QJsonValue &n : r.data.value(QLatin1String("no_answer")).toArray())
+        silent.append(n.toString());
+    if (r.ok() && !silent.isEmpty())
+        statusBar()->showMessage(
+            what + QLatin1String("  ")
+                + tr("(no answer from %1: not counted)").arg(silent.join(QLatin1String(", "))),
+            StatusMessageMs);
+    else if (r.ok())
         statusBar()->showMessage(what, StatusMessageMs);
     else
         statusBar()->showMessage(tr("Failed: %1").arg(r.error), StatusMessageMs);
@@ -877,26 +912,88 @@ void MainWindow::disconnectSelected()
     if (!selectedTarget(&t) || t.connections.isEmpty())
         return;
     if (!t.group) {
-        const ConnectionId id = t.connections.first();
-        m_host->disconnectConnection(id, QStringLiteral("operator"), operatorName(), this,
-                                     [this, id](const OperatorResult &r) {
-                                         showResult(tr("Connection %1 disconnected").arg(id), r);
-                                     });
+        const ConnectionId key = t.connections.first();
+        const ConnectionInfo *c = m_connections->byId(key);
+        const ConnectionId id = c ? ConnectionTableModel::shownId(*c) : key;
+        const QString node = t.node;
+        disconnectOne(key, [this, id, node](const OperatorResult &r) {
+            showResult(node.isEmpty() ? tr("Connection %1 disconnected").arg(id)
+                                      : tr("Connection %1 on %2 disconnected").arg(id).arg(node),
+                       r);
+        });
         return;
     }
     // A session row: each of its connections (the session lives on, its tabs may reconnect).
     auto pending = std::make_shared<int>(int(t.connections.size()));
     auto closed = std::make_shared<int>(0);
-    for (ConnectionId id : std::as_const(t.connections)) {
-        m_host->disconnectConnection(
-            id, QStringLiteral("operator"), operatorName(), this,
-            [this, pending, closed](const OperatorResult &r) {
-                if (r.ok())
-                    ++*closed;
-                if (--*pending == 0)
-                    showResult(tr("Connections disconnected: %1").arg(*closed), r);
-            });
+    for (ConnectionId key : std::as_const(t.connections)) {
+        disconnectOne(key, [this, pending, closed](const OperatorResult &r) {
+            if (r.ok())
+                ++*closed;
+            if (--*pending == 0)
+                showResult(tr("Connections disconnected: %1").arg(*closed), r);
+        });
     }
+}
+
+void MainWindow::disconnectOne(ConnectionId key, std::function<void(const OperatorResult &)> done)
+{
+    const ConnectionInfo *c = m_connections->byId(key);
+    if (c && !c->node.isEmpty()) {
+        // A row of another node: that node closes it (4002), through Redis.
+        m_host->disconnectRemote(c->node, ConnectionTableModel::shownId(*c),
+                                 QStringLiteral("operator"), operatorName(), this, std::move(done));
+        return;
+    }
+    m_host->disconnectConnection(key, QStringLiteral("operator"), operatorName(), this,
+                                 std::move(done));
+}
+
+void MainWindow::setClusterScope(int index)
+{
+    if (index == 1) {
+        m_clusterRefresh.start();
+        refreshCluster();
+        return;
+    }
+    m_clusterRefresh.stop();
+    applyRemoteRows({});
+}
+
+void MainWindow::refreshCluster()
+{
+    m_host->fetchClusterConnections(this, [this](const ServerWorker::ClusterRows &rows) {
+        if (m_scope->currentIndex() != 1)
+            return; // switched back meanwhile
+        if (!rows.ok)
+            statusBar()->showMessage(tr("Whole cluster: Redis is unreachable; other nodes' "
+                                        "connections are not shown"),
+                                     StatusMessageMs);
+        applyRemoteRows(rows.connections);
+    });
+}
+
+void MainWindow::applyRemoteRows(const QList<ConnectionInfo> &rows)
+{
+    ConnectionDelta delta;
+    QSet<ConnectionId> keys;
+    keys.reserve(rows.size());
+    for (ConnectionInfo c : rows) {
+        int &index = m_nodeIndex[c.node];
+        if (!index)
+            index = int(m_nodeIndex.size());
+        c.id = ConnectionTableModel::remoteKey(index, c.id);
+        c.socketState = -1; // not a socket of this node: left out of its state counts
+        keys.insert(c.id);
+        delta.upserts.append(c);
+    }
+    for (ConnectionId k : std::as_const(m_remoteKeys)) {
+        if (!keys.contains(k))
+            delta.removed.append(k);
+    }
+    m_remoteKeys = keys;
+    if (!delta.isEmpty())
+        m_connections->applyDelta(delta);
 }
 
 void MainWindow::forceLogoutSelected()

@@ -6,11 +6,14 @@
 #include "server/sessionstore.h"
 
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QHash>
 #include <QtCore/QPointer>
 #include <QtCore/QSet>
 #include <QtCore/QTimer>
 #include <QtWidgets/QDialog>
 #include <QtWidgets/QMainWindow>
+
+#include <functional>
 
 class ConnectionFilterProxy;
 class ConnectionGroupModel;
@@ -64,6 +67,9 @@ public:
     QCheckBox *loggedInOnlyBox() const { return m_loggedInOnly; }
     QCheckBox *expiringOnlyBox() const { return m_expiringOnly; }
     QComboBox *userFilter() const { return m_userFilter; }
+    // [cluster]: "This node" / "Whole cluster" (hidden when Warden runs alone).
+    QComboBox *clusterScope() const { return m_scope; }
+    QAction *clusterScopeAction() const { return m_scopeAction; }
     QComboBox *eventTypeFilter() const { return m_eventType; }
     QLineEdit *eventTextFilter() const { return m_eventText; }
 
@@ -108,6 +114,11 @@ private:
     void loadOlderEvents();
     void restartServer();
     void onEventTypeChosen(int index);
+    // [cluster] "Whole cluster": other nodes' rows join the table, refreshed every 2 s.
+    void setClusterScope(int index);
+    void refreshCluster();
+    void applyRemoteRows(const QList<ConnectionInfo> &rows);
+    void disconnectOne(ConnectionId key, std::function<void(const OperatorResult &)> done);
     // What the connection actions apply to: the selected connection, or in the grouped view
     // possibly a whole session (all its connections).
     struct Target
@@ -116,6 +127,7 @@ private:
         QString sessionId; // empty when not logged in
         QString user;
         bool group = false;
+        QString node; // [cluster] a single row of another node; empty for this node's
     };
     bool selectedTarget(Target *target) const;
     bool selectedIn(bool grouped, Target *target) const; // in the grouped or the table view
@@ -157,6 +169,12 @@ private:
     QCheckBox *m_loggedInOnly;
     QCheckBox *m_expiringOnly;
     QComboBox *m_userFilter;
+    QComboBox *m_scope;
+    QAction *m_scopeAction = nullptr;
+    QTimer m_clusterRefresh;
+    QHash<QString, int> m_nodeIndex; // node id -> its part of a remote row's key
+    QSet<ConnectionId> m_remoteKeys; // the rows of other nodes now in the table
+    bool m_inCluster = false;
     QComboBox *m_eventType = nullptr;
     QLineEdit *m_eventText = nullptr;
     QLabel *m_tcpSource = nullptr;

@@ -22,8 +22,9 @@ RedisServer::~RedisServer()
     }
 }
 
-bool RedisServer::start(quint16 port, int timeoutMs)
+bool RedisServer::start(quint16 port, int timeoutMs, const QStringList &extraArgs)
 {
+    m_extra = extraArgs;
     if (!port) {
         QTcpServer probe; // the kernel picks a free port; redis-server takes it right after
         if (!probe.listen(QHostAddress::LocalHost, 0))
@@ -33,10 +34,12 @@ bool RedisServer::start(quint16 port, int timeoutMs)
     m_port = port;
     m_output.clear();
     m_process.start(QStringLiteral("redis-server"),
-                    {QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
-                     QStringLiteral("127.0.0.1"), QStringLiteral("--save"), QString(),
-                     QStringLiteral("--appendonly"), QStringLiteral("no"),
-                     QStringLiteral("--daemonize"), QStringLiteral("no")});
+                    QStringList{QStringLiteral("--port"), QString::number(port),
+                                QStringLiteral("--bind"), QStringLiteral("127.0.0.1"),
+                                QStringLiteral("--save"), QString(), QStringLiteral("--appendonly"),
+                                QStringLiteral("no"), QStringLiteral("--daemonize"),
+                                QStringLiteral("no")}
+                        + extraArgs);
     QDeadlineTimer deadline(timeoutMs);
     while (!m_output.contains("Ready to accept connections")) {
         if (deadline.hasExpired()
@@ -68,10 +71,14 @@ QString RedisServer::url() const
 
 QByteArrayList RedisServer::cli(const QStringList &args) const
 {
+    QStringList auth;
+    const qsizetype pass = m_extra.indexOf(QStringLiteral("--requirepass"));
+    if (pass >= 0 && pass + 1 < m_extra.size())
+        auth = {QStringLiteral("-a"), m_extra.at(pass + 1), QStringLiteral("--no-auth-warning")};
     QProcess p;
     p.start(QStringLiteral("redis-cli"),
             QStringList{QStringLiteral("-p"), QString::number(m_port), QStringLiteral("--raw")}
-                + args);
+                + auth + args);
     p.waitForFinished(5000);
     QByteArrayList lines = p.readAllStandardOutput().split('\n');
     if (!lines.isEmpty() && lines.last().isEmpty())

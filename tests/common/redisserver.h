@@ -16,8 +16,9 @@ public:
     explicit RedisServer(QObject *parent = nullptr);
     ~RedisServer() override;
 
-    // Starts on port (0 = a free one) and waits until it accepts connections.
-    bool start(quint16 port = 0, int timeoutMs = 10000);
+    // Starts on port (0 = a free one) and waits until it accepts connections. extraArgs go to
+    // redis-server (e.g. --requirepass); a password there is used by cli() too.
+    bool start(quint16 port = 0, int timeoutMs = 10000, const QStringList &extraArgs = {});
     // SIGTERM and wait: without persistence every key is gone afterwards.
     bool stop(int timeoutMs = 10000);
     // SIGSTOP / SIGCONT: a Redis that keeps its connections but answers nothing.
@@ -31,4 +32,5 @@ private:
     QProcess m_process;
     QByteArray m_output;
     quint16 m_port = 0;
+    QStringList m_extra;
 };

@@ -17,9 +17,12 @@
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QTimer>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
+#include <algorithm>
 #include <csignal>
 #include <memory>
 
@@ -56,6 +59,8 @@ private Q_SLOTS:
     void killedNodesClientsContinueElsewhere();
     void redisRestartUnderLoadLosesNoRevocation();
     void hungRedisDoesNotHoldTheNode();
+    void clusterWideListsAndCounts();
+    void passwordDatabaseAndRefusedTls();
 
 private:
     struct Node
@@ -67,7 +72,12 @@ private:
     // A node of the cluster `prefix` on redis; waits until it reports the cluster up.
     Node startNode(const RedisServer &redis, const QString &prefix, const QString &name,
                    const QByteArray &extra = {});
+    // Any [cluster] redis URL; waits for the first `cluster` event, whatever its state.
+    Node startNodeAt(const QString &redisUrl, const QString &prefix, const QString &name,
+                     const QByteArray &extra = {});
     int ctl(const Node &node, const QStringList &args, QByteArray *out = nullptr);
+    // GET on the node's admin API (its data dir's admin.url and admin.token); the status code.
+    static int apiGet(const Node &node, const QString &path, QJsonObject *json);
     static int countOf(const Node &node, const QString &type, const QString &sessionId);
 
     QTemporaryDir m_dir;
@@ -85,6 +95,17 @@ void tst_Cluster::initTestCase()
 tst_Cluster::Node tst_Cluster::startNode(const RedisServer &redis, const QString &prefix,
                                          const QString &name, const QByteArray &extra)
 {
+    Node n = startNodeAt(redis.url(), prefix, name, extra);
+    if (n.process
+        && n.process->waitFor(QStringLiteral("cluster")).value(QStringLiteral("state")).toString()
+               != QLatin1String("up"))
+        n.process.reset();
+    return n;
+}
+
+tst_Cluster::Node tst_Cluster::startNodeAt(const QString &redisUrl, const QString &prefix,
+                                           const QString &name, const QByteArray &extra)
+{
     Node n;
     n.dataDir = m_dir.filePath(prefix + name);
     const QString config = m_dir.filePath(prefix + name + QStringLiteral(".ini"));
@@ -93,8 +114,8 @@ tst_Cluster::Node tst_Cluster::startNode(const RedisServer &redis, const QString
         return n;
     f.write("[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
             + "\n[admin]\nlisten = 127.0.0.1:0\n[shutdown]\nspread_ms = 0\n[cluster]\nredis = "
-            + redis.url().toUtf8() + "\nnode_id = " + name.toUtf8()
-            + "\nprefix = " + prefix.toUtf8() + ":\n" + extra);
+            + redisUrl.toUtf8() + "\nnode_id = " + name.toUtf8() + "\nprefix = " + prefix.toUtf8()
+            + ":\n" + extra);
     f.close();
     n.process = std::make_unique<ChildWarden>(
         QStringList{QStringLiteral("--no-gui"), QStringLiteral("--config"), config,
@@ -102,8 +123,7 @@ tst_Cluster::Node tst_Cluster::startNode(const RedisServer &redis, const QString
                     QStringLiteral("json")});
     const quint16 port = n.process->port();
     n.url = QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
-    const QJsonObject cluster = n.process->waitFor(QStringLiteral("cluster"), 1, 10000);
-    if (!port || cluster.value(QStringLiteral("state")).toString() != QLatin1String("up"))
+    if (!port || n.process->waitFor(QStringLiteral("cluster"), 1, 10000).isEmpty())
         n.process.reset();
     return n;
 }
@@ -118,6 +138,25 @@ int tst_Cluster::ctl(const Node &node, const QStringList &args, QByteArray *out)
     if (out)
         *out = p.readAllStandardOutput() + p.readAllStandardError();
     return p.exitCode();
+}
+
+int tst_Cluster::apiGet(const Node &node, const QString &path, QJsonObject *json)
+{
+    QFile urlFile(node.dataDir + QStringLiteral("/admin.url"));
+    QFile tokenFile(node.dataDir + QStringLiteral("/admin.token"));
+    if (!urlFile.open(QIODevice::ReadOnly) || !tokenFile.open(QIODevice::ReadOnly))
+        return -1;
+    QNetworkAccessManager nam;
+    QNetworkRequest request(QUrl(QString::fromUtf8(urlFile.readAll().trimmed()) + path));
+    request.setRawHeader("Authorization", "Bearer " + tokenFile.readAll().trimmed());
+    QNetworkReply *reply = nam.get(request);
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    if (!done.wait(10000))
+        return -1;
+    *json = QJsonDocument::fromJson(reply->readAll()).object();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    reply->deleteLater();
+    return status;
 }
 
 int tst_Cluster::countOf(const Node &node, const QString &type, const QString &sessionId)
@@ -531,6 +570,248 @@ void tst_Cluster::hungRedisDoesNotHoldTheNode()
         redis.cli({QStringLiteral("HGET"), QStringLiteral("hang:s:h-ida"), QStringLiteral("user")})
             .value(0),
         QByteArray("ida"), 5000);
+}
+
+void tst_Cluster::clusterWideListsAndCounts()
+{
+    Node a = startNode(m_redis, QStringLiteral("lists"), QStringLiteral("na"));
+    Node b = startNode(m_redis, QStringLiteral("lists"), QStringLiteral("nb"));
+    QVERIFY(a.process && b.process);
+    const QByteArray ann = Jwt::mint(kSecret, QStringLiteral("ann"), QStringLiteral("s-ann"));
+    const QByteArray bob = Jwt::mint(kSecret, QStringLiteral("bob"), QStringLiteral("s-bob"));
+    const QByteArray cat = Jwt::mint(kSecret, QStringLiteral("cat"), QStringLiteral("s-cat"));
+    TestClient annA;
+    TestClient bobB;
+    TestClient catA;
+    TestClient catB;
+    QVERIFY(annA.open(a.url) && bobB.open(b.url) && catA.open(a.url) && catB.open(b.url));
+    QCOMPARE(loginReply(annA, ann).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(bobB, bob).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(catA, cat).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(catB, cat).value(QStringLiteral("code")).toInt(), 200);
+
+    // The whole cluster from node A: its own rows and node B's (from B's registry in Redis),
+    // each with its node. The registry is written in batches, so B's rows come within moments.
+    const auto rows = [this, &a](const QStringList &args, const char *key) {
+        QByteArray out;
+        if (ctl(a, args + QStringList{QStringLiteral("--json")}, &out) != 0)
+            return QJsonArray();
+        return QJsonDocument::fromJson(out).object().value(QLatin1String(key)).toArray();
+    };
+    const auto nodesOf = [](const QJsonArray &list, const QString &user) {
+        QStringList nodes;
+        for (const QJsonValue &v : list) {
+            if (v[QLatin1String("user")].toString() == user)
+                nodes.append(v[QLatin1String("node")].toString());
+        }
+        nodes.sort();
+        return nodes.join(QLatin1Char(','));
+    };
+    const QStringList listCluster{QStringLiteral("list"), QStringLiteral("--cluster")};
+    QTRY_COMPARE_WITH_TIMEOUT(rows(listCluster, "connections").size(), 4, 10000);
+    QJsonArray all = rows(listCluster, "connections");
+    QCOMPARE(nodesOf(all, QStringLiteral("ann")), QStringLiteral("na"));
+    QCOMPARE(nodesOf(all, QStringLiteral("bob")), QStringLiteral("nb"));
+    QCOMPARE(nodesOf(all, QStringLiteral("cat")), QStringLiteral("na,nb"));
+    qint64 bobId = 0;
+    for (const QJsonValue &v : all) {
+        if (v[QLatin1String("user")].toString() == QLatin1String("bob")) {
+            bobId = qint64(v[QLatin1String("id")].toDouble());
+            QVERIFY(v[QLatin1String("peer")].toString().startsWith(QLatin1String("127.0.0.1:")));
+            QVERIFY(!v[QLatin1String("connected_at")].toString().isEmpty());
+            QCOMPARE(v[QLatin1String("session_id")].toString(), QStringLiteral("s-bob"));
+        }
+    }
+    QVERIFY(bobId > 0);
+    // This node only (the default): A's rows, each naming A.
+    const QJsonArray local = rows({QStringLiteral("list")}, "connections");
+    QCOMPARE(local.size(), 2);
+    QCOMPARE(nodesOf(local, QStringLiteral("ann")) + nodesOf(local, QStringLiteral("cat")),
+             QStringLiteral("nana"));
+    // Sessions: one row per node holding the session.
+    const QJsonArray sessions
+        = rows({QStringLiteral("sessions"), QStringLiteral("--cluster")}, "sessions");
+    QCOMPARE(nodesOf(sessions, QStringLiteral("cat")), QStringLiteral("na,nb"));
+    QCOMPARE(nodesOf(sessions, QStringLiteral("bob")), QStringLiteral("nb"));
+    // One node's rows (--node), and the table form with its NODE column.
+    const QJsonArray onlyB = rows({QStringLiteral("sessions"), QStringLiteral("--cluster"),
+                                   QStringLiteral("--node"), QStringLiteral("nb")},
+                                  "sessions");
+    QCOMPARE(onlyB.size(), 2);
+    QCOMPARE(nodesOf(onlyB, QStringLiteral("cat")) + nodesOf(onlyB, QStringLiteral("bob")),
+             QStringLiteral("nbnb"));
+    QByteArray out;
+    QCOMPARE(ctl(a, listCluster, &out), 0);
+    const QList<QByteArray> lines = out.split('\n');
+    QVERIFY2(lines.value(0).startsWith("NODE"), out.constData());
+    QCOMPARE(std::count_if(lines.cbegin(), lines.cend(),
+                           [](const QByteArray &l) { return l.startsWith("nb "); }),
+             2);
+    // Counts in info: every live node's connections, as of their last heartbeats.
+    const auto clusterInfo = [this, &a] {
+        QByteArray text;
+        ctl(a, {QStringLiteral("info"), QStringLiteral("--json")}, &text);
+        return QJsonDocument::fromJson(text).object().value(QLatin1String("cluster")).toObject();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(clusterInfo().value(QLatin1String("connections")).toInt(), 4, 10000);
+    QVERIFY(clusterInfo().value(QLatin1String("sessions")).toInt() >= 3);
+    QCOMPARE(ctl(a, {QStringLiteral("info")}, &out), 0);
+    QVERIFY2(out.contains("cluster/connections") && out.contains("cluster/nodes")
+                 && out.contains("nb (2 connections)"),
+             out.constData());
+
+    // One connection of node B, looked up through node A's API; an unknown one is 404.
+    QJsonObject one;
+    QCOMPARE(apiGet(a, QStringLiteral("/api/v1/connections/%1?node=nb").arg(bobId), &one), 200);
+    QCOMPARE(one.value(QLatin1String("user")).toString(), QStringLiteral("bob"));
+    QCOMPARE(one.value(QLatin1String("node")).toString(), QStringLiteral("nb"));
+    QCOMPARE(apiGet(a, QStringLiteral("/api/v1/connections/987654?node=nb"), &one), 404);
+    QCOMPARE(apiGet(a, QStringLiteral("/api/v1/connections?scope=everywhere"), &one), 400);
+
+    // A single connection of node B, disconnected from node A: closed there with 4002.
+    QCOMPARE(ctl(a,
+                 {QStringLiteral("kick"), QString::number(bobId), QStringLiteral("--node"),
+                  QStringLiteral("nb"), QStringLiteral("--mode"), QStringLiteral("disconnect"),
+                  QStringLiteral("--json")},
+                 &out),
+             0);
+    QVERIFY(bobB.waitForDisconnected());
+    QCOMPARE(bobB.closeCode(), int(CloseCode::Disconnected));
+    QJsonObject o = QJsonDocument::fromJson(out).object();
+    QCOMPARE(o[QLatin1String("connections")].toInt(), 1);
+    QCOMPARE(o[QLatin1String("nodes")][QLatin1String("nb")][QLatin1String("connections")].toInt(),
+             1);
+    // Unknown there: 404, and a ctl error.
+    QCOMPARE(ctl(a,
+                 {QStringLiteral("kick"), QStringLiteral("987654"), QStringLiteral("--node"),
+                  QStringLiteral("nb"), QStringLiteral("--mode"), QStringLiteral("disconnect")},
+                 &out),
+             1);
+    QVERIFY2(out.contains("HTTP 404"), out.constData());
+
+    // Counts of a forwarded kick: node B reports what node A closed, per node.
+    QCOMPARE(ctl(b,
+                 {QStringLiteral("logout"), QStringLiteral("--session"), QStringLiteral("s-cat"),
+                  QStringLiteral("--json")},
+                 &out),
+             0);
+    QVERIFY(catA.waitForDisconnected());
+    QVERIFY(catB.waitForDisconnected());
+    o = QJsonDocument::fromJson(out).object();
+    QCOMPARE(o[QLatin1String("connections")].toInt(), 2);
+    QCOMPARE(o[QLatin1String("nodes")][QLatin1String("na")][QLatin1String("connections")].toInt(),
+             1);
+    QCOMPARE(o[QLatin1String("nodes")][QLatin1String("nb")][QLatin1String("connections")].toInt(),
+             1);
+    QCOMPARE(o[QLatin1String("no_answer")].toArray().size(), 0);
+
+    // A broadcast from B reaches Ann on A, and says so.
+    QCOMPARE(ctl(b,
+                 {QStringLiteral("broadcast"), QStringLiteral("news"), QStringLiteral("{}"),
+                  QStringLiteral("--json")},
+                 &out),
+             0);
+    QVERIFY(annA.waitForEvent(QStringLiteral("news")) >= 0);
+    o = QJsonDocument::fromJson(out).object();
+    QCOMPARE(o[QLatin1String("connections")].toInt(), 1);
+    QCOMPARE(o[QLatin1String("nodes")][QLatin1String("na")][QLatin1String("connections")].toInt(),
+             1);
+
+    // A node that does not answer (stopped) is named, and the answer still comes within ~1 s.
+    a.process->signal(SIGSTOP);
+    QElapsedTimer took;
+    took.start();
+    QCOMPARE(ctl(b,
+                 {QStringLiteral("broadcast"), QStringLiteral("news"), QStringLiteral("{}"),
+                  QStringLiteral("--json")},
+                 &out),
+             0);
+    const qint64 elapsed = took.elapsed();
+    a.process->signal(SIGCONT);
+    o = QJsonDocument::fromJson(out).object();
+    QCOMPARE(o[QLatin1String("no_answer")].toArray(), QJsonArray{QStringLiteral("na")});
+    QVERIFY2(elapsed < 5000, QByteArray::number(elapsed).constData());
+}
+
+void tst_Cluster::passwordDatabaseAndRefusedTls()
+{
+    RedisServer locked;
+    QVERIFY(locked.start(0, 10000, {QStringLiteral("--requirepass"), QStringLiteral("secret")}));
+    const QString good = QStringLiteral("redis://:secret@127.0.0.1:%1/3").arg(locked.port());
+    Node a = startNodeAt(good, QStringLiteral("pw"), QStringLiteral("na"));
+    QVERIFY(a.process);
+    QCOMPARE(a.process->linesOf(QStringLiteral("cluster")).first().value(QStringLiteral("state")),
+             QJsonValue(QStringLiteral("up")));
+    // The password never shows: not in the event, not in info.
+    QVERIFY(!a.process->linesOf(QStringLiteral("cluster"))
+                 .first()
+                 .value(QStringLiteral("redis"))
+                 .toString()
+                 .contains(QLatin1String("secret")));
+    const QByteArray pia = Jwt::mint(kSecret, QStringLiteral("pia"), QStringLiteral("s-pia"));
+    TestClient tab;
+    QVERIFY(tab.open(a.url));
+    QCOMPARE(loginReply(tab, pia).value(QStringLiteral("code")).toInt(), 200);
+    // The session landed in database 3, and nothing in database 0.
+    QTRY_COMPARE(locked.cli({QStringLiteral("-n"), QStringLiteral("3"), QStringLiteral("HGET"),
+                             QStringLiteral("pw:s:s-pia"), QStringLiteral("user")}),
+                 QByteArrayList{"pia"});
+    QCOMPARE(locked.cli({QStringLiteral("-n"), QStringLiteral("0"), QStringLiteral("DBSIZE")}),
+             QByteArrayList{"0"});
+
+    // A wrong password: a `cluster` event says down and why, the node serves alone
+    // (serve_local) or refuses logins with 4005 (refuse_logins), and keeps running.
+    const QString wrong = QStringLiteral("redis://:nope@127.0.0.1:%1/3").arg(locked.port());
+    Node b = startNodeAt(wrong, QStringLiteral("pw"), QStringLiteral("nb"));
+    Node c = startNodeAt(wrong, QStringLiteral("pw"), QStringLiteral("nc"),
+                         "on_redis_down = refuse_logins\n");
+    QVERIFY(b.process && c.process);
+    for (const Node *n : {&b, &c}) {
+        const QJsonObject down = n->process->linesOf(QStringLiteral("cluster")).first();
+        QCOMPARE(down.value(QStringLiteral("state")).toString(), QStringLiteral("down"));
+        const QString reason = down.value(QStringLiteral("reason")).toString();
+        QVERIFY2(reason.startsWith(QLatin1String("AUTH: "))
+                     && reason.contains(QLatin1String("WRONGPASS")),
+                 qPrintable(reason));
+        QVERIFY(!down.value(QStringLiteral("redis")).toString().contains(QLatin1String("nope")));
+    }
+    const QByteArray ola = Jwt::mint(kSecret, QStringLiteral("ola"), QStringLiteral("s-ola"));
+    TestClient onB;
+    TestClient onC;
+    QVERIFY(onB.open(b.url) && onC.open(c.url));
+    QCOMPARE(loginReply(onB, ola).value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(loginReply(onC, ola).value(QStringLiteral("code")).toInt(), 503);
+    QVERIFY(onC.waitForDisconnected());
+    QCOMPARE(onC.closeCode(), int(CloseCode::ClusterUnavailable));
+    // It keeps retrying with backoff (each refused again), reporting down only once, and runs.
+    QVERIFY(onB.isConnected());
+    QCOMPARE(b.process->process().state(), QProcess::Running);
+    QCOMPARE(b.process->linesOf(QStringLiteral("cluster")).size(), 1);
+    // Cluster-wide lists need Redis: 503; this node's list still answers.
+    QJsonObject answer;
+    QCOMPARE(apiGet(b, QStringLiteral("/api/v1/connections?scope=cluster"), &answer), 503);
+    QCOMPARE(apiGet(b, QStringLiteral("/api/v1/connections"), &answer), 200);
+    QCOMPARE(answer.value(QLatin1String("total")).toInt(), 1);
+
+    // rediss:// is refused at load with the file, the key and the reason (exit code 1, as for
+    // any bad configuration at start).
+    const QString tlsConfig = m_dir.filePath(QStringLiteral("tls.ini"));
+    QFile f(tlsConfig);
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + kSecret
+            + "\n[cluster]\nredis = rediss://127.0.0.1:6380/0\n");
+    f.close();
+    QProcess tls;
+    tls.start(ChildWarden::binary(),
+              {QStringLiteral("--no-gui"), QStringLiteral("--config"), tlsConfig,
+               QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("tls"))});
+    QVERIFY(tls.waitForFinished(10000));
+    QCOMPARE(tls.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(tls.exitCode(), 1);
+    const QString err = QString::fromUtf8(tls.readAllStandardError());
+    QVERIFY2(err.contains(tlsConfig) && err.contains(QLatin1String("[cluster] redis"))
+                 && err.contains(QLatin1String("hiredis")) && err.contains(QLatin1String("TLS")),
+             qPrintable(err));
 }
 
 QTEST_GUILESS_MAIN(tst_Cluster)

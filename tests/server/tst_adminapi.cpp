@@ -516,6 +516,26 @@ void tst_AdminApi::listsHaveFieldsFiltersAndPaging()
         QVERIFY2(c.contains(QLatin1String(key)), key);
     QCOMPARE(c.value(QStringLiteral("endpoint")).toString(), QStringLiteral("raw"));
     QVERIFY(c.value(QStringLiteral("peer")).toString().startsWith(QLatin1String("127.0.0.1:")));
+    // Alone (no [cluster]): every row has a null node, and scope=cluster is this node's list.
+    QVERIFY(c.contains(QLatin1String("node")) && c.value(QStringLiteral("node")).isNull());
+    QCOMPARE(request("GET", "/api/v1/connections?scope=cluster")
+                 .json()
+                 .value(QStringLiteral("total"))
+                 .toInt(),
+             3);
+    QCOMPARE(request("GET", "/api/v1/sessions?scope=cluster")
+                 .json()
+                 .value(QStringLiteral("total"))
+                 .toInt(),
+             3);
+    for (const char *list : {"connections", "sessions"}) {
+        const Http bad = request("GET", QByteArray("/api/v1/") + list + "?scope=galaxy");
+        QCOMPARE(bad.status, 400);
+        QVERIFY(
+            bad.json().value(QStringLiteral("error")).toString().contains(QLatin1String("scope")));
+    }
+    // A connection of another node, without a cluster: unknown.
+    QCOMPARE(request("POST", "/api/v1/connections/1/kick", R"({"node":"elsewhere"})").status, 404);
 
     const QJsonObject ann = request("GET", "/api/v1/connections?user=ann&limit=1").json();
     QCOMPARE(ann.value(QStringLiteral("total")).toInt(), 2);

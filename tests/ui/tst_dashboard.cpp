@@ -3,6 +3,8 @@
 // clients, key presses and actions on the real main window.
 #include "server/closecodes.h"
 #include "server/serverhost.h"
+#include "tests/common/childwarden.h"
+#include "tests/common/redisserver.h"
 #include "tests/common/serverfixture.h"
 #include "tests/common/testclient.h"
 #include "ui/confirmdialog.h"
@@ -42,6 +44,7 @@
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QTreeView>
 
+#include <csignal>
 #include <memory>
 #include <vector>
 
@@ -80,6 +83,7 @@ private Q_SLOTS:
     void modelKeepsSortOrderThroughBatches();
     void headerClickSortsAndSelectionFollows();
     void groupBySessionActsOnSessions();
+    void clusterIndicatorScopeAndRemoteRows();
 
 private:
     bool startServer(const ServerConfig &config);
@@ -233,6 +237,10 @@ void tst_Dashboard::disconnectClosesWith4002()
     QTest::keySequence(m_window->connectionsView(), m_window->disconnectAction()->shortcut());
     QVERIFY(alice->waitForDisconnected());
     QCOMPARE(alice->closeCode(), int(CloseCode::Disconnected));
+    // Alone (no [cluster]): no Node column, no "Whole cluster" choice, no cluster indicator.
+    QVERIFY(m_window->connectionsView()->isColumnHidden(int(Column::Node)));
+    QVERIFY(!m_window->clusterScopeAction()->isVisible());
+    QVERIFY(!m_window->clusterLabel()->isVisible());
     // The session lives on: the same token logs in again.
     QVERIFY(loggedIn(QStringLiteral("alice"), QStringLiteral("d1")));
 }
@@ -1111,6 +1119,103 @@ void tst_Dashboard::groupBySessionActsOnSessions()
     const QModelIndexList selected = m_window->connectionsView()->selectionModel()->selectedRows();
     QCOMPARE(selected.size(), 1);
     QCOMPARE(selected.first().data(ConnectionTableModel::ConnectionIdRole).value<quint64>(), bobId);
+}
+
+void tst_Dashboard::clusterIndicatorScopeAndRemoteRows()
+{
+    RedisServer redis;
+    QVERIFY2(redis.start(), "redis-server did not start (bash .ci/setup installs it)");
+    ServerConfig config = m_server->defaultConfig();
+    config.clusterRedis = redis.url();
+    config.clusterNodeId = QStringLiteral("dash");
+    config.clusterPrefix = QStringLiteral("dash:");
+    QVERIFY(startServer(config));
+    QLabel *indicator = m_window->clusterLabel();
+    QTRY_VERIFY_WITH_TIMEOUT(
+        indicator->isVisible() && indicator->text() == QLatin1String("Cluster: 1 node(s)"), 10000);
+    QVERIFY(indicator->styleSheet().isEmpty());
+    QVERIFY(m_window->clusterScopeAction()->isVisible());
+    QVERIFY(!m_window->connectionsView()->isColumnHidden(int(Column::Node)));
+
+    // A second node: a headless Warden on the same Redis, with one logged-in tab.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString ini = dir.filePath(QStringLiteral("other.ini"));
+    QFile f(ini);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = " + ServerFixture::secret()
+            + "\n[cluster]\nredis = " + redis.url().toUtf8()
+            + "\nnode_id = other\nprefix = dash:\n");
+    f.close();
+    ChildWarden other({QStringLiteral("--no-gui"), QStringLiteral("--config"), ini,
+                       QStringLiteral("--data-dir"), dir.filePath(QStringLiteral("data")),
+                       QStringLiteral("--log-format"), QStringLiteral("json")});
+    const quint16 otherPort = other.port();
+    QVERIFY(otherPort);
+    QCOMPARE(other.waitFor(QStringLiteral("cluster"), 1, 10000).value(QStringLiteral("state")),
+             QJsonValue(QStringLiteral("up")));
+    TestClient rhea;
+    QVERIFY(rhea.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(otherPort))));
+    rhea.loginCheck(m_server->token(QStringLiteral("rhea"), QStringLiteral("s-rhea")));
+    const int reply = rhea.waitForEvent(QStringLiteral("message"));
+    QVERIFY(reply >= 0);
+    QCOMPARE(rhea.frames().at(reply).data.toObject().value(QStringLiteral("code")).toInt(), 200);
+    auto lou = loggedIn(QStringLiteral("lou"), QStringLiteral("s-lou"));
+    QVERIFY(lou);
+    QTRY_COMPARE_WITH_TIMEOUT(indicator->text(), QStringLiteral("Cluster: 2 node(s)"), 10000);
+
+    // "This node" shows this node's rows only; "Whole cluster" adds the other node's, each row
+    // naming its node.
+    const auto rowOf = [this](const QString &user) {
+        QAbstractItemModel *proxy = m_window->connectionsProxy();
+        for (int row = 0; row < proxy->rowCount(); ++row) {
+            if (proxy->index(row, 0).data(ConnectionTableModel::UserRole).toString() == user)
+                return row;
+        }
+        return -1;
+    };
+    QTRY_VERIFY(rowOf(QStringLiteral("lou")) >= 0);
+    QCOMPARE(rowOf(QStringLiteral("rhea")), -1);
+    QCOMPARE(cell(rowOf(QStringLiteral("lou")), Column::Node), QStringLiteral("dash"));
+    m_window->clusterScope()->setCurrentIndex(1);
+    QTRY_VERIFY_WITH_TIMEOUT(rowOf(QStringLiteral("rhea")) >= 0, 10000);
+    QCOMPARE(cell(rowOf(QStringLiteral("rhea")), Column::Node), QStringLiteral("other"));
+    QCOMPARE(cell(rowOf(QStringLiteral("rhea")), Column::Session), QStringLiteral("s-rhea"));
+    QCOMPARE(cell(rowOf(QStringLiteral("lou")), Column::Node), QStringLiteral("dash"));
+
+    // Disconnect on the other node's row: that node closes it with 4002.
+    QVERIFY(selectUser(QStringLiteral("rhea")) >= 0);
+    QVERIFY(m_window->disconnectAction()->isEnabled());
+    m_window->disconnectAction()->trigger();
+    QVERIFY(rhea.waitForDisconnected(10000));
+    QCOMPARE(rhea.closeCode(), int(CloseCode::Disconnected));
+    QVERIFY(lou->isConnected());
+    // Its row leaves with the next refresh; back to "This node", no row of another node stays.
+    QTRY_COMPARE_WITH_TIMEOUT(rowOf(QStringLiteral("rhea")), -1, 10000);
+    m_window->clusterScope()->setCurrentIndex(0);
+    for (int row = 0; row < m_window->connectionsProxy()->rowCount(); ++row)
+        QVERIFY(m_window->connectionsProxy()
+                    ->index(row, 0)
+                    .data(ConnectionTableModel::NodeRole)
+                    .toString()
+                    .isEmpty());
+
+    // An action while the other node cannot answer (stopped): the result names it.
+    other.signal(SIGSTOP);
+    QVERIFY(selectUser(QStringLiteral("lou")) >= 0);
+    m_window->extendAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().contains(
+                                 QLatin1String("(no answer from other: not counted)")),
+                             10000);
+    QVERIFY(m_window->statusBar()->currentMessage().startsWith(QLatin1String("Session s-lou")));
+    other.signal(SIGCONT);
+
+    // Redis gone: the indicator turns red and says so.
+    QVERIFY(redis.stop());
+    QTRY_COMPARE_WITH_TIMEOUT(indicator->text(), QStringLiteral("Cluster: Redis unreachable"),
+                              10000);
+    QVERIFY(indicator->styleSheet().contains(QLatin1String("#b00020")));
+    QVERIFY(lou->isConnected());
 }
 
 QTEST_MAIN(tst_Dashboard)
