@@ -202,6 +202,10 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     connect(&m_clusterRefresh, &QTimer::timeout, this, &MainWindow::refreshCluster);
     m_connectionsView->setColumnHidden(int(ConnectionTableModel::Column::Node), true);
     m_groupView->setColumnHidden(int(ConnectionTableModel::Column::Node), true);
+    // Connection ids are per node: in the cluster view the node goes right after the id, so the
+    // pair that names a connection is read together without scrolling.
+    for (QHeaderView *header : {m_connectionsView->horizontalHeader(), m_groupView->header()})
+        header->moveSection(header->visualIndex(int(ConnectionTableModel::Column::Node)), 1);
 
     m_userFilter->setObjectName(QStringLiteral("userFilter"));
     m_userFilter->setToolTip(tr("Show only the connections of one user"));

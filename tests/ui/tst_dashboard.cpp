@@ -1136,6 +1136,8 @@ void tst_Dashboard::clusterIndicatorScopeAndRemoteRows()
     QVERIFY(indicator->styleSheet().isEmpty());
     QVERIFY(m_window->clusterScopeAction()->isVisible());
     QVERIFY(!m_window->connectionsView()->isColumnHidden(int(Column::Node)));
+    // Right after the id: ids are per node.
+    QCOMPARE(m_window->connectionsView()->horizontalHeader()->visualIndex(int(Column::Node)), 1);
 
     // A second node: a headless Warden on the same Redis, with one logged-in tab.
     QTemporaryDir dir;
