@@ -31,11 +31,11 @@ constexpr quint32 kReadyFlags[3] = {
     EPOLLOUT | EPOLLHUP | EPOLLERR, // QSocketNotifier::Write
     EPOLLPRI | EPOLLHUP | EPOLLERR, // QSocketNotifier::Exception
 };
-constexpr quint32 kWantFlags[3] = { EPOLLIN, EPOLLOUT, EPOLLPRI };
+constexpr quint32 kWantFlags[3] = {EPOLLIN, EPOLLOUT, EPOLLPRI};
 
 const char *typeName(int type)
 {
-    static const char *const names[3] = { "Read", "Write", "Exception" };
+    static const char *const names[3] = {"Read", "Write", "Exception"};
     return names[type];
 }
 
@@ -54,7 +54,7 @@ EpollEventDispatcher::EpollEventDispatcher(QObject *parent)
         qErrnoWarning("EpollEventDispatcher: eventfd");
         return;
     }
-    epoll_event ev {};
+    epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = m_wakeFd;
     if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wakeFd, &ev) != 0) {
@@ -78,13 +78,14 @@ bool EpollEventDispatcher::wanted()
     if (choice == "qt")
         return false;
     if (!choice.isEmpty() && choice != "epoll")
-        qWarning("WARDEN_EVENT_DISPATCHER=%s: unknown (epoll or qt); using epoll", choice.constData());
+        qWarning("WARDEN_EVENT_DISPATCHER=%s: unknown (epoll or qt); using epoll",
+                 choice.constData());
     return true;
 }
 
 qint64 EpollEventDispatcher::nowNs()
 {
-    timespec ts {};
+    timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return qint64(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
 }
@@ -99,8 +100,8 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 
     const bool includeTimers = !(flags & QEventLoop::X11ExcludeTimers);
     const bool includeNotifiers = !(flags & QEventLoop::ExcludeSocketNotifiers);
-    const bool canWait = (flags & QEventLoop::WaitForMoreEvents)
-            && !m_interrupted.load(std::memory_order_relaxed);
+    const bool canWait
+        = (flags & QEventLoop::WaitForMoreEvents) && !m_interrupted.load(std::memory_order_relaxed);
     if (canWait)
         Q_EMIT aboutToBlock();
     if (m_interrupted.load(std::memory_order_relaxed))
@@ -137,7 +138,7 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
         }
     } else {
         // Sockets are not to be activated: wait on the wakeup alone (and the timers).
-        pollfd pfd { m_wakeFd, POLLIN, 0 };
+        pollfd pfd{m_wakeFd, POLLIN, 0};
         if (::poll(&pfd, 1, timeoutMs) > 0)
             nevents += consumeWakeUp() ? 1 : 0;
     }
@@ -200,7 +201,7 @@ void EpollEventDispatcher::updateEpoll(int fd, FdEntry &entry)
     }
     if (want == entry.events)
         return;
-    epoll_event ev {};
+    epoll_event ev{};
     ev.events = want;
     ev.data.fd = fd;
     int op = entry.events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
@@ -345,7 +346,8 @@ bool EpollEventDispatcher::unregisterTimers(QObject *object)
     return any;
 }
 
-QList<QAbstractEventDispatcher::TimerInfo> EpollEventDispatcher::registeredTimers(QObject *object) const
+QList<QAbstractEventDispatcher::TimerInfo> EpollEventDispatcher::registeredTimers(
+    QObject *object) const
 {
     QList<TimerInfo> list;
     for (auto it = m_timers.cbegin(); it != m_timers.cend(); ++it) {
@@ -377,8 +379,8 @@ int EpollEventDispatcher::waitTimeoutMs(qint64 now) const
         const qint64 left = key.first - now;
         if (left <= 0)
             return 0;
-        return int(std::min<qint64>((left + kNsPerMs - 1) / kNsPerMs,
-                                    std::numeric_limits<int>::max()));
+        return int(
+            std::min<qint64>((left + kNsPerMs - 1) / kNsPerMs, std::numeric_limits<int>::max()));
     }
     return -1;
 }
@@ -401,8 +403,7 @@ int EpollEventDispatcher::activateTimers()
     int fired = 0;
     for (const auto &[id, serial] : due) {
         auto it = m_timers.find(id);
-        if (it == m_timers.end() || it->serial != serial
-            || it->deadline - it->slack > now)
+        if (it == m_timers.end() || it->serial != serial || it->deadline - it->slack > now)
             continue; // killed, replaced or re-armed meanwhile
         armTimer(id, *it, now, false);
         if (it->interval > 0)
@@ -424,8 +425,7 @@ void EpollEventDispatcher::wakeUp()
     int expected = 0;
     if (!m_wakeUps.compare_exchange_strong(expected, 1, std::memory_order_acq_rel))
         return; // a wakeup is pending already
-    while (eventfd_write(m_wakeFd, 1) != 0 && errno == EINTR) {
-    }
+    while (eventfd_write(m_wakeFd, 1) != 0 && errno == EINTR) { }
 }
 
 void EpollEventDispatcher::interrupt()

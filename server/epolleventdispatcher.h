@@ -49,13 +49,14 @@ public:
     void wakeUp() override;
     void interrupt() override;
 
-    // For tests: how many fds are in the epoll set.
+    // For tests: how many fds are in the epoll set, how many timers are armed.
     int registeredSocketCount() const { return int(m_fds.size()); }
+    int registeredTimerCount() const { return int(m_timers.size()); }
 
 private:
     struct FdEntry
     {
-        QSocketNotifier *notifiers[3] = { nullptr, nullptr, nullptr }; // Read, Write, Exception
+        QSocketNotifier *notifiers[3] = {nullptr, nullptr, nullptr}; // Read, Write, Exception
         quint32 events = 0; // what the epoll registration asks for
         quint8 pending = 0; // notifier types marked ready by this turn's epoll_wait
     };
@@ -85,8 +86,8 @@ private:
 
     int m_epoll = -1;
     int m_wakeFd = -1;
-    std::atomic<int> m_wakeUps { 0 };
-    std::atomic<bool> m_interrupted { false };
+    std::atomic<int> m_wakeUps{0};
+    std::atomic<bool> m_interrupted{false};
 
     QHash<int, FdEntry> m_fds;
     std::vector<int> m_readyFds; // this turn's ready fds, activated in order

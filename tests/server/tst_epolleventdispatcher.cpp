@@ -24,10 +24,10 @@ namespace {
 
 // The checks below run inside the dispatcher's thread, where QTest's macros must not be used:
 // a failed check returns its line and condition, and the test slot QCOMPAREs that to empty.
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            return QStringLiteral("line %1: %2").arg(__LINE__).arg(QLatin1String(#cond));      \
+#define CHECK(cond) \
+    do { \
+        if (!(cond)) \
+            return QStringLiteral("line %1: %2").arg(__LINE__).arg(QLatin1String(#cond)); \
     } while (false)
 
 constexpr qint64 kMs = 1000 * 1000;
@@ -95,7 +95,7 @@ void spin(int ms)
 
 struct SocketPair
 {
-    int fds[2] = { -1, -1 };
+    int fds[2] = {-1, -1};
     SocketPair() { ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds); }
     ~SocketPair()
     {
@@ -247,10 +247,10 @@ void TestEpollEventDispatcher::timersFireInDeadlineOrder()
     QCOMPARE(runInEpollThread([](EpollEventDispatcher *) {
                  QObject ctx;
                  QList<int> order;
-                 for (int ms : { 50, 10, 30, 0, 20, 40 })
+                 for (int ms : {50, 10, 30, 0, 20, 40})
                      QTimer::singleShot(ms, Qt::PreciseTimer, &ctx, [&order, ms] { order << ms; });
                  CHECK(waitFor([&] { return order.size() == 6; }));
-                 CHECK((order == QList<int> { 0, 10, 20, 30, 40, 50 }));
+                 CHECK((order == QList<int>{0, 10, 20, 30, 40, 50}));
                  return QString();
              }),
              QString());
@@ -318,7 +318,8 @@ void TestEpollEventDispatcher::zeroTimersFireEveryTurn()
                  zero.start();
                  // A busy zero timer starves neither posted events nor other timers.
                  bool posted = false;
-                 QMetaObject::invokeMethod(&ctx, [&] { posted = true; }, Qt::QueuedConnection);
+                 QMetaObject::invokeMethod(
+                     &ctx, [&] { posted = true; }, Qt::QueuedConnection);
                  bool later = false;
                  QTimer::singleShot(30, &ctx, [&] { later = true; });
                  CHECK(waitFor([&] { return posted && later; }));
@@ -347,8 +348,8 @@ void TestEpollEventDispatcher::killTimerInsideItsEvent()
                  // Two due together, each kills the other: exactly one of them fires.
                  TimerTarget a;
                  TimerTarget b;
-                 a.alsoKill = { &b };
-                 b.alsoKill = { &a };
+                 a.alsoKill = {&b};
+                 b.alsoKill = {&a};
                  a.timerId = a.startTimer(10, Qt::PreciseTimer);
                  b.timerId = b.startTimer(10, Qt::PreciseTimer);
                  spin(80);
@@ -514,10 +515,10 @@ void TestEpollEventDispatcher::wakeUpFromAnotherThread()
 {
     // The thread waits with no timer and no socket: only wakeUp() can end each wait. A lost
     // wakeup leaves it blocked and QTRY_COMPARE fails.
-    std::atomic<int> generation { 0 };
-    std::atomic<int> seen { 0 };
-    std::atomic<bool> stop { false };
-    std::atomic<EpollEventDispatcher *> dispatcher { nullptr };
+    std::atomic<int> generation{0};
+    std::atomic<int> seen{0};
+    std::atomic<bool> stop{false};
+    std::atomic<EpollEventDispatcher *> dispatcher{nullptr};
     EpollThread thread([&](EpollEventDispatcher *d) {
         dispatcher.store(d);
         while (!stop.load()) {
@@ -548,7 +549,7 @@ void TestEpollEventDispatcher::postedEventsFromManyThreads()
     auto *mailbox = new TsanSync::Mailbox;
     mailbox->moveToThread(&thread);
     connect(&thread, &QThread::finished, mailbox, &QObject::deleteLater);
-    std::atomic<int> delivered { 0 };
+    std::atomic<int> delivered{0};
     thread.start();
     std::vector<std::thread> posters;
     for (int t = 0; t < 4; ++t) {
@@ -574,7 +575,7 @@ void TestEpollEventDispatcher::quitInterruptsExec()
     auto *mailbox = new TsanSync::Mailbox;
     mailbox->moveToThread(&thread);
     connect(&thread, &QThread::finished, mailbox, &QObject::deleteLater);
-    std::atomic<bool> ran { false };
+    std::atomic<bool> ran{false};
     thread.start();
     mailbox->post([&ran] { ran.store(true); });
     QTRY_VERIFY(ran.load());
@@ -589,7 +590,7 @@ void TestEpollEventDispatcher::serverThreadUsesIt()
 {
     const QByteArray saved = qgetenv("WARDEN_EVENT_DISPATCHER");
     // Unset: the server thread runs on epoll; WARDEN_EVENT_DISPATCHER=qt keeps Qt's own.
-    for (const bool escapeHatch : { false, true }) {
+    for (const bool escapeHatch : {false, true}) {
         if (escapeHatch)
             qputenv("WARDEN_EVENT_DISPATCHER", "qt");
         else
@@ -597,14 +598,13 @@ void TestEpollEventDispatcher::serverThreadUsesIt()
         ServerHost host;
         int kind = -1;
         host.call<int>(
-                this,
-                [](ServerWorker &) {
-                    return qobject_cast<EpollEventDispatcher *>(
-                                   QAbstractEventDispatcher::instance())
-                            ? 1
-                            : 0;
-                },
-                [&kind](const int &k) { kind = k; });
+            this,
+            [](ServerWorker &) {
+                return qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance())
+                           ? 1
+                           : 0;
+            },
+            [&kind](const int &k) { kind = k; });
         QTRY_VERIFY(kind != -1);
         QCOMPARE(kind, escapeHatch ? 0 : 1);
     }
