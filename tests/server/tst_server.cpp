@@ -53,6 +53,7 @@ private Q_SLOTS:
     void operatorKickEndsSessionAndRefusesToken();
     void operatorDisconnectLetsClientBackIn();
     void hardEndFromExpClaim();
+    void massExpiryPushesBeforeEveryClose();
     void newTabInsideWarningWindowIsWarned();
     void badInputKeepsConnection_data();
     void badInputKeepsConnection();
@@ -485,6 +486,39 @@ void tst_Server::hardEndFromExpClaim()
                  .toString(),
              QStringLiteral("session_expired"));
     QVERIFY(QDateTime::currentMSecsSinceEpoch() >= exp * 1000);
+}
+
+void tst_Server::massExpiryPushesBeforeEveryClose()
+{
+    // 150 sessions with two tabs each, one shared exp: every tab must get its 401 push, and get
+    // it before the close frame (a QWebSocket delivers nothing after the close frame, so a
+    // push that came after it, or never, is missing from the frames).
+    QVERIFY(m_server->start(fastConfig(600000, 500)));
+    const int sessions = 150;
+    const qint64 exp = QDateTime::currentSecsSinceEpoch() + 5;
+    std::vector<std::unique_ptr<TestClient>> tabs;
+    for (int i = 0; i < sessions; ++i) {
+        const QByteArray token = m_server->token(QStringLiteral("user%1").arg(i),
+                                                 QStringLiteral("mass%1").arg(i), exp);
+        for (int tab = 0; tab < 2; ++tab) {
+            tabs.push_back(loggedIn(token));
+            QVERIFY(tabs.back());
+        }
+    }
+    QVERIFY2(QDateTime::currentMSecsSinceEpoch() < exp * 1000 - 200,
+             "logging in took too long for the shared deadline");
+    for (const auto &c : tabs)
+        QVERIFY(c->waitForDisconnected(10000));
+    for (const auto &c : tabs) {
+        QCOMPARE(c->closeCode(), int(CloseCode::SessionExpired));
+        const QList<TestClient::Frame> messages = c->framesOf(QStringLiteral("message"));
+        QVERIFY(!messages.isEmpty());
+        const QJsonObject m = messages.last().data.toObject();
+        QCOMPARE(m.value(QStringLiteral("code")).toInt(), 401);
+        QCOMPARE(m.value(QStringLiteral("reason")).toString(), QStringLiteral("session_expired"));
+        QVERIFY(QDateTime::currentMSecsSinceEpoch() >= exp * 1000);
+    }
+    QTRY_COMPARE(m_server->eventsOf(ServerEvent::Type::Expired).size(), sessions);
 }
 
 void tst_Server::newTabInsideWarningWindowIsWarned()
