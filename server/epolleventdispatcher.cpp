@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/epolleventdispatcher.h"
 
+#include "server/tsansync.h"
+
 #include <QtCore/QCoreApplication>
 #include <QtCore/QSocketNotifier>
 #include <QtCore/QTimerEvent>
@@ -66,6 +68,10 @@ EpollEventDispatcher::EpollEventDispatcher(QObject *parent)
 
 EpollEventDispatcher::~EpollEventDispatcher()
 {
+    // QThread deletes its dispatcher at the end of the thread, under the QThread's mutex that
+    // QThread::exit() holds while it calls interrupt() from another thread: that ordering is a
+    // futex TSan cannot see. Pairs with the release at the end of wakeUp() and interrupt().
+    TsanSync::acquire(this);
     if (m_wakeFd >= 0)
         ::close(m_wakeFd);
     if (m_epoll >= 0)
@@ -423,9 +429,11 @@ int EpollEventDispatcher::activateTimers()
 void EpollEventDispatcher::wakeUp()
 {
     int expected = 0;
-    if (!m_wakeUps.compare_exchange_strong(expected, 1, std::memory_order_acq_rel))
-        return; // a wakeup is pending already
-    while (eventfd_write(m_wakeFd, 1) != 0 && errno == EINTR) { }
+    if (m_wakeUps.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+        while (eventfd_write(m_wakeFd, 1) != 0 && errno == EINTR) {
+        }
+    } // else a wakeup is pending already
+    TsanSync::release(this); // see the destructor
 }
 
 void EpollEventDispatcher::interrupt()
