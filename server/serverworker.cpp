@@ -1299,11 +1299,23 @@ void ServerWorker::closeSessionConnections(const QList<ConnectionId> &ids, EndRe
 {
     const EndReasonInfo info = endReasonInfo(reason);
     const QString why = QLatin1String(info.reason);
+    // The same push for every tab: encoded once per endpoint kind, not once per connection.
+    const QString text = reasonText(reason);
+    const QJsonObject data{{QLatin1String("code"), 401},
+                           {QLatin1String("reason"), text},
+                           {QLatin1String("message"), ClientMessages::text(text, m_config.locale)}};
+    QString rawFrame;
+    QString sioFrame;
     for (ConnectionId id : ids) {
         auto it = m_connections.find(id);
         if (it == m_connections.end() || it->closeCode)
             continue;
-        sendMessage(*it, 401, reasonText(reason));
+        const bool sio = it->info.endpoint == ConnectionInfo::Endpoint::SocketIo;
+        QString &frame = sio ? sioFrame : rawFrame;
+        if (frame.isEmpty())
+            frame = sio ? SocketIoCodec::encodeEvent(QStringLiteral("message"), data)
+                        : FrameCodec::encode(QStringLiteral("message"), data);
+        sendRaw(*it, frame);
         if (!beginClose(*it, info.closeCode, why))
             continue; // closed as a slow consumer while sending: its own path ends it
         // Into the kernel now (one write): the push does not wait for the closes of the
