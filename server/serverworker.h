@@ -119,6 +119,8 @@ public:
     Metrics &metrics() { return m_metrics; }
     const Metrics &metrics() const { return m_metrics; }
     AdminServer *adminServer() const { return m_admin.get(); }
+    // The main port's acceptor (nullptr before start); its unupgraded sockets are its children.
+    HttpFrontend *frontend() const { return m_frontend.get(); }
     qint64 currentTimeMs() const { return now(); }
     // [cluster]: this node, Redis' state and every live node as last seen (null when alone).
     QJsonValue clusterInfo() const;

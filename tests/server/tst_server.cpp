@@ -2,6 +2,7 @@
 // End to end: a real server thread on 127.0.0.1, real QWebSocket clients, millisecond timeouts.
 #include "server/clientmessages.h"
 #include "server/closecodes.h"
+#include "server/httpfrontend.h"
 #include "server/jwt.h"
 #include "server/sqlitesessionstore.h"
 #include "tests/common/serverfixture.h"
@@ -54,6 +55,7 @@ private Q_SLOTS:
     void operatorDisconnectLetsClientBackIn();
     void hardEndFromExpClaim();
     void massExpiryPushesBeforeEveryClose();
+    void closedConnectionsFreeTheirSockets();
     void newTabInsideWarningWindowIsWarned();
     void badInputKeepsConnection_data();
     void badInputKeepsConnection();
@@ -519,6 +521,40 @@ void tst_Server::massExpiryPushesBeforeEveryClose()
         QVERIFY(QDateTime::currentMSecsSinceEpoch() >= exp * 1000);
     }
     QTRY_COMPARE(m_server->eventsOf(ServerEvent::Type::Expired).size(), sessions);
+}
+
+void tst_Server::closedConnectionsFreeTheirSockets()
+{
+    // HttpFrontend takes upgraded sockets away from QWebSocketServer's disconnect handler (an
+    // O(connections) walk per close) and frees them itself: none may be left behind, whether
+    // the client or the server closes.
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const auto sockets = [this] {
+        return callSync<int>([](ServerWorker &w) {
+                   qsizetype n = w.findChildren<QTcpSocket *>().size();
+                   if (w.frontend())
+                       n += w.frontend()->findChildren<QTcpSocket *>().size();
+                   return int(n);
+               })
+            .value_or(-1);
+    };
+    const int base = sockets();
+    QVERIFY(base >= 0);
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 20; ++i) {
+        clients.push_back(loggedIn(
+            m_server->token(QStringLiteral("u%1").arg(i), QStringLiteral("free%1").arg(i))));
+        QVERIFY(clients.back());
+    }
+    QCOMPARE(sockets(), base + 20);
+    // Half close themselves, half are logged out by the server.
+    for (int i = 0; i < 10; ++i)
+        clients[size_t(i)].reset();
+    for (int i = 10; i < 20; ++i)
+        clients[size_t(i)]->sendEvent(QStringLiteral("logout"));
+    for (int i = 10; i < 20; ++i)
+        QVERIFY(clients[size_t(i)]->waitForDisconnected());
+    QTRY_COMPARE(sockets(), base);
 }
 
 void tst_Server::newTabInsideWarningWindowIsWarned()
