@@ -162,7 +162,8 @@ bool AdminServer::start(QString *error)
                        {QLatin1String("token_file"), tokenFile()},
                        {QLatin1String("tls"), !m_tlsCertPem.isEmpty()},
                        {QLatin1String("token_created"), createdAdmin}});
-    m_counters.start();
+    // The counters timer runs only while a stream listens (onStreamReady): an idle server
+    // has no periodic wakeup of its own.
     return true;
 }
 
@@ -388,6 +389,8 @@ void AdminServer::onStreamReady()
         connect(ws, &QWebSocket::disconnected, this, [this, ws] {
             if (m_streams.remove(ws))
                 ws->deleteLater();
+            if (m_streams.isEmpty())
+                m_counters.stop();
         });
         // Replay what the client asked for (since=, checked before the upgrade), then live
         // events follow in order; the last id sent keeps batches that overlap from repeating.
@@ -401,6 +404,8 @@ void AdminServer::onStreamReady()
         }
         m_streams.insert(ws, last);
     }
+    if (!m_streams.isEmpty() && !m_counters.isActive())
+        m_counters.start();
 }
 
 void AdminServer::pushEvents(const ServerEventList &events)

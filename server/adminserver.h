@@ -43,6 +43,8 @@ public:
     bool start(QString *error);
     void close();
     quint16 port() const;
+    // The counters pushed to event streams tick only while a stream listens.
+    bool countersRunning() const { return m_counters.isActive(); }
     QString url() const; // http://127.0.0.1:PORT, or https://
     QString tokenFile() const;
     QString readOnlyTokenFile() const;

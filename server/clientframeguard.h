@@ -34,6 +34,8 @@ public:
     // frames. Connects the after-read slot, which must come after QtWebSockets' own.
     void upgraded(QWebSocket *ws);
 
+    QTcpSocket *socket() const { return m_socket; }
+
     // Frames scanned (for tests and the benchmark).
     quint64 framesSeen() const { return m_frames; }
 

@@ -245,11 +245,26 @@ void HttpFrontend::onWebSocketReady()
         ws->setParent(nullptr);
         // The guard of this socket starts reading frames now that QtWebSockets has taken the
         // request head and connected its reader.
-        if (ClientFrameGuard *guard = m_upgrading.take(
-                upgradeKey(ws->peerAddress(), ws->peerPort(), ws->localAddress(), ws->localPort())))
+        if (ClientFrameGuard *guard = m_upgrading.take(upgradeKey(
+                ws->peerAddress(), ws->peerPort(), ws->localAddress(), ws->localPort()))) {
             guard->upgraded(ws);
+            releaseFromServer(guard->socket());
+        }
         Q_EMIT webSocketAccepted(ws);
     }
+}
+
+void HttpFrontend::releaseFromServer(QTcpSocket *socket)
+{
+    // QWebSocketServer keeps a connection from each accepted socket's disconnected() to a slot
+    // that finds the socket with QObject::sender(), which walks the server's list of every
+    // sender: O(connections) per close, so a mass close was quadratic (84% of a 10,000-session
+    // expiry in one Qt function, docs/performance.md). Once upgraded, the socket is cut from the
+    // server and frees itself the same way, with no walk.
+    if (!socket)
+        return;
+    disconnect(socket, &QAbstractSocket::disconnected, m_ws, nullptr);
+    connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
 }
 
 void HttpFrontend::respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly)

@@ -70,6 +70,8 @@ private:
     void onNewTcpConnection();
     void onReadyRead(QTcpSocket *socket);
     void onWebSocketReady();
+    // Cuts an upgraded socket from QWebSocketServer's O(connections) disconnect handler.
+    void releaseFromServer(QTcpSocket *socket);
     void respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly = false);
     void forget(QTcpSocket *socket);
     void armTimer();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/serverhost.h"
 
+#include "server/epolleventdispatcher.h"
+
 #include <QtCore/QThread>
 
 void ServerHost::ThreadStopper::operator()(QThread *thread) const
@@ -34,6 +36,13 @@ ServerHost::ServerHost(QObject *parent, ServerWorker::Clock clock)
 {
     registerMetaTypes();
     m_thread->setObjectName(QStringLiteral("warden-server"));
+    // Qt's own dispatchers poll every socket on every wakeup; the epoll one costs O(ready
+    // sockets) (docs/performance.md). WARDEN_EVENT_DISPATCHER=qt keeps Qt's.
+    if (EpollEventDispatcher::wanted()) {
+        auto dispatcher = std::make_unique<EpollEventDispatcher>();
+        if (dispatcher->isValid())
+            m_thread->setEventDispatcher(dispatcher.release());
+    }
     m_worker = new ServerWorker(std::move(clock));
     m_worker->moveToThread(m_thread.get());
     connect(m_thread.get(), &QThread::finished, m_worker, &QObject::deleteLater);

@@ -79,6 +79,7 @@ ServerWorker::ServerWorker(Clock clock)
     , m_stopDeadline(this)
     , m_memoryTrim(this)
     , m_storeFlush(this)
+    , m_closeDrain(this)
     , m_stopStep(this)
 {
     m_tcpSnapshot.source = TcpSnapshot::Source::Unavailable;
@@ -102,6 +103,9 @@ ServerWorker::ServerWorker(Clock clock)
     connect(&m_storeFlush, &QTimer::timeout, this, &ServerWorker::flushStore);
     m_stopStep.setSingleShot(true);
     connect(&m_stopStep, &QTimer::timeout, this, &ServerWorker::stepStop);
+    m_closeDrain.setSingleShot(true);
+    m_closeDrain.setInterval(0);
+    connect(&m_closeDrain, &QTimer::timeout, this, &ServerWorker::closeDrain);
 
     m_stopDeadline.setSingleShot(true);
     connect(&m_stopDeadline, &QTimer::timeout, this, [this] {
@@ -1286,8 +1290,14 @@ void ServerWorker::sendMessage(Connection &c, int code, const QString &reason)
 
 void ServerWorker::closeConnection(Connection &c, quint16 code, const QString &reason)
 {
+    if (beginClose(c, code, reason))
+        sendClose(c);
+}
+
+bool ServerWorker::beginClose(Connection &c, quint16 code, const QString &reason)
+{
     if (c.closeCode)
-        return;
+        return false;
     // Socket.IO: "41" before a do-not-reconnect close, so socket.io-client ends with
     // "io server disconnect" and does not reconnect; 4000-4499 closes go without it.
     if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo && c.sioConnected && code >= 4500
@@ -1295,9 +1305,16 @@ void ServerWorker::closeConnection(Connection &c, quint16 code, const QString &r
         sendRaw(c, SocketIoCodec::encodeDisconnect());
     c.sioConnected = false;
     m_pingDeadlines.remove(c.info.id);
+    if (c.closeCode)
+        return false; // sendRaw above found a slow consumer and closed it already
     c.closeCode = code;
     c.closeReason = reason;
-    c.socket->close(static_cast<QWebSocketProtocol::CloseCode>(code), reason);
+    return true;
+}
+
+void ServerWorker::sendClose(Connection &c)
+{
+    c.socket->close(static_cast<QWebSocketProtocol::CloseCode>(c.closeCode), c.closeReason);
     // A peer that never answers the close frame is cut off after a grace period.
     m_connectionDeadlines.schedule(c.info.id, now() + CloseGraceMs);
     armTimer();
@@ -1306,13 +1323,52 @@ void ServerWorker::closeConnection(Connection &c, quint16 code, const QString &r
 void ServerWorker::closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason)
 {
     const EndReasonInfo info = endReasonInfo(reason);
+    const QString why = QLatin1String(info.reason);
+    // The same push for every tab: encoded once per endpoint kind, not once per connection.
+    const QString text = reasonText(reason);
+    const QJsonObject data{{QLatin1String("code"), 401},
+                           {QLatin1String("reason"), text},
+                           {QLatin1String("message"), ClientMessages::text(text, m_config.locale)}};
+    QString rawFrame;
+    QString sioFrame;
     for (ConnectionId id : ids) {
         auto it = m_connections.find(id);
-        if (it == m_connections.end())
+        if (it == m_connections.end() || it->closeCode)
             continue;
-        sendMessage(*it, 401, reasonText(reason));
-        closeConnection(*it, info.closeCode, QLatin1String(info.reason));
+        const bool sio = it->info.endpoint == ConnectionInfo::Endpoint::SocketIo;
+        QString &frame = sio ? sioFrame : rawFrame;
+        if (frame.isEmpty())
+            frame = sio ? SocketIoCodec::encodeEvent(QStringLiteral("message"), data)
+                        : FrameCodec::encode(QStringLiteral("message"), data);
+        sendRaw(*it, frame);
+        if (!beginClose(*it, info.closeCode, why))
+            continue; // closed as a slow consumer while sending: its own path ends it
+        // Into the kernel now (one write): the push does not wait for the closes of the
+        // others, and the close frame, written later to the same stream, can only follow it.
+        it->socket->flush();
+        m_closeQueue.append(id);
     }
+    if (m_closeQueueHead < m_closeQueue.size() && !m_closeDrain.isActive())
+        m_closeDrain.start();
+}
+
+void ServerWorker::closeDrain()
+{
+    // A bounded batch per turn, so that the peers' answers and other clients are served in
+    // between when thousands of sessions end at once.
+    constexpr qsizetype Batch = 512;
+    const qsizetype end = qMin(m_closeQueue.size(), m_closeQueueHead + Batch);
+    while (m_closeQueueHead < end) {
+        auto it = m_connections.find(m_closeQueue.at(m_closeQueueHead++));
+        if (it != m_connections.end())
+            sendClose(*it);
+    }
+    if (m_closeQueueHead < m_closeQueue.size()) {
+        m_closeDrain.start();
+        return;
+    }
+    m_closeQueue.clear();
+    m_closeQueueHead = 0;
 }
 
 void ServerWorker::sendExpiring(const QString &sessionId, qint64 deadlineMs,

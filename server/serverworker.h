@@ -139,6 +139,8 @@ public:
     Metrics &metrics() { return m_metrics; }
     const Metrics &metrics() const { return m_metrics; }
     AdminServer *adminServer() const { return m_admin.get(); }
+    // The main port's acceptor (nullptr before start); its unupgraded sockets are its children.
+    HttpFrontend *frontend() const { return m_frontend.get(); }
     qint64 currentTimeMs() const { return now(); }
     // [cluster]: this node, Redis' state and every live node as last seen (null when alone).
     QJsonValue clusterInfo() const;
@@ -199,8 +201,16 @@ private:
     void sendRaw(Connection &c, const QString &frame);
     void sendMessage(Connection &c, int code, const QString &reason);
     void closeConnection(Connection &c, quint16 code, const QString &reason);
-    // Sends the 401 message then closes each connection with the reason's code.
+    // The first half of closeConnection(): from here the connection is closing (input ignored,
+    // nothing more sent) but no close frame is written yet. False if it was closing already.
+    bool beginClose(Connection &c, quint16 code, const QString &reason);
+    // The second half: the close frame, and the grace period for the peer's answer.
+    void sendClose(Connection &c);
+    // Sends the 401 message to each connection and flushes it to the kernel, then closes them on
+    // the following event-loop turns (closeDrain): the push goes out before any teardown work,
+    // so a mass expiry is as late as its pushes, not as its closes.
     void closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason);
+    void closeDrain();
     void sendExpiring(const QString &sessionId, qint64 deadlineMs, const QList<ConnectionId> &ids);
     void sendExtended(const QString &sessionId);
     void updateSessionFields(const QString &sessionId);
@@ -280,6 +290,11 @@ private:
     void scheduleStoreFlush();
     void flushStore();
     void reportStoreError(const QString &error);
+
+    // Connections whose 401 push is out and whose close frame follows (closeSessionConnections).
+    QList<ConnectionId> m_closeQueue;
+    qsizetype m_closeQueueHead = 0;
+    QTimer m_closeDrain; // 0 ms: the next event-loop turn
 
     // A stop spreads its closes over [shutdown] spread_ms with one stepping timer.
     QTimer m_stopStep;

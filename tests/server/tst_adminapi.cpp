@@ -5,6 +5,7 @@
 #include "server/adminserver.h"
 #include "server/closecodes.h"
 #include "server/configloader.h"
+#include "server/epolleventdispatcher.h"
 #include "tests/common/serverfixture.h"
 #include "tests/common/testclient.h"
 
@@ -157,6 +158,7 @@ private Q_SLOTS:
     void metricsParseAsPrometheusText();
     void metricsAuthOption();
     void streamDeliversEvents();
+    void idleServerArmsNoTimer();
     void stopAnswersThenStops();
     void nonLoopbackAdminAddressIsRefused();
 
@@ -860,6 +862,51 @@ void tst_AdminApi::streamDeliversEvents()
     anon.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/api/v1/stream").arg(m_adminPort)));
     QVERIFY(anonGone.wait(5000));
     QCOMPARE(anonOpen.size(), 0);
+}
+
+void tst_AdminApi::idleServerArmsNoTimer()
+{
+    // An idle server with the admin port open has nothing due: no timer may tick in its thread
+    // (the admin counters used to tick every second with no stream to push them to). A stream
+    // brings the counters timer, its end takes it away again.
+    ServerConfig config = m_server->defaultConfig();
+    config.tcpPollIntervalMs = 0;
+    QVERIFY(startServer(config));
+    const auto inServer = [this](std::function<int(ServerWorker &)> fn) {
+        auto out = std::make_shared<int>(-2);
+        m_server->host()->call<int>(this, std::move(fn), [out](const int &n) { *out = n; });
+        QDeadlineTimer deadline(5000);
+        while (*out == -2 && !deadline.hasExpired())
+            QTest::qWait(5);
+        return *out;
+    };
+    const auto timers = [&inServer] {
+        return inServer([](ServerWorker &) {
+            const auto *d
+                = qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
+            return d ? d->registeredTimerCount() : -1;
+        });
+    };
+    const auto counters = [&inServer] {
+        return inServer([](ServerWorker &w) { return w.adminServer()->countersRunning() ? 1 : 0; });
+    };
+    if (timers() == -1)
+        QSKIP("the server thread runs Qt's dispatcher (WARDEN_EVENT_DISPATCHER=qt)");
+    QTRY_COMPARE_WITH_TIMEOUT(timers(), 0, 10000);
+
+    auto ws = std::make_unique<QWebSocket>();
+    QNetworkRequest req(QUrl(QStringLiteral("ws://127.0.0.1:%1/api/v1/stream").arg(m_adminPort)));
+    req.setRawHeader("Authorization", "Bearer " + m_readOnlyToken);
+    QSignalSpy connected(ws.get(), &QWebSocket::connected);
+    QSignalSpy messages(ws.get(), &QWebSocket::textMessageReceived);
+    ws->open(req);
+    QVERIFY(connected.wait(5000));
+    QTRY_COMPARE(counters(), 1);
+    QVERIFY(messages.wait(4000)); // the counters, about once a second
+    QSignalSpy closed(ws.get(), &QWebSocket::disconnected);
+    ws->close();
+    QTRY_COMPARE_WITH_TIMEOUT(closed.size(), 1, 5000);
+    QTRY_COMPARE(counters(), 0);
 }
 
 void tst_AdminApi::stopAnswersThenStops()

@@ -2,6 +2,7 @@
 // End to end: a real server thread on 127.0.0.1, real QWebSocket clients, millisecond timeouts.
 #include "server/clientmessages.h"
 #include "server/closecodes.h"
+#include "server/httpfrontend.h"
 #include "server/jwt.h"
 #include "server/sqlitesessionstore.h"
 #include "tests/common/serverfixture.h"
@@ -53,6 +54,8 @@ private Q_SLOTS:
     void operatorKickEndsSessionAndRefusesToken();
     void operatorDisconnectLetsClientBackIn();
     void hardEndFromExpClaim();
+    void massExpiryPushesBeforeEveryClose();
+    void closedConnectionsFreeTheirSockets();
     void newTabInsideWarningWindowIsWarned();
     void badInputKeepsConnection_data();
     void badInputKeepsConnection();
@@ -485,6 +488,73 @@ void tst_Server::hardEndFromExpClaim()
                  .toString(),
              QStringLiteral("session_expired"));
     QVERIFY(QDateTime::currentMSecsSinceEpoch() >= exp * 1000);
+}
+
+void tst_Server::massExpiryPushesBeforeEveryClose()
+{
+    // 150 sessions with two tabs each, one shared exp: every tab must get its 401 push, and get
+    // it before the close frame (a QWebSocket delivers nothing after the close frame, so a
+    // push that came after it, or never, is missing from the frames).
+    QVERIFY(m_server->start(fastConfig(600000, 500)));
+    const int sessions = 150;
+    const qint64 exp = QDateTime::currentSecsSinceEpoch() + 5;
+    std::vector<std::unique_ptr<TestClient>> tabs;
+    for (int i = 0; i < sessions; ++i) {
+        const QByteArray token = m_server->token(QStringLiteral("user%1").arg(i),
+                                                 QStringLiteral("mass%1").arg(i), exp);
+        for (int tab = 0; tab < 2; ++tab) {
+            tabs.push_back(loggedIn(token));
+            QVERIFY(tabs.back());
+        }
+    }
+    QVERIFY2(QDateTime::currentMSecsSinceEpoch() < exp * 1000 - 200,
+             "logging in took too long for the shared deadline");
+    for (const auto &c : tabs)
+        QVERIFY(c->waitForDisconnected(10000));
+    for (const auto &c : tabs) {
+        QCOMPARE(c->closeCode(), int(CloseCode::SessionExpired));
+        const QList<TestClient::Frame> messages = c->framesOf(QStringLiteral("message"));
+        QVERIFY(!messages.isEmpty());
+        const QJsonObject m = messages.last().data.toObject();
+        QCOMPARE(m.value(QStringLiteral("code")).toInt(), 401);
+        QCOMPARE(m.value(QStringLiteral("reason")).toString(), QStringLiteral("session_expired"));
+        QVERIFY(QDateTime::currentMSecsSinceEpoch() >= exp * 1000);
+    }
+    QTRY_COMPARE(m_server->eventsOf(ServerEvent::Type::Expired).size(), sessions);
+}
+
+void tst_Server::closedConnectionsFreeTheirSockets()
+{
+    // HttpFrontend takes upgraded sockets away from QWebSocketServer's disconnect handler (an
+    // O(connections) walk per close) and frees them itself: none may be left behind, whether
+    // the client or the server closes.
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const auto sockets = [this] {
+        return callSync<int>([](ServerWorker &w) {
+                   qsizetype n = w.findChildren<QTcpSocket *>().size();
+                   if (w.frontend())
+                       n += w.frontend()->findChildren<QTcpSocket *>().size();
+                   return int(n);
+               })
+            .value_or(-1);
+    };
+    const int base = sockets();
+    QVERIFY(base >= 0);
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 20; ++i) {
+        clients.push_back(loggedIn(
+            m_server->token(QStringLiteral("u%1").arg(i), QStringLiteral("free%1").arg(i))));
+        QVERIFY(clients.back());
+    }
+    QCOMPARE(sockets(), base + 20);
+    // Half close themselves, half are logged out by the server.
+    for (int i = 0; i < 10; ++i)
+        clients[size_t(i)].reset();
+    for (int i = 10; i < 20; ++i)
+        clients[size_t(i)]->sendEvent(QStringLiteral("logout"));
+    for (int i = 10; i < 20; ++i)
+        QVERIFY(clients[size_t(i)]->waitForDisconnected());
+    QTRY_COMPARE(sockets(), base);
 }
 
 void tst_Server::newTabInsideWarningWindowIsWarned()
