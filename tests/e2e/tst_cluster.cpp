@@ -64,6 +64,7 @@ private Q_SLOTS:
     void passwordDatabaseAndRefusedTls();
     void issuedTokensWorkOnEveryNode();
     void issuedTokensWhileRedisIsDown();
+    void tokenLookupDoesNotHoldTheNode();
 
 private:
     struct Node
@@ -1037,6 +1038,39 @@ void tst_Cluster::issuedTokensWhileRedisIsDown()
         QVERIFY(onB.open(b.url));
         QCOMPARE(loginReply(onB, token).value(QStringLiteral("code")).toInt(), 200);
     }
+}
+
+void tst_Cluster::tokenLookupDoesNotHoldTheNode()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    const QByteArray quick = "[session]\nlogin_timeout = 1\n";
+    Node a = startNode(redis, QStringLiteral("toklate"), QStringLiteral("na"), quick);
+    Node b = startNode(redis, QStringLiteral("toklate"), QStringLiteral("nb"), quick);
+    QVERIFY(a.process && b.process);
+    QJsonObject issued;
+    QCOMPARE(apiSend(a, "POST", QStringLiteral("/api/v1/sessions"),
+                     QJsonObject{{QStringLiteral("user"), QStringLiteral("lia")}}, &issued),
+             201);
+    const QByteArray token = issued.value(QStringLiteral("token")).toString().toLatin1();
+    QVERIFY(!token.isEmpty());
+
+    // Redis answers nothing: node B's lookup waits, the node does not (a ping is answered), and
+    // the login timeout closes the waiting connection.
+    redis.signal(SIGSTOP);
+    TestClient waiting;
+    QVERIFY(waiting.open(b.url));
+    waiting.loginCheck(token);
+    QVERIFY(waiting.roundTrip(2000));
+    QVERIFY(waiting.framesOf(QStringLiteral("message")).isEmpty());
+    QVERIFY(waiting.waitForDisconnected(5000));
+    QCOMPARE(waiting.closeCode(), int(CloseCode::LoginTimeout));
+    redis.signal(SIGCONT);
+
+    // The late answer finds the connection gone; the node goes on and the token works.
+    TestClient later;
+    QVERIFY(later.open(b.url));
+    QCOMPARE(loginReply(later, token, 10000).value(QStringLiteral("code")).toInt(), 200);
 }
 
 QTEST_GUILESS_MAIN(tst_Cluster)
