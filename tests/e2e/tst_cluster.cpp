@@ -1033,6 +1033,14 @@ void tst_Cluster::issuedTokensWhileRedisIsDown()
                  .toString(),
              QStringLiteral("up"));
     QVERIFY(!b.process->waitFor(QStringLiteral("cluster"), 3, 15000).isEmpty());
+    // Node A logs `up` once its replay is queued, not once Redis ran it: wait for the keys.
+    for (const QByteArray &token : {before, during}) {
+        const QString key
+            = QStringLiteral("tokdown:tok:")
+              + QString::fromLatin1(
+                  QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex());
+        QTRY_COMPARE(redis.cli({QStringLiteral("EXISTS"), key}).value(0), QByteArray("1"));
+    }
     for (const QByteArray &token : {before, during}) {
         TestClient onB;
         QVERIFY(onB.open(b.url));
