@@ -43,6 +43,8 @@ local function claim(p, sid, now, node, ch, ttl)
   local untilMs = now + ttl
   if hard > 0 then untilMs = math.max(hard, now) end
   local user = h[1] or ''
+  local tok = redis.call('HGET', p .. 's:' .. sid, 'tok')
+  if tok then redis.call('DEL', p .. 'tok:' .. tok) end
   redis.call('ZREM', p .. 'deadlines', sid)
   redis.call('DEL', p .. 's:' .. sid)
   if user ~= '' then redis.call('SREM', p .. 'u:' .. user, sid) end
@@ -150,6 +152,8 @@ if not ok then return 0 end
 local user = ARGV[8]
 local u = redis.call('HGET', p .. 's:' .. sid, 'user')
 if u then user = u end
+local tok = redis.call('HGET', p .. 's:' .. sid, 'tok')
+if tok then redis.call('DEL', p .. 'tok:' .. tok) end
 redis.call('ZREM', p .. 'deadlines', sid)
 redis.call('DEL', p .. 's:' .. sid)
 if user ~= '' then redis.call('SREM', p .. 'u:' .. user, sid) end
@@ -170,6 +174,8 @@ for _, sid in ipairs(redis.call('SMEMBERS', p .. 'u:' .. user)) do
   local ok = redis.call('SET', p .. 'rev:' .. sid, ARGV[3] .. '|' .. string.format('%d', untilMs),
                         'PX', math.max(300000, untilMs - now), 'NX')
   if ok then
+    local tok = redis.call('HGET', p .. 's:' .. sid, 'tok')
+    if tok then redis.call('DEL', p .. 'tok:' .. tok) end
     redis.call('ZREM', p .. 'deadlines', sid)
     redis.call('DEL', p .. 's:' .. sid)
     redis.call('PUBLISH', ARGV[6], cjson.encode({t = 'end', sid = sid, user = user,
@@ -179,6 +185,37 @@ for _, sid in ipairs(redis.call('SMEMBERS', p .. 'u:' .. user)) do
 end
 redis.call('DEL', p .. 'u:' .. user)
 return n
+)lua";
+
+// An opaque token issued through the admin API, keyed by its SHA-256 (hex), never the token
+// itself. It goes with its session: the session record names it (field `tok`) so that the scripts
+// ending a session delete it too, and a hard end gives it a TTL.
+// ARGV: prefix hash sid user name exp now
+const char *const TokenSaveScript = R"lua(
+local p, h, sid = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('GET', p .. 'rev:' .. sid) then return 0 end
+local k = p .. 'tok:' .. h
+redis.call('HSET', k, 'sid', sid, 'user', ARGV[4], 'name', ARGV[5], 'exp', ARGV[6])
+local exp, now = tonumber(ARGV[6]), tonumber(ARGV[7])
+if exp > 0 then redis.call('PEXPIRE', k, math.max(1, exp - now)) end
+if redis.call('EXISTS', p .. 's:' .. sid) == 1 then
+  redis.call('HSET', p .. 's:' .. sid, 'tok', h)
+end
+return 1
+)lua";
+
+// ARGV: prefix hash -> {'unknown'} | {'live', sid, user, name, exp}
+// A token whose session is gone (ended, or lost by Redis) is deleted and unknown.
+const char *const TokenLookupScript = R"lua(
+local p, h = ARGV[1], ARGV[2]
+local k = p .. 'tok:' .. h
+local t = redis.call('HMGET', k, 'sid', 'user', 'name', 'exp')
+if not t[1] then return {'unknown'} end
+if redis.call('GET', p .. 'rev:' .. t[1]) or redis.call('EXISTS', p .. 's:' .. t[1]) == 0 then
+  redis.call('DEL', k)
+  return {'unknown'}
+end
+return {'live', t[1], t[2] or '', t[3] or '', t[4] or '0'}
 )lua";
 
 // ARGV: prefix since -> {{id, listen, connections, sessions, heartbeat}...}
@@ -397,7 +434,7 @@ void ClusterLink::connectNow()
     for (const QByteArray &script :
          {claimScript(), sweepScript(), QByteArray(RegisterScript), QByteArray(TouchScript),
           QByteArray(RevokeScript), QByteArray(RevokeUserScript), QByteArray(NodesScript),
-          QByteArray(ViewScript)})
+          QByteArray(ViewScript), QByteArray(TokenSaveScript), QByteArray(TokenLookupScript)})
         m_cmd.command({QByteArrayLiteral("SCRIPT"), QByteArrayLiteral("LOAD"), script},
                       failOn("SCRIPT LOAD"));
     m_cmd.command({QByteArrayLiteral("PING")}, [this](const RedisReply &r) {
@@ -684,6 +721,33 @@ void ClusterLink::revoke(const QString &sessionId, const QString &user, EndReaso
     eval(QByteArray(RevokeScript),
          {sessionId.toUtf8(), reasonName(reason).toUtf8(), num(untilMs), num(m_clock()),
           m_settings.nodeId.toUtf8(), channel(), user.toUtf8(), m_rid.toUtf8()});
+}
+
+void ClusterLink::saveToken(const QByteArray &hash, const TokenClaims &claims)
+{
+    eval(QByteArray(TokenSaveScript),
+         {hash.toHex(), claims.sessionId.toUtf8(), claims.user.toUtf8(), claims.name.toUtf8(),
+          num(claims.expiresAtMs), num(m_clock())});
+}
+
+void ClusterLink::lookupToken(const QByteArray &hash, std::function<void(const TokenAnswer &)> done)
+{
+    eval(QByteArray(TokenLookupScript), {hash.toHex()},
+         [done = std::move(done)](const RedisReply &r) {
+             TokenAnswer a;
+             if (r.isError() || r.kind != RedisReply::Kind::Array || r.elements.isEmpty()) {
+                 a.outcome = Outcome::Unavailable;
+             } else if (r.at(0) == "live") {
+                 a.outcome = Outcome::Live;
+                 a.claims.sessionId = QString::fromUtf8(r.at(1));
+                 a.claims.user = QString::fromUtf8(r.at(2));
+                 a.claims.name = QString::fromUtf8(r.at(3));
+                 a.claims.expiresAtMs = r.at(4).toLongLong();
+             } else {
+                 a.outcome = Outcome::Unknown;
+             }
+             done(a);
+         });
 }
 
 void ClusterLink::revokeUser(const QString &user, EndReason reason, qint64 ttlMs,

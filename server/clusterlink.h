@@ -3,6 +3,7 @@
 
 #include "server/closecodes.h"
 #include "server/connectioninfo.h"
+#include "server/jwt.h"
 #include "server/operatorresult.h"
 #include "server/redisconnection.h"
 
@@ -122,6 +123,16 @@ public:
     // Ends a session cluster-wide (kick, logout, ...): the revocation lives until untilMs. Does
     // nothing when a revocation is already there (so a replay after a reconnect is harmless).
     void revoke(const QString &sessionId, const QString &user, EndReason reason, qint64 untilMs);
+    // An opaque token issued here (IssuedTokens), shared by its SHA-256 so that any node can
+    // verify it; it is deleted with its session (revoked, expired) or at its hard end.
+    void saveToken(const QByteArray &hash, const TokenClaims &claims);
+    // What Redis holds for a token hash: Live with its claims, Unknown, or Unavailable.
+    struct TokenAnswer
+    {
+        Outcome outcome = Outcome::Unavailable;
+        TokenClaims claims;
+    };
+    void lookupToken(const QByteArray &hash, std::function<void(const TokenAnswer &)> done);
     // Ends every session of the user that Redis knows; answers the number ended there.
     void revokeUser(const QString &user, EndReason reason, qint64 ttlMs,
                     std::function<void(int)> answer = {});

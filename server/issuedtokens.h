@@ -26,6 +26,8 @@ public:
     // Like Jwt::verify: "unknown_token" for a token Warden never issued, "expired" past max age.
     TokenCheck verify(const QByteArray &token, qint64 nowMs) const;
     qsizetype size() const { return m_claims.size(); }
+    // Every token hash with its claims (a cluster node shares them again after Redis came back).
+    const QHash<QByteArray, TokenClaims> &all() const { return m_claims; }
 
 private:
     QHash<QByteArray, TokenClaims> m_claims; // sha256(token) -> claims

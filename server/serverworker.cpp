@@ -1028,6 +1028,18 @@ void ServerWorker::refuseLogin(Connection &c, int code, const QString &reason, q
         closeConnection(c, closeCode, reason);
 }
 
+void ServerWorker::refuseInvalidToken(Connection &c, const QString &detail)
+{
+    m_metrics.authFailed();
+    ServerEvent e = makeEvent(ServerEvent::Type::AuthFailed, &c);
+    e.details.insert(QLatin1String("reason"), QLatin1String("invalid_token"));
+    e.details.insert(QLatin1String("detail"), detail);
+    log(e);
+    m_admission.recordLoginFailure(c.socket->peerAddress(), now());
+    refuseLogin(c, 401, QStringLiteral("invalid_token"), CloseCode::InvalidToken,
+                QJsonObject{{QLatin1String("detail"), detail}});
+}
+
 void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
 {
     const QByteArray token = tokenValue.toString().toUtf8();
@@ -1045,18 +1057,16 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     }
 
     const qint64 t = now();
-    const TokenCheck check = m_issuedTokens.contains(token)
-                                 ? m_issuedTokens.verify(token, t)
-                                 : Jwt::verify(token, m_config.jwtSecret, t);
+    const bool issuedHere = m_issuedTokens.contains(token);
+    if (m_cluster && !issuedHere && IssuedTokens::looksIssued(token)) {
+        // An opaque token another node may have issued: Redis knows it by its hash.
+        clusterLookupToken(c, tokenValue, hash);
+        return;
+    }
+    const TokenCheck check
+        = issuedHere ? m_issuedTokens.verify(token, t) : Jwt::verify(token, m_config.jwtSecret, t);
     if (!check.ok) {
-        m_metrics.authFailed();
-        ServerEvent e = makeEvent(ServerEvent::Type::AuthFailed, &c);
-        e.details.insert(QLatin1String("reason"), QLatin1String("invalid_token"));
-        e.details.insert(QLatin1String("detail"), check.error);
-        log(e);
-        m_admission.recordLoginFailure(c.socket->peerAddress(), t);
-        refuseLogin(c, 401, QStringLiteral("invalid_token"), CloseCode::InvalidToken,
-                    QJsonObject{{QLatin1String("detail"), check.error}});
+        refuseInvalidToken(c, check.error);
         return;
     }
 
@@ -1634,6 +1644,7 @@ OperatorResult ServerWorker::createSession(const QString &user, const QString &n
     logged.data = {}; // the token never reaches the event log
     audit(QStringLiteral("create_session"), claims.sessionId, actor, QString(), logged);
     clusterSessionCreated(claims.sessionId);
+    clusterTokenIssued(IssuedTokens::hashOf(token), claims);
     armTimer();
     return r;
 }

@@ -193,6 +193,8 @@ private:
     void refuseLogin(Connection &c, int code, const QString &reason, quint16 closeCode,
                      const QJsonObject &extra = {});
     void handleLogout(Connection &c);
+    // 401 invalid_token, close 4500 (detail: why the token was refused).
+    void refuseInvalidToken(Connection &c, const QString &detail);
     // [limits] max_connections_per_user, replace_oldest: closes the oldest of the user's other
     // connections (4505 `replaced`) until `keep` of them remain.
     void replaceOldest(const QList<ConnectionId> &oldestFirst, int keep, ConnectionId newcomer);
@@ -315,6 +317,9 @@ private:
     void startCluster();
     // True when the cluster took the login over (a lookup in Redis, or a refusal while down).
     bool clusterHoldsLogin(Connection &c, const QJsonValue &token, const TokenClaims &claims);
+    // An opaque token this node does not know: asks Redis, then logs in or refuses.
+    void clusterLookupToken(Connection &c, const QJsonValue &token, const QByteArray &hash);
+    void clusterTokenIssued(const QByteArray &hash, const TokenClaims &claims);
     void clusterLoggedIn(const Connection &c);
     void clusterDisconnected(const Connection &c);
     void clusterActivity(const QString &sessionId);

@@ -116,6 +116,52 @@ bool ServerWorker::clusterHoldsLogin(Connection &c, const QJsonValue &token,
     return true;
 }
 
+void ServerWorker::clusterLookupToken(Connection &c, const QJsonValue &token,
+                                      const QByteArray &hash)
+{
+    const ConnectionId id = c.info.id;
+    if (m_clusterPendingLogins.contains(id))
+        return; // a repeated loginCheck waits for the answer to the first
+    const auto refuseUnknown = [this](Connection &conn, bool unavailable) {
+        if (unavailable && m_config.clusterRefuseLoginsWhenDown) {
+            ServerEvent e = makeEvent(ServerEvent::Type::Rejected, &conn);
+            e.details.insert(QLatin1String("status"), 503);
+            e.details.insert(QLatin1String("reason"), QLatin1String("cluster_unavailable"));
+            log(e);
+            refuseLogin(conn, 503, QStringLiteral("cluster_unavailable"),
+                        CloseCode::ClusterUnavailable);
+        } else {
+            // serve_local: only the tokens this node issued or already learned log in.
+            refuseInvalidToken(conn, QStringLiteral("unknown_token"));
+        }
+    };
+    if (!m_cluster->isUp()) {
+        refuseUnknown(c, true);
+        return;
+    }
+    m_clusterPendingLogins.insert(id);
+    m_cluster->lookupToken(hash, [this, id, token, hash,
+                                  refuseUnknown](const ClusterLink::TokenAnswer &a) {
+        m_clusterPendingLogins.remove(id);
+        using O = ClusterLink::Outcome;
+        if (a.outcome == O::Live)
+            m_issuedTokens.restore(hash, a.claims); // verified here from now on, like its issuer
+        auto it = m_connections.find(id);
+        if (it == m_connections.end() || it->closeCode || it->info.authenticated)
+            return; // closed meanwhile (by the client, or the login timeout)
+        if (a.outcome == O::Live)
+            handleLogin(*it, token); // continues with the session as Redis holds it
+        else
+            refuseUnknown(*it, a.outcome == O::Unavailable);
+    });
+}
+
+void ServerWorker::clusterTokenIssued(const QByteArray &hash, const TokenClaims &claims)
+{
+    if (m_cluster)
+        m_cluster->saveToken(hash, claims); // dropped while Redis is down: replayed when back
+}
+
 void ServerWorker::clusterLoggedIn(const Connection &c)
 {
     if (m_cluster)
@@ -373,6 +419,12 @@ void ServerWorker::onClusterState(bool up, const QString &reason)
                     onClusterActivity(sid, a.fields.lastActivityMs, false);
                 }
             });
+    }
+    // Opaque tokens of live sessions (issued here while Redis was down, or lost by Redis).
+    const QHash<QByteArray, TokenClaims> &tokens = m_issuedTokens.all();
+    for (auto it = tokens.cbegin(); it != tokens.cend(); ++it) {
+        if (m_sessions.find(it->sessionId))
+            m_cluster->saveToken(it.key(), *it);
     }
     m_cluster->resetConnections();
     for (const Connection &c : std::as_const(m_connections)) {

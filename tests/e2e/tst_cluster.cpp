@@ -7,6 +7,7 @@
 #include "tests/common/redisserver.h"
 #include "tests/common/testclient.h"
 
+#include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
 #include <QtCore/QDir>
 #include <QtCore/QElapsedTimer>
@@ -61,6 +62,9 @@ private Q_SLOTS:
     void hungRedisDoesNotHoldTheNode();
     void clusterWideListsAndCounts();
     void passwordDatabaseAndRefusedTls();
+    void issuedTokensWorkOnEveryNode();
+    void issuedTokensWhileRedisIsDown();
+    void tokenLookupDoesNotHoldTheNode();
 
 private:
     struct Node
@@ -78,6 +82,9 @@ private:
     int ctl(const Node &node, const QStringList &args, QByteArray *out = nullptr);
     // GET on the node's admin API (its data dir's admin.url and admin.token); the status code.
     static int apiGet(const Node &node, const QString &path, QJsonObject *json);
+    // A request with a JSON body (POST, DELETE...) on the node's admin API; the status code.
+    static int apiSend(const Node &node, const QByteArray &method, const QString &path,
+                       const QJsonObject &body, QJsonObject *json);
     static int countOf(const Node &node, const QString &type, const QString &sessionId);
 
     QTemporaryDir m_dir;
@@ -150,6 +157,28 @@ int tst_Cluster::apiGet(const Node &node, const QString &path, QJsonObject *json
     QNetworkRequest request(QUrl(QString::fromUtf8(urlFile.readAll().trimmed()) + path));
     request.setRawHeader("Authorization", "Bearer " + tokenFile.readAll().trimmed());
     QNetworkReply *reply = nam.get(request);
+    QSignalSpy done(reply, &QNetworkReply::finished);
+    if (!done.wait(10000))
+        return -1;
+    *json = QJsonDocument::fromJson(reply->readAll()).object();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    reply->deleteLater();
+    return status;
+}
+
+int tst_Cluster::apiSend(const Node &node, const QByteArray &method, const QString &path,
+                         const QJsonObject &body, QJsonObject *json)
+{
+    QFile urlFile(node.dataDir + QStringLiteral("/admin.url"));
+    QFile tokenFile(node.dataDir + QStringLiteral("/admin.token"));
+    if (!urlFile.open(QIODevice::ReadOnly) || !tokenFile.open(QIODevice::ReadOnly))
+        return -1;
+    QNetworkAccessManager nam;
+    QNetworkRequest request(QUrl(QString::fromUtf8(urlFile.readAll().trimmed()) + path));
+    request.setRawHeader("Authorization", "Bearer " + tokenFile.readAll().trimmed());
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    QNetworkReply *reply = nam.sendCustomRequest(
+        request, method, QJsonDocument(body).toJson(QJsonDocument::Compact));
     QSignalSpy done(reply, &QNetworkReply::finished);
     if (!done.wait(10000))
         return -1;
@@ -812,6 +841,244 @@ void tst_Cluster::passwordDatabaseAndRefusedTls()
     QVERIFY2(err.contains(tlsConfig) && err.contains(QLatin1String("[cluster] redis"))
                  && err.contains(QLatin1String("hiredis")) && err.contains(QLatin1String("TLS")),
              qPrintable(err));
+}
+
+void tst_Cluster::issuedTokensWorkOnEveryNode()
+{
+    // The warning comes 2 s after the last activity and carries the exact deadline.
+    const QByteArray idle = "[session]\nidle_timeout = 30\nwarning = 28\n";
+    Node a = startNode(m_redis, QStringLiteral("tok"), QStringLiteral("na"), idle);
+    Node b = startNode(m_redis, QStringLiteral("tok"), QStringLiteral("nb"), idle);
+    Node c = startNode(m_redis, QStringLiteral("tok"), QStringLiteral("nc"), idle);
+    QVERIFY(a.process && b.process && c.process);
+    const auto issue = [&a](const QString &user, int maxAgeS, QJsonObject *answer) {
+        QJsonObject body{{QStringLiteral("user"), user}};
+        if (maxAgeS > 0)
+            body.insert(QStringLiteral("max_age_s"), maxAgeS);
+        return apiSend(a, "POST", QStringLiteral("/api/v1/sessions"), body, answer);
+    };
+    const auto redisKey = [](const QByteArray &token) -> QString {
+        return QStringLiteral("tok:tok:")
+               + QString::fromLatin1(
+                   QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex());
+    };
+
+    // A token nobody issued: the usual invalid-token answer, on a node that had to ask Redis.
+    {
+        TestClient stranger;
+        QVERIFY(stranger.open(b.url));
+        const QJsonObject refused
+            = loginReply(stranger, "bm90LWEtdG9rZW4tbm9ib2R5LWlzc3VlZC10aGlz");
+        QCOMPARE(refused.value(QStringLiteral("code")).toInt(), 401);
+        QCOMPARE(refused.value(QStringLiteral("reason")).toString(),
+                 QStringLiteral("invalid_token"));
+        QCOMPARE(refused.value(QStringLiteral("detail")).toString(),
+                 QStringLiteral("unknown_token"));
+        QVERIFY(stranger.waitForDisconnected());
+        QCOMPARE(stranger.closeCode(), int(CloseCode::InvalidToken));
+    }
+
+    // Kicked through node B: refused on the issuing node A and on B, and unknown to node C.
+    QJsonObject kicked;
+    QCOMPARE(issue(QStringLiteral("kit"), 600, &kicked), 201);
+    const QByteArray kitToken = kicked.value(QStringLiteral("token")).toString().toLatin1();
+    const QString kitSid = kicked.value(QStringLiteral("session_id")).toString();
+    QVERIFY(!kitToken.isEmpty());
+    // Redis holds the hash (never the token), with a TTL to the token's hard end.
+    QCOMPARE(
+        m_redis.cli({QStringLiteral("HGET"), redisKey(kitToken), QStringLiteral("sid")}).value(0),
+        kitSid.toUtf8());
+    const qint64 ttl
+        = m_redis.cli({QStringLiteral("PTTL"), redisKey(kitToken)}).value(0).toLongLong();
+    QVERIFY2(ttl > 590000 && ttl <= 600000, QByteArray::number(ttl).constData());
+    QVERIFY(m_redis
+                .cli({QStringLiteral("KEYS"),
+                      QStringLiteral("*") + QString::fromLatin1(kitToken) + QStringLiteral("*")})
+                .value(0)
+                .isEmpty());
+    TestClient kitB;
+    QVERIFY(kitB.open(b.url));
+    QCOMPARE(loginReply(kitB, kitToken).value(QStringLiteral("code")).toInt(), 200);
+    QByteArray out;
+    QCOMPARE(ctl(b, {QStringLiteral("logout"), QStringLiteral("--session"), kitSid}, &out), 0);
+    QVERIFY(kitB.waitForDisconnected());
+    QCOMPARE(kitB.closeCode(), int(CloseCode::Kicked));
+    QTRY_COMPARE(m_redis.cli({QStringLiteral("EXISTS"), redisKey(kitToken)}).value(0),
+                 QByteArray("0"));
+    for (const Node *n : {&a, &b}) {
+        TestClient late;
+        QVERIFY(late.open(n->url));
+        QCOMPARE(loginReply(late, kitToken).value(QStringLiteral("code")).toInt(), 401);
+        QVERIFY(late.waitForDisconnected());
+        QCOMPARE(late.closeCode(), int(CloseCode::Kicked));
+    }
+    {
+        TestClient late;
+        QVERIFY(late.open(c.url));
+        QCOMPARE(loginReply(late, kitToken).value(QStringLiteral("reason")).toString(),
+                 QStringLiteral("invalid_token"));
+        QVERIFY(late.waitForDisconnected());
+        QCOMPARE(late.closeCode(), int(CloseCode::InvalidToken));
+    }
+
+    // Issued on node A, used on A and B; A dies; node C, which never saw it, continues the
+    // session with the same deadline (no activity: the deadline is the one A answered).
+    QJsonObject issued;
+    QCOMPARE(issue(QStringLiteral("tia"), 0, &issued), 201);
+    const QByteArray token = issued.value(QStringLiteral("token")).toString().toLatin1();
+    const QString sid = issued.value(QStringLiteral("session_id")).toString();
+    const double deadline
+        = double(QDateTime::fromString(issued.value(QStringLiteral("expires_at")).toString(),
+                                       Qt::ISODateWithMs)
+                     .toMSecsSinceEpoch());
+    QVERIFY(deadline > 0);
+    QCOMPARE(m_redis.cli({QStringLiteral("PTTL"), redisKey(token)}).value(0), QByteArray("-1"));
+    TestClient onA;
+    TestClient onB;
+    QVERIFY(onA.open(a.url) && onB.open(b.url));
+    QCOMPARE(loginReply(onA, token).value(QStringLiteral("code")).toInt(), 200);
+    const QJsonObject okB = loginReply(onB, token);
+    QCOMPARE(okB.value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(okB.value(QStringLiteral("session_id")).toString(), sid);
+    QCOMPARE(okB.value(QStringLiteral("user")).toString(), QStringLiteral("tia"));
+    const int i = onB.waitForEvent(QStringLiteral("expiring"), 5000);
+    QVERIFY(i >= 0);
+    QCOMPARE(onB.frames().at(i).data.toObject().value(QStringLiteral("deadline")).toDouble(),
+             deadline);
+
+    QSignalSpy finished(&a.process->process(), &QProcess::finished);
+    a.process->signal(SIGKILL);
+    QVERIFY(finished.wait(5000));
+    QVERIFY(onA.waitForDisconnected());
+
+    TestClient onC;
+    QVERIFY(onC.open(c.url));
+    const QJsonObject okC = loginReply(onC, token);
+    QCOMPARE(okC.value(QStringLiteral("code")).toInt(), 200);
+    QCOMPARE(okC.value(QStringLiteral("session_id")).toString(), sid);
+    const int j = onC.waitForEvent(QStringLiteral("expiring"), 5000);
+    QVERIFY(j >= 0);
+    QCOMPARE(onC.frames().at(j).data.toObject().value(QStringLiteral("deadline")).toDouble(),
+             deadline);
+    const QJsonObject joined = c.process->waitFor(QStringLiteral("authenticated"));
+    QCOMPARE(joined.value(QStringLiteral("new_session")).toBool(), false);
+    TestClient againB;
+    QVERIFY(againB.open(b.url));
+    QCOMPARE(loginReply(againB, token).value(QStringLiteral("code")).toInt(), 200);
+    QVERIFY(onB.isConnected());
+}
+
+void tst_Cluster::issuedTokensWhileRedisIsDown()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    Node a = startNode(redis, QStringLiteral("tokdown"), QStringLiteral("na"));
+    Node b = startNode(redis, QStringLiteral("tokdown"), QStringLiteral("nb"),
+                       "on_redis_down = refuse_logins\n");
+    QVERIFY(a.process && b.process);
+    const auto issue = [&a](const QString &user) {
+        QJsonObject answer;
+        if (apiSend(a, "POST", QStringLiteral("/api/v1/sessions"),
+                    QJsonObject{{QStringLiteral("user"), user}}, &answer)
+            != 201)
+            return QByteArray();
+        return answer.value(QStringLiteral("token")).toString().toLatin1();
+    };
+    const QByteArray before = issue(QStringLiteral("ada"));
+    QVERIFY(!before.isEmpty());
+
+    QVERIFY(redis.stop()); // no persistence: every key is gone
+    QCOMPARE(a.process->waitFor(QStringLiteral("cluster"), 2, 10000)
+                 .value(QStringLiteral("state"))
+                 .toString(),
+             QStringLiteral("down"));
+    QCOMPARE(b.process->waitFor(QStringLiteral("cluster"), 2, 10000)
+                 .value(QStringLiteral("state"))
+                 .toString(),
+             QStringLiteral("down"));
+
+    // refuse_logins: a token this node cannot check is refused with 4005.
+    {
+        TestClient onB;
+        QVERIFY(onB.open(b.url));
+        const QJsonObject refused = loginReply(onB, before);
+        QCOMPARE(refused.value(QStringLiteral("code")).toInt(), 503);
+        QCOMPARE(refused.value(QStringLiteral("reason")).toString(),
+                 QStringLiteral("cluster_unavailable"));
+        QVERIFY(onB.waitForDisconnected());
+        QCOMPARE(onB.closeCode(), int(CloseCode::ClusterUnavailable));
+    }
+    // serve_local: the issuing node still serves its own tokens; an unknown one is invalid.
+    TestClient onA;
+    QVERIFY(onA.open(a.url));
+    QCOMPARE(loginReply(onA, before).value(QStringLiteral("code")).toInt(), 200);
+    {
+        TestClient stranger;
+        QVERIFY(stranger.open(a.url));
+        const QJsonObject refused
+            = loginReply(stranger, "bm90LWEtdG9rZW4tbm9ib2R5LWlzc3VlZC10aGlz");
+        QCOMPARE(refused.value(QStringLiteral("reason")).toString(),
+                 QStringLiteral("invalid_token"));
+        QCOMPARE(refused.value(QStringLiteral("detail")).toString(),
+                 QStringLiteral("unknown_token"));
+        QVERIFY(stranger.waitForDisconnected());
+        QCOMPARE(stranger.closeCode(), int(CloseCode::InvalidToken));
+    }
+    // Issued while Redis is down: shared when it is back (Redis lost the first one too).
+    const QByteArray during = issue(QStringLiteral("dan"));
+    QVERIFY(!during.isEmpty());
+    QVERIFY(redis.start(redis.port()));
+    QCOMPARE(a.process->waitFor(QStringLiteral("cluster"), 3, 15000)
+                 .value(QStringLiteral("state"))
+                 .toString(),
+             QStringLiteral("up"));
+    QVERIFY(!b.process->waitFor(QStringLiteral("cluster"), 3, 15000).isEmpty());
+    // Node A logs `up` once its replay is queued, not once Redis ran it: wait for the keys.
+    for (const QByteArray &token : {before, during}) {
+        const QString key
+            = QStringLiteral("tokdown:tok:")
+              + QString::fromLatin1(
+                  QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex());
+        QTRY_COMPARE(redis.cli({QStringLiteral("EXISTS"), key}).value(0), QByteArray("1"));
+    }
+    for (const QByteArray &token : {before, during}) {
+        TestClient onB;
+        QVERIFY(onB.open(b.url));
+        QCOMPARE(loginReply(onB, token).value(QStringLiteral("code")).toInt(), 200);
+    }
+}
+
+void tst_Cluster::tokenLookupDoesNotHoldTheNode()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    const QByteArray quick = "[session]\nlogin_timeout = 1\n";
+    Node a = startNode(redis, QStringLiteral("toklate"), QStringLiteral("na"), quick);
+    Node b = startNode(redis, QStringLiteral("toklate"), QStringLiteral("nb"), quick);
+    QVERIFY(a.process && b.process);
+    QJsonObject issued;
+    QCOMPARE(apiSend(a, "POST", QStringLiteral("/api/v1/sessions"),
+                     QJsonObject{{QStringLiteral("user"), QStringLiteral("lia")}}, &issued),
+             201);
+    const QByteArray token = issued.value(QStringLiteral("token")).toString().toLatin1();
+    QVERIFY(!token.isEmpty());
+
+    // Redis answers nothing: node B's lookup waits, the node does not (a ping is answered), and
+    // the login timeout closes the waiting connection.
+    redis.signal(SIGSTOP);
+    TestClient waiting;
+    QVERIFY(waiting.open(b.url));
+    waiting.loginCheck(token);
+    QVERIFY(waiting.roundTrip(2000));
+    QVERIFY(waiting.framesOf(QStringLiteral("message")).isEmpty());
+    QVERIFY(waiting.waitForDisconnected(5000));
+    QCOMPARE(waiting.closeCode(), int(CloseCode::LoginTimeout));
+    redis.signal(SIGCONT);
+
+    // The late answer finds the connection gone; the node goes on and the token works.
+    TestClient later;
+    QVERIFY(later.open(b.url));
+    QCOMPARE(loginReply(later, token, 10000).value(QStringLiteral("code")).toInt(), 200);
 }
 
 QTEST_GUILESS_MAIN(tst_Cluster)
