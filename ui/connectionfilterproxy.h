@@ -35,6 +35,10 @@ public:
 
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
+    // Whether a row of the source model is shown: the proxy's own verdict (cached per row), for
+    // views that walk the source in order instead of mapping every row.
+    bool showsSourceRow(int sourceRow) const { return filterAcceptsRow(sourceRow, {}); }
+
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
 

@@ -20,10 +20,13 @@ using Column = ConnectionTableModel::Column;
 ConnectionGroupModel::ConnectionGroupModel(QObject *parent)
     : QAbstractItemModel(parent)
 {
-    // One rebuild per batch: the table's signals of one batch arrive in one go.
-    m_rebuild.setSingleShot(true);
-    m_rebuild.setInterval(0);
-    connect(&m_rebuild, &QTimer::timeout, this, &ConnectionGroupModel::refresh);
+    // One update per batch: the table's signals of one batch arrive in one go.
+    m_update.setSingleShot(true);
+    m_update.setInterval(0);
+    QFont bold;
+    bold.setBold(true);
+    m_boldFont = bold;
+    connect(&m_update, &QTimer::timeout, this, &ConnectionGroupModel::update);
 }
 
 void ConnectionGroupModel::setSourceModel(ConnectionFilterProxy *proxy)
@@ -31,89 +34,250 @@ void ConnectionGroupModel::setSourceModel(ConnectionFilterProxy *proxy)
     m_proxy = proxy;
     m_table = proxy->connectionModel();
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
-        connect(proxy, signal, this, &ConnectionGroupModel::scheduleRebuild);
-    connect(proxy, &QAbstractItemModel::dataChanged, this, &ConnectionGroupModel::scheduleRebuild);
-    connect(proxy, &QAbstractItemModel::layoutChanged, this,
-            &ConnectionGroupModel::scheduleRebuild);
-    connect(proxy, &QAbstractItemModel::modelReset, this, &ConnectionGroupModel::scheduleRebuild);
+        connect(proxy, signal, this, &ConnectionGroupModel::scheduleUpdate);
+    connect(proxy, &QAbstractItemModel::dataChanged, this, &ConnectionGroupModel::scheduleUpdate);
+    connect(proxy, &QAbstractItemModel::layoutChanged, this, &ConnectionGroupModel::scheduleUpdate);
+    connect(proxy, &QAbstractItemModel::modelReset, this, &ConnectionGroupModel::scheduleUpdate);
 }
 
 void ConnectionGroupModel::setEnabled(bool on)
 {
     if (on == m_enabled)
         return;
+    beginResetModel();
     m_enabled = on;
-    refresh();
+    clear();
+    if (on && m_proxy) {
+        m_table->forgetGroupHints(); // numbers of an earlier life of this model
+        collect();
+        commit();
+    }
+    endResetModel();
 }
 
-void ConnectionGroupModel::scheduleRebuild()
+void ConnectionGroupModel::clear()
 {
-    if (!m_enabled || m_rebuild.isActive())
-        return;
-    // A rebuild is a pass over every row (40-250 ms at 100k rows, see docs/dashboard.md): with
-    // big tables at most every 2 s instead of every batch.
-    m_rebuild.start(m_table && m_table->rowCount() > LargeTable ? 2000 : 0);
+    m_update.stop();
+    m_nodes.clear();
+    m_freeNodes.clear();
+    m_nodeBySession.clear();
+    m_nodePass.clear();
+    m_nodeNextRow.clear();
+    m_nodeCount.clear();
+    m_nodeRow.clear();
+    m_top.clear();
+    m_offset.assign(1, 0);
+    m_children.clear();
+}
+
+void ConnectionGroupModel::scheduleUpdate()
+{
+    if (m_enabled && !m_update.isActive())
+        m_update.start();
 }
 
 void ConnectionGroupModel::refresh()
 {
-    m_rebuild.stop();
-    beginResetModel();
-    m_groups.clear();
-    m_groupBySession.clear();
-    if (m_enabled && m_proxy) {
-        // Groups in the order their first connection has in the (sorted, filtered) table. The
-        // proxy keeps the table's order: when it shows every row, its rows are the table's.
-        const int rows = m_proxy->rowCount();
-        const bool all = rows == m_table->rowCount();
-        m_groupBySession.reserve(rows / 2);
-        for (int row = 0; row < rows; ++row) {
-            const int source = all ? row : m_proxy->mapToSource(m_proxy->index(row, 0)).row();
-            const ConnectionInfo &c = m_table->at(source);
-            const QString sid = c.authenticated ? c.sessionId : QString();
-            auto it = m_groupBySession.find(sid);
-            if (it == m_groupBySession.end()) {
-                it = m_groupBySession.insert(sid, int(m_groups.size()));
-                Group g;
-                g.sessionId = sid;
-                g.user = c.authenticated ? c.user : QString();
-                g.connectedAtMs = c.connectedAtMs;
-                m_groups.push_back(std::move(g));
-            }
-            Group &g = m_groups[size_t(*it)];
-            if (c.expiresAtMs && (!g.expiresAtMs || c.expiresAtMs < g.expiresAtMs))
-                g.expiresAtMs = c.expiresAtMs;
-            g.warned = g.warned || c.warned;
-            g.connectedAtMs = qMin(g.connectedAtMs, c.connectedAtMs);
-            g.lastActivityMs = qMax(g.lastActivityMs, c.lastActivityMs);
-            g.msgsIn += c.msgsIn;
-            g.msgsOut += c.msgsOut;
-            g.bytesIn += c.bytesIn;
-            g.bytesOut += c.bytesOut;
-            g.connections.push_back(c.id);
+    update();
+}
+
+void ConnectionGroupModel::update()
+{
+    m_update.stop();
+    if (!m_enabled || !m_proxy)
+        return;
+    collect();
+    if (m_nextTop == m_top && m_nextOffset == m_offset && m_nextChildren == m_children) {
+        commit();
+        if (!m_top.empty()) // one span: the views repaint what they show, children included
+            Q_EMIT dataChanged(index(0, 0), index(int(m_top.size()) - 1, columnCount() - 1));
+        return;
+    }
+    // One layout change: expanded sessions, the selection and the current row are persistent
+    // indexes, moved here to where their rows went (or dropped with their rows).
+    Q_EMIT layoutAboutToBeChanged();
+    const QModelIndexList from = persistentIndexList();
+    QModelIndexList to;
+    to.reserve(from.size());
+    for (const QModelIndex &p : from) {
+        if (p.internalId() == GroupRow) {
+            const int node = m_top[size_t(p.row())];
+            const int row = m_nodePass[size_t(node)] == m_pass ? m_nodeNextRow[size_t(node)] : -1;
+            to.append(row < 0 ? QModelIndex() : createIndex(row, p.column(), GroupRow));
+        } else {
+            // A connection row follows its connection, into another session if it moved.
+            const size_t at = size_t(m_offset[p.internalId() - 1] + p.row());
+            to.append(nextIndexOf(m_children[at], p.column()));
         }
     }
-    endResetModel();
+    changePersistentIndexList(from, to);
+    commit();
+    Q_EMIT layoutChanged();
+}
+
+QModelIndex ConnectionGroupModel::nextIndexOf(ConnectionId id, int column) const
+{
+    const ConnectionInfo *c = m_table->byId(id);
+    const int node
+        = c ? m_nodeBySession.value(c->authenticated ? c->sessionId : QString(), -1) : -1;
+    if (node < 0 || m_nodePass[size_t(node)] != m_pass || m_nodeNextRow[size_t(node)] < 0)
+        return {};
+    const int row = m_nodeNextRow[size_t(node)];
+    const auto first = m_nextChildren.cbegin() + m_nextOffset[size_t(row)];
+    const auto last = m_nextChildren.cbegin() + m_nextOffset[size_t(row) + 1];
+    const auto it = std::find(first, last, id);
+    return it == last ? QModelIndex() : createIndex(int(it - first), column, quintptr(row) + 1);
+}
+
+void ConnectionGroupModel::collect()
+{
+    // Groups in the order their first shown connection has in the (sorted, filtered) table. The
+    // proxy keeps the table's order, so the walk goes over the table and asks the proxy's cached
+    // verdict per row. Per row it touches the table's compact order array and a few ints per
+    // group; a row itself is read only when its group number is unknown (new or changed rows).
+    ++m_pass;
+    m_nextTop.clear();
+    m_rowTop.clear();
+    m_rowId.clear();
+    const int rows = m_table->rowCount();
+    const bool all = m_proxy->rowCount() == rows;
+    for (int row = 0; row < rows; ++row) {
+        const int slot = m_table->slotAt(row);
+        int node = m_table->groupHint(slot);
+        if (node < 0) {
+            node = nodeFor(m_table->at(row));
+            m_table->setGroupHint(slot, node);
+        }
+        const size_t n = size_t(node);
+        if (m_nodePass[n] != m_pass) {
+            m_nodePass[n] = m_pass;
+            m_nodeNextRow[n] = -1;
+            m_nodeCount[n] = 0;
+        }
+        if (!all && !m_proxy->showsSourceRow(row))
+            continue;
+        if (m_nodeNextRow[n] < 0) {
+            m_nodeNextRow[n] = int(m_nextTop.size());
+            m_nextTop.push_back(node);
+        }
+        ++m_nodeCount[n];
+        m_rowTop.push_back(m_nodeNextRow[n]);
+        m_rowId.push_back(m_table->idAt(row));
+    }
+    // The connections of each group together, in row order: a counting sort by group.
+    m_nextOffset.assign(m_nextTop.size() + 1, 0);
+    for (size_t t = 0; t < m_nextTop.size(); ++t)
+        m_nextOffset[t + 1] = m_nextOffset[t] + m_nodeCount[size_t(m_nextTop[t])];
+    m_nextChildren.resize(m_rowId.size());
+    for (size_t t = 0; t < m_nextTop.size(); ++t) // a cursor per group, reusing the counts
+        m_nodeCount[size_t(m_nextTop[t])] = m_nextOffset[t];
+    for (size_t i = 0; i < m_rowId.size(); ++i) {
+        const size_t t = size_t(m_rowTop[i]);
+        m_nextChildren[size_t(m_nodeCount[size_t(m_nextTop[t])]++)] = m_rowId[i];
+    }
+}
+
+int ConnectionGroupModel::nodeFor(const ConnectionInfo &c)
+{
+    const QString sid = c.authenticated ? c.sessionId : QString();
+    if (const auto it = m_nodeBySession.constFind(sid); it != m_nodeBySession.cend())
+        return *it;
+    int node;
+    if (!m_freeNodes.empty()) {
+        node = m_freeNodes.back();
+        m_freeNodes.pop_back();
+    } else {
+        node = int(m_nodes.size());
+        m_nodes.emplace_back();
+        m_nodePass.push_back(0);
+        m_nodeNextRow.push_back(-1);
+        m_nodeCount.push_back(0);
+        m_nodeRow.push_back(-1);
+    }
+    Node &n = m_nodes[size_t(node)];
+    n.group.sessionId = sid;
+    n.group.user = c.authenticated ? c.user : QString();
+    n.alive = true;
+    n.summed = 0;
+    m_nodePass[size_t(node)] = 0;
+    m_nodeRow[size_t(node)] = -1;
+    m_nodeBySession.insert(sid, node);
+    return node;
+}
+
+void ConnectionGroupModel::commit()
+{
+    ++m_generation; // the sums are computed again when asked for, from the new rows
+    m_top.swap(m_nextTop);
+    m_offset.swap(m_nextOffset);
+    m_children.swap(m_nextChildren);
+    for (size_t node = 0; node < m_nodes.size(); ++node) {
+        Node &n = m_nodes[node];
+        if (!n.alive)
+            continue;
+        if (m_nodePass[node] == m_pass) {
+            m_nodeRow[node] = m_nodeNextRow[node];
+            continue;
+        }
+        // No row of the table belongs to this session any more, so none holds its number.
+        m_nodeBySession.remove(n.group.sessionId);
+        n = Node();
+        m_nodeRow[node] = -1;
+        m_freeNodes.push_back(int(node));
+    }
+}
+
+const ConnectionGroupModel::Group &ConnectionGroupModel::summed(int node) const
+{
+    Node &n = m_nodes[size_t(node)];
+    Group &g = n.group;
+    if (n.summed == m_generation)
+        return g;
+    n.summed = m_generation;
+    const int row = m_nodeRow[size_t(node)];
+    g.connections.assign(m_children.cbegin() + m_offset[size_t(row)],
+                         m_children.cbegin() + m_offset[size_t(row) + 1]);
+    g.expiresAtMs = g.connectedAtMs = g.lastActivityMs = 0;
+    g.warned = false;
+    g.msgsIn = g.msgsOut = g.bytesIn = g.bytesOut = 0;
+    bool first = true;
+    for (ConnectionId cid : g.connections) {
+        const ConnectionInfo *c = m_table->byId(cid);
+        if (!c)
+            continue;
+        if (c->expiresAtMs && (!g.expiresAtMs || c->expiresAtMs < g.expiresAtMs))
+            g.expiresAtMs = c->expiresAtMs;
+        g.warned = g.warned || c->warned;
+        g.connectedAtMs = first ? c->connectedAtMs : qMin(g.connectedAtMs, c->connectedAtMs);
+        g.lastActivityMs = qMax(g.lastActivityMs, c->lastActivityMs);
+        g.msgsIn += c->msgsIn;
+        g.msgsOut += c->msgsOut;
+        g.bytesIn += c->bytesIn;
+        g.bytesOut += c->bytesOut;
+        first = false;
+    }
+    return g;
 }
 
 const ConnectionGroupModel::Group *ConnectionGroupModel::groupAt(const QModelIndex &index) const
 {
     if (!index.isValid() || index.model() != this || index.internalId() != GroupRow)
         return nullptr;
-    return &m_groups[size_t(index.row())];
+    return &summed(m_top[size_t(index.row())]);
 }
 
 ConnectionId ConnectionGroupModel::connectionAt(const QModelIndex &index) const
 {
     if (!index.isValid() || index.model() != this || index.internalId() == GroupRow)
         return 0;
-    return m_groups[size_t(index.internalId() - 1)].connections[size_t(index.row())];
+    return m_children[size_t(m_offset[index.internalId() - 1] + index.row())];
 }
 
 QModelIndex ConnectionGroupModel::indexOfSession(const QString &sessionId) const
 {
-    const int group = m_groupBySession.value(sessionId, -1);
-    return group < 0 ? QModelIndex() : createIndex(group, 0, GroupRow);
+    const int node = m_nodeBySession.value(sessionId, -1);
+    const int row = node < 0 ? -1 : m_nodeRow[size_t(node)];
+    return row < 0 ? QModelIndex() : createIndex(row, 0, GroupRow);
 }
 
 QModelIndex ConnectionGroupModel::indexOfConnection(ConnectionId id) const
@@ -122,13 +286,13 @@ QModelIndex ConnectionGroupModel::indexOfConnection(ConnectionId id) const
     const ConnectionInfo *c = m_table ? m_table->byId(id) : nullptr;
     if (!c)
         return {};
-    const int group = m_groupBySession.value(c->authenticated ? c->sessionId : QString(), -1);
-    if (group < 0)
+    const QModelIndex group = indexOfSession(c->authenticated ? c->sessionId : QString());
+    if (!group.isValid())
         return {};
-    const std::vector<ConnectionId> &ids = m_groups[size_t(group)].connections;
-    const auto it = std::find(ids.cbegin(), ids.cend(), id);
-    return it == ids.cend() ? QModelIndex()
-                            : createIndex(int(it - ids.cbegin()), 0, quintptr(group) + 1);
+    const auto first = m_children.cbegin() + m_offset[size_t(group.row())];
+    const auto last = m_children.cbegin() + m_offset[size_t(group.row()) + 1];
+    const auto it = std::find(first, last, id);
+    return it == last ? QModelIndex() : createIndex(int(it - first), 0, quintptr(group.row()) + 1);
 }
 
 QModelIndex ConnectionGroupModel::index(int row, int column, const QModelIndex &parent) const
@@ -150,10 +314,10 @@ QModelIndex ConnectionGroupModel::parent(const QModelIndex &child) const
 int ConnectionGroupModel::rowCount(const QModelIndex &parent) const
 {
     if (!parent.isValid())
-        return int(m_groups.size());
+        return int(m_top.size());
     if (parent.column() != 0 || parent.internalId() != GroupRow)
         return 0;
-    return int(m_groups[size_t(parent.row())].connections.size());
+    return childCount(parent.row());
 }
 
 int ConnectionGroupModel::columnCount(const QModelIndex &) const
@@ -171,7 +335,7 @@ QVariant ConnectionGroupModel::data(const QModelIndex &index, int role) const
         return false;
     const int row = m_table ? m_table->rowOf(connectionAt(index)) : -1;
     if (row < 0)
-        return {}; // gone; the rebuild after this batch drops it
+        return {}; // gone; the update after this batch drops it
     return m_table->index(row, index.column()).data(role);
 }
 
@@ -191,11 +355,8 @@ QVariant ConnectionGroupModel::groupData(const Group &g, int column, int role) c
         return g.user;
     case ConnectionTableModel::WarnedRole:
         return g.warned;
-    case Qt::FontRole: {
-        QFont bold;
-        bold.setBold(true);
-        return bold;
-    }
+    case Qt::FontRole:
+        return m_boldFont; // one QVariant built once: the view asks for every cell it paints
     case Qt::ForegroundRole:
         if (col == Column::ExpiresIn && g.warned)
             return QBrush(QColor(0xc0, 0x39, 0x2b));

@@ -401,6 +401,11 @@ void ConnectionTableModel::forgetVerdicts() const
     std::fill(m_verdicts.begin(), m_verdicts.end(), FilterVerdict::Unknown);
 }
 
+void ConnectionTableModel::forgetGroupHints() const
+{
+    std::fill(m_groupHints.begin(), m_groupHints.end(), -1);
+}
+
 QString ConnectionTableModel::searchText(const ConnectionInfo &c)
 {
     return (c.user + QLatin1Char('\n') + c.sessionId + QLatin1Char('\n') + c.peer
@@ -417,6 +422,7 @@ int ConnectionTableModel::allocSlot()
     }
     m_slots.emplace_back();
     m_verdicts.push_back(FilterVerdict::Unknown);
+    m_groupHints.push_back(-1);
     m_search.emplace_back();
     m_marks.push_back(0);
     m_rowOfSlot.push_back(-1);
@@ -543,6 +549,7 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
             m_slots[size_t(slot)] = c;
             m_search[size_t(slot)] = searchText(c);
             m_verdicts[size_t(slot)] = FilterVerdict::Unknown;
+            m_groupHints[size_t(slot)] = -1;
             m_slotById.insert(c.id, slot);
             m_marks[size_t(slot)] = Added;
             touchedSlots.push_back(slot);
@@ -584,6 +591,8 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         }
         if (identity || old.warned != c.warned)
             m_verdicts[size_t(slot)] = FilterVerdict::Unknown;
+        if (identity)
+            m_groupHints[size_t(slot)] = -1;
         assign(old, c);
         if (identity)
             m_search[size_t(slot)] = searchText(c);

@@ -111,6 +111,16 @@ public:
     }
     // The filter changed: every verdict is unknown.
     void forgetVerdicts() const;
+    // For a view that walks every row in order (the grouped view): the storage slot and the
+    // id of a row, read from the compact order array instead of the rows scattered in memory.
+    int slotAt(int row) const { return m_order[size_t(row)].slot; }
+    ConnectionId idAt(int row) const { return m_order[size_t(row)].id; }
+    // That view's own number for the group (session) of a slot's row, cached here so that a
+    // walk over every row looks up only the rows that are new or changed their session: -1 for
+    // a new row and after a change of login, user, session or peer. One grouping view per model.
+    int groupHint(int slot) const { return m_groupHints[size_t(slot)]; }
+    void setGroupHint(int slot, int group) const { m_groupHints[size_t(slot)] = group; }
+    void forgetGroupHints() const;
     // Live connections per QAbstractSocket::SocketState, kept up to date by applyDelta().
     const QMap<int, int> &socketStateCounts() const { return m_stateCounts; }
     // The logged-in users with at least one live connection, sorted.
@@ -158,7 +168,8 @@ private:
     std::vector<int> m_freeSlots;
     std::vector<QString> m_search; // per slot: searchText() of its row
     std::vector<quint8> m_marks;
-    mutable std::vector<FilterVerdict> m_verdicts; // per slot // per slot, only during applyDelta
+    mutable std::vector<FilterVerdict> m_verdicts; // per slot
+    mutable std::vector<int> m_groupHints; // per slot
     std::vector<OrderEntry> m_order; // the rows in display order
     std::vector<int> m_rowOfSlot;
     std::vector<OrderEntry> m_scratchStay; // buffers reused by every batch

@@ -153,6 +153,17 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
         if (const ConnectionGroupModel::Group *g = m_groups->groupAt(i))
             m_expandedSessions.remove(g->sessionId);
     });
+    // A batch moves the groups with one layout change: the view keeps expanded rows and the
+    // selection through persistent indexes; a session that vanished (filtered out, or all its
+    // connections gone) and came back opens again.
+    connect(m_groups, &QAbstractItemModel::layoutChanged, this, [this] {
+        const QSet<QString> expanded = m_expandedSessions; // setExpanded() inserts into it
+        for (const QString &sid : expanded) {
+            const QModelIndex i = m_groups->indexOfSession(sid);
+            if (i.isValid() && !m_groupView->isExpanded(i))
+                m_groupView->setExpanded(i, true);
+        }
+    });
     connect(m_groups, &QAbstractItemModel::modelAboutToBeReset, this,
             &MainWindow::saveGroupViewState);
     connect(m_groups, &QAbstractItemModel::modelReset, this, &MainWindow::restoreGroupViewState);

@@ -79,6 +79,7 @@ private Q_SLOTS:
     void updateIniKeepsCommentsAndAddsKeys();
     void chineseTranslationOnActions();
     void modelAppliesMixedBatches();
+    void groupModelFollowsRandomBatches();
     void modelKeepsSortOrderThroughBatches_data();
     void modelKeepsSortOrderThroughBatches();
     void headerClickSortsAndSelectionFollows();
@@ -803,6 +804,128 @@ void tst_Dashboard::modelAppliesMixedBatches()
                            .toULongLong());
         QCOMPARE(model.socketStateCounts().value(3), int(expected.size()));
     }
+}
+
+void tst_Dashboard::groupModelFollowsRandomBatches()
+{
+    // The grouped view is updated in place (numbers per group kept across batches, one layout
+    // change with persistent indexes moved): after every random batch of updates, arrivals,
+    // departures, logins and session changes, under a changing sort and filter, it must equal a
+    // grouping built from scratch out of the proxy, and persistent indexes must follow their
+    // session or connection.
+    ConnectionTableModel model;
+    ConnectionFilterProxy proxy;
+    proxy.setConnectionModel(&model);
+    ConnectionGroupModel groups;
+    groups.setSourceModel(&proxy);
+    const auto mode = QAbstractItemModelTester::FailureReportingMode::QtTest;
+    QAbstractItemModelTester tester(&groups, mode);
+    QTreeView tree; // a real view on top: its relayout reads the moved structure
+    tree.setModel(&groups);
+    groups.setEnabled(true);
+    QRandomGenerator rng(15);
+    QMap<ConnectionId, ConnectionInfo> live;
+    ConnectionId next = 1;
+    int mostGroups = 0;
+    const auto sessionOf = [](const ConnectionInfo &c) {
+        return c.authenticated ? c.sessionId : QString();
+    };
+    for (int round = 0; round < 80; ++round) {
+        // Persistent indexes as a view keeps them: a group and a connection inside one.
+        QPersistentModelIndex keptGroup, keptChild;
+        QString keptSession;
+        ConnectionId keptId = 0;
+        const bool haveGroup = groups.rowCount() > 0;
+        if (haveGroup) {
+            keptGroup = groups.index(int(rng.bounded(groups.rowCount())), 0);
+            keptSession = groups.groupAt(keptGroup)->sessionId;
+            tree.setExpanded(keptGroup, true);
+            keptChild = groups.index(0, 1, keptGroup);
+            keptId = groups.connectionAt(keptChild);
+        }
+        ConnectionDelta delta;
+        const QList<ConnectionId> ids = live.keys();
+        QSet<ConnectionId> gone;
+        for (int i = 0; i < int(rng.bounded(6)) && !ids.isEmpty(); ++i) {
+            const ConnectionId id = ids.at(rng.bounded(int(ids.size())));
+            if (!gone.contains(id)) {
+                gone.insert(id);
+                delta.removed.append(id);
+                live.remove(id);
+            }
+        }
+        for (int i = 0; i < int(rng.bounded(12)); ++i) {
+            ConnectionInfo c;
+            if (live.isEmpty() || rng.bounded(3) == 0) {
+                c.id = next++;
+            } else {
+                c = live.value(live.keys().at(rng.bounded(int(live.size()))));
+                if (gone.contains(c.id))
+                    continue;
+            }
+            c.msgsIn = rng.bounded(50);
+            c.socketState = 3;
+            if (rng.bounded(4) == 0) { // a login, a logout or another session
+                c.authenticated = rng.bounded(5) != 0;
+                c.user = c.authenticated ? QStringLiteral("u%1").arg(rng.bounded(4)) : QString();
+                c.sessionId
+                    = c.authenticated ? QStringLiteral("s%1").arg(rng.bounded(12)) : QString();
+            }
+            live.insert(c.id, c);
+            delta.upserts.append(c);
+        }
+        model.applyDelta(delta);
+        if (round % 10 == 3)
+            proxy.sort(rng.bounded(2) ? int(Column::MsgsIn) : int(Column::Id),
+                       rng.bounded(2) ? Qt::AscendingOrder : Qt::DescendingOrder);
+        if (round % 10 == 6)
+            proxy.setLoggedInOnly(!proxy.loggedInOnly());
+        groups.refresh(); // what the zero timer after the batch does
+        tree.doItemsLayout();
+
+        // From scratch: groups in the order of their first shown connection.
+        QStringList order;
+        QHash<QString, QList<ConnectionId>> children;
+        for (int row = 0; row < proxy.rowCount(); ++row) {
+            const ConnectionId id
+                = proxy.index(row, 0).data(ConnectionTableModel::ConnectionIdRole).toULongLong();
+            const QString sid = sessionOf(live.value(id));
+            if (!children.contains(sid))
+                order.append(sid);
+            children[sid].append(id);
+        }
+        QCOMPARE(groups.rowCount(), int(order.size()));
+        mostGroups = qMax(mostGroups, groups.rowCount());
+        for (int g = 0; g < order.size(); ++g) {
+            const QModelIndex gi = groups.index(g, 0);
+            const ConnectionGroupModel::Group *group = groups.groupAt(gi);
+            QVERIFY(group);
+            QCOMPARE(group->sessionId, order.at(g));
+            QCOMPARE(groups.indexOfSession(order.at(g)), gi);
+            const QList<ConnectionId> &ids = children.value(order.at(g));
+            QCOMPARE(groups.rowCount(gi), int(ids.size()));
+            quint64 msgs = 0;
+            for (int c = 0; c < ids.size(); ++c) {
+                QCOMPARE(groups.connectionAt(groups.index(c, 0, gi)), ids.at(c));
+                QCOMPARE(groups.indexOfConnection(ids.at(c)), groups.index(c, 0, gi));
+                msgs += live.value(ids.at(c)).msgsIn;
+            }
+            QCOMPARE(group->msgsIn, msgs);
+            QCOMPARE(gi.siblingAtColumn(int(Column::MsgsIn)).data().toString(),
+                     QString::number(msgs));
+        }
+        if (haveGroup) {
+            const QModelIndex now = groups.indexOfSession(keptSession);
+            QCOMPARE(QModelIndex(keptGroup), now);
+            if (now.isValid())
+                QVERIFY(tree.isExpanded(now));
+        }
+        if (keptId) {
+            const QModelIndex now = groups.indexOfConnection(keptId);
+            QCOMPARE(QModelIndex(keptChild).siblingAtColumn(0), now);
+        }
+    }
+    QVERIFY(mostGroups >= 6); // the run grouped something
 }
 
 void tst_Dashboard::clickHeader(Column column)
