@@ -36,10 +36,16 @@ public:
     void setProcRoot(const QString &root) { m_procRoot = root; }
     QString procRoot() const { return m_procRoot; }
 
-    // Every TCP socket (IPv4 and IPv6, all states) whose local port is one of ports, with
-    // per-state counts and what the poll cost. Port 0 and duplicates are ignored; an empty list
-    // yields an empty (but available) snapshot. Synchronous; touches no member state.
-    TcpSnapshot poll(const QList<quint16> &ports) const;
+    // The TCP sockets (IPv4 and IPv6) whose local port is one of ports, with per-state counts
+    // and what the poll cost. Port 0 and duplicates are ignored; an empty list yields an empty
+    // (but available) snapshot. Synchronous; touches no member state.
+    // scope Full: every socket as a row, all states, with tcp_info (netlink). The cheaper scopes
+    // are for when nobody looks at the rows: Counts asks the kernel for every state without
+    // tcp_info and only counts them, building rows for CLOSE_WAIT alone; CloseWait asks the
+    // kernel (an idiag_states filter) for CLOSE_WAIT sockets only. /proc has no state filter:
+    // its rows are filtered here.
+    TcpSnapshot poll(const QList<quint16> &ports,
+                     TcpSnapshot::Scope scope = TcpSnapshot::Scope::Full) const;
 
     // Fills TcpSocketInfo::connectionId from idByKey (TcpSocketInfo::key() -> id): one hash
     // lookup per socket. Sockets without an entry get 0.
