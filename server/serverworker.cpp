@@ -295,10 +295,26 @@ const TcpSnapshot &ServerWorker::freshTcpSnapshot(TcpSnapshot::Scope wanted, qin
     return m_tcpSnapshot;
 }
 
-void ServerWorker::addMonitoredPort(quint16 port)
+namespace {
+// Which families the sockets of a listener on this address can have. An IPv6 listener (also a
+// dual-stack "::") accepts AF_INET6 sockets only; "Any" may fall back to IPv4.
+void addFamilies(const QHostAddress &listener, bool *ipv4, bool *ipv6)
 {
-    if (port && !m_extraTcpPorts.contains(port))
+    const auto protocol = listener.protocol();
+    if (protocol != QAbstractSocket::IPv6Protocol)
+        *ipv4 = true;
+    if (protocol != QAbstractSocket::IPv4Protocol)
+        *ipv6 = true;
+}
+} // namespace
+
+void ServerWorker::addMonitoredPort(quint16 port, const QHostAddress &listener)
+{
+    if (!port)
+        return;
+    if (!m_extraTcpPorts.contains(port))
         m_extraTcpPorts.append(port);
+    addFamilies(listener, &m_extraTcpIpv4, &m_extraTcpIpv6);
 }
 
 void ServerWorker::pollTcp(TcpSnapshot::Scope scope)
@@ -306,6 +322,11 @@ void ServerWorker::pollTcp(TcpSnapshot::Scope scope)
     QList<quint16> ports = m_extraTcpPorts;
     if (m_config.listenPort)
         ports.prepend(m_config.listenPort);
+    // Each family is a walk of the kernel's whole socket table: only those our listeners have.
+    bool ipv4 = m_extraTcpIpv4;
+    bool ipv6 = m_extraTcpIpv6;
+    addFamilies(m_config.listenAddress, &ipv4, &ipv6);
+    m_tcpMonitor.setAddressFamilies(ipv4, ipv6);
     TcpSnapshot snap = m_tcpMonitor.poll(ports, scope);
     TcpMonitor::matchConnections(&snap, m_connectionByTcpKey);
     // Only a full snapshot says something about every connection; after a partial one the

@@ -21,6 +21,7 @@
 #include <QtCore/QObject>
 #include <QtCore/QSet>
 #include <QtCore/QTimer>
+#include <QtNetwork/QHostAddress>
 
 #include <functional>
 #include <memory>
@@ -128,7 +129,9 @@ public:
     // max(poll_interval_ms, min(close_wait_alarm / 2, 5 s)); 0 when the monitor is off.
     int tcpPollIntervalMs() const;
     // Ports whose sockets the TCP monitor reports: the main port (more may be added, e.g. admin).
-    void addMonitoredPort(quint16 port);
+    // The listener's address says which address families to ask the kernel for; a null one
+    // (unknown) asks for both.
+    void addMonitoredPort(quint16 port, const QHostAddress &listener = QHostAddress());
     // The persistent store (docs/persistence.md): its path and size, and older history than the
     // in-memory ring holds (events with id < beforeId, 0 = newest; oldest first; type optional).
     StoreInfo storeInfo() const;
@@ -276,6 +279,8 @@ private:
     TcpSnapshot m_tcpSnapshot;
     QHash<QString, ConnectionId> m_connectionByTcpKey;
     QList<quint16> m_extraTcpPorts;
+    bool m_extraTcpIpv4 = false; // an extra port's listener can have IPv4 sockets
+    bool m_extraTcpIpv6 = false;
     QTimer m_tcpPoll; // active exactly while the monitor runs
     bool m_tcpObserved = false;
     QElapsedTimer m_tcpPolledAt; // when m_tcpSnapshot was taken (monotonic)

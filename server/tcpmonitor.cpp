@@ -5,6 +5,7 @@
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QFile>
 #include <QtCore/QSet>
+#include <QtCore/QStringList>
 #include <QtCore/QtEndian>
 
 #include <linux/inet_diag.h>
@@ -36,6 +37,8 @@ struct Wanted
     quint32 rowStates = AllStates;
     quint32 countStates = AllStates;
     bool tcpInfo = true; // INET_DIAG_INFO: the kernel locks each socket to fill it in
+    bool ipv4 = true;
+    bool ipv6 = true;
 
     quint32 kernelStates() const
     {
@@ -321,8 +324,8 @@ bool pollNetlink(const QList<quint16> &ports, const Wanted &wanted, Collected *o
 
     const QByteArray bytecode = portFilter(ports);
     Collected collected;
-    if (!dumpFamily(fd.get(), AF_INET, 1, bytecode, wanted, &collected, error)
-        || !dumpFamily(fd.get(), AF_INET6, 2, bytecode, wanted, &collected, error))
+    if ((wanted.ipv4 && !dumpFamily(fd.get(), AF_INET, 1, bytecode, wanted, &collected, error))
+        || (wanted.ipv6 && !dumpFamily(fd.get(), AF_INET6, 2, bytecode, wanted, &collected, error)))
         return false;
     *out = std::move(collected);
     return true;
@@ -457,10 +460,15 @@ bool pollProc(const QString &root, const QList<quint16> &ports, const Wanted &wa
     Collected collected;
     const QString tcp = root + QLatin1String("/net/tcp");
     const QString tcp6 = root + QLatin1String("/net/tcp6");
-    const bool haveV4 = readProcFile(tcp, false, portSet, wanted, &collected);
-    const bool haveV6 = readProcFile(tcp6, true, portSet, wanted, &collected);
+    const bool haveV4 = wanted.ipv4 && readProcFile(tcp, false, portSet, wanted, &collected);
+    const bool haveV6 = wanted.ipv6 && readProcFile(tcp6, true, portSet, wanted, &collected);
     if (!haveV4 && !haveV6) { // one alone is fine: a kernel without IPv6 has no tcp6
-        *error = QLatin1String("proc: cannot read ") + tcp + QLatin1String(" or ") + tcp6;
+        QStringList files;
+        if (wanted.ipv4)
+            files.append(tcp);
+        if (wanted.ipv6)
+            files.append(tcp6);
+        *error = QLatin1String("proc: cannot read ") + files.join(QLatin1String(" or "));
         return false;
     }
     *out = std::move(collected);
@@ -483,7 +491,9 @@ TcpSnapshot TcpMonitor::poll(const QList<quint16> &requested, TcpSnapshot::Scope
     TcpSnapshot snapshot;
     snapshot.scope = scope;
     snapshot.takenAtMs = QDateTime::currentMSecsSinceEpoch();
-    const Wanted wanted = wantedFor(scope);
+    Wanted wanted = wantedFor(scope);
+    wanted.ipv4 = m_ipv4;
+    wanted.ipv6 = m_ipv6;
 
     QList<quint16> ports;
     for (quint16 p : requested) {

@@ -36,6 +36,18 @@ public:
     void setProcRoot(const QString &root) { m_procRoot = root; }
     QString procRoot() const { return m_procRoot; }
 
+    // The address families to ask for; both by default (at least one is always asked). Each is
+    // one walk of the kernel's whole socket table (or one /proc file), so a caller whose
+    // listeners are all IPv4 (or all IPv6: a dual-stack listener's IPv4 peers are IPv4-mapped
+    // AF_INET6 sockets) asks for that family alone.
+    void setAddressFamilies(bool ipv4, bool ipv6)
+    {
+        m_ipv4 = ipv4 || !ipv6;
+        m_ipv6 = ipv6;
+    }
+    bool asksIpv4() const { return m_ipv4; }
+    bool asksIpv6() const { return m_ipv6; }
+
     // The TCP sockets (IPv4 and IPv6) whose local port is one of ports, with per-state counts
     // and what the poll cost. Port 0 and duplicates are ignored; an empty list yields an empty
     // (but available) snapshot. Synchronous; touches no member state.
@@ -70,5 +82,7 @@ private:
 
     std::optional<TcpSnapshot::Source> m_forced;
     QString m_procRoot = QStringLiteral("/proc");
+    bool m_ipv4 = true;
+    bool m_ipv6 = true;
     QHash<QString, CloseWaitEntry> m_closeWait; // key() -> when it was first seen in CLOSE_WAIT
 };

@@ -93,6 +93,7 @@ private Q_SLOTS:
     void kernelTcpStatePerConnection();
     void tcpPollsCloseWaitOnlyUntilObserved();
     void tcpObserverGetsFullPollAtOnce();
+    void tcpMonitorAsksTheListenersFamilyOnly();
     void closeWaitAlarmReachesEventLog_data();
     void closeWaitAlarmReachesEventLog();
 
@@ -1424,6 +1425,39 @@ void tst_Server::tcpObserverGetsFullPollAtOnce()
     m_server->host()->setTcpObserved(false);
     QCOMPARE(callWorker<bool>([](ServerWorker &w) { return w.isTcpObserved(); }), false);
     QCOMPARE(snaps.size(), 1);
+}
+
+// Warden on 127.0.0.1 asks the kernel for IPv4 sockets only: another process's IPv6 listener
+// with the same port number (and its connection) is not Warden's and costs no walk.
+void tst_Server::tcpMonitorAsksTheListenersFamilyOnly()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.tcpPollIntervalMs = 50;
+    QVERIFY(m_server->start(cfg));
+    QVERIFY(cfg.listenAddress.protocol() == QAbstractSocket::IPv4Protocol);
+    QTcpServer v6;
+    if (!v6.listen(QHostAddress::LocalHostIPv6, m_server->port()))
+        QSKIP("no IPv6 loopback, or [::1] with Warden's port number is taken");
+    QTcpSocket v6Client;
+    v6Client.connectToHost(QHostAddress::LocalHostIPv6, m_server->port());
+    QVERIFY(v6Client.waitForConnected(5000));
+    QTRY_VERIFY(v6.hasPendingConnections());
+    std::unique_ptr<QTcpSocket> v6Accepted(v6.nextPendingConnection());
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    TcpSnapshot snap;
+    QObject receiver;
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, &receiver,
+            [&snap](const TcpSnapshot &s) { snap = s; });
+    m_server->host()->setTcpObserved(true);
+    QTRY_VERIFY(snap.scope == TcpSnapshot::Scope::Full && snap.takenAtMs >= before);
+    QVERIFY(snap.count(TcpSocketInfo::Established) >= 1); // alice
+    QCOMPARE(snap.count(TcpSocketInfo::Listen), 1); // Warden's, not the IPv6 one
+    for (const TcpSocketInfo &s : std::as_const(snap.sockets))
+        QVERIFY2(s.localAddress.protocol() == QAbstractSocket::IPv4Protocol,
+                 qPrintable(s.localEndpoint()));
 }
 
 void tst_Server::closeWaitAlarmReachesEventLog_data()

@@ -148,6 +148,8 @@ private Q_SLOTS:
     void closeWaitBookkeeping();
     void partialScopes_data();
     void partialScopes();
+    void addressFamilies_data();
+    void addressFamilies();
     void matchesSs_data();
     void matchesSs();
     void rttOnNetlink();
@@ -557,6 +559,58 @@ void tst_TcpMonitor::partialScopes()
         = monitor.closeWaitAlarms(monitor.poll({port}, scope), AlarmAfterMs + 1, AlarmAfterMs);
     QCOMPARE(alarms.size(), 1);
     QCOMPARE(alarms.first().peerPort, closedPeer);
+}
+
+void tst_TcpMonitor::addressFamilies_data()
+{
+    kernelFilterSelectsPorts_data();
+}
+
+// One port number, an IPv6 listener on ::1 and an IPv4 one on 127.0.0.1: asking for one family
+// leaves the other's sockets out.
+void tst_TcpMonitor::addressFamilies()
+{
+    QFETCH(Source, source);
+    FdServer v6;
+    if (!v6.listen(QHostAddress::LocalHostIPv6, 0))
+        QSKIP("no IPv6 loopback");
+    FdServer v4;
+    QVERIFY(v4.listen(QHostAddress::LocalHost, v6.serverPort()));
+    Clients clients;
+    connectClients(&v4, 2, &clients);
+    connectClients(&v6, 1, &clients);
+    if (QTest::currentTestFailed())
+        return;
+
+    TcpMonitor monitor;
+    monitor.setForcedSource(source);
+    const quint16 port = v4.serverPort();
+    const auto protocols = [](const TcpSnapshot &snap) {
+        QMap<QAbstractSocket::NetworkLayerProtocol, int> n;
+        for (const TcpSocketInfo &s : snap.sockets)
+            ++n[s.localAddress.protocol()];
+        return n;
+    };
+    QTRY_COMPARE(monitor.poll({port}).count(TcpSocketInfo::Established), 3);
+    QCOMPARE(monitor.asksIpv4() && monitor.asksIpv6(), true); // the default
+
+    monitor.setAddressFamilies(true, false);
+    TcpSnapshot snap = monitor.poll({port});
+    QCOMPARE(snap.source, source);
+    QCOMPARE(snap.count(TcpSocketInfo::Established), 2);
+    QCOMPARE(snap.count(TcpSocketInfo::Listen), 1);
+    QCOMPARE(protocols(snap), (QMap<QAbstractSocket::NetworkLayerProtocol, int>{
+                                  {QAbstractSocket::IPv4Protocol, 3}}));
+
+    monitor.setAddressFamilies(false, true);
+    snap = monitor.poll({port}, TcpSnapshot::Scope::Counts);
+    QCOMPARE(snap.count(TcpSocketInfo::Established), 1);
+    QCOMPARE(snap.count(TcpSocketInfo::Listen), 1);
+    QVERIFY(snap.sockets.isEmpty());
+
+    monitor.setAddressFamilies(false, false); // nothing is not an option: IPv4
+    QVERIFY(monitor.asksIpv4() && !monitor.asksIpv6());
+    QCOMPARE(monitor.poll({port}).count(TcpSocketInfo::Established), 2);
 }
 
 void tst_TcpMonitor::matchesSs_data()
