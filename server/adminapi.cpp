@@ -287,12 +287,19 @@ AdminReply AdminApi::route(const AdminRequest &r, Access, const QString &actor)
 
     if (top == "info" && n == 1)
         return m == "GET" ? AdminReply{info()} : wrongMethod();
+    // Without a dashboard the periodic poll only looks for CLOSE_WAIT: a request for the list
+    // polls the kernel for all of it now.
     if (top == "tcp" && n == 1)
-        return m == "GET" ? AdminReply{jsonResponse(200, m_worker.tcpSnapshot().toJson())}
+        return m == "GET" ? AdminReply{jsonResponse(
+                   200, m_worker.freshTcpSnapshot(TcpSnapshot::Scope::Full, 0).toJson())}
                           : wrongMethod();
     if (top == "events" && n == 1)
         return m == "GET" ? AdminReply{events(r)} : wrongMethod();
     if (top == "connections") {
+        // Their tcp_state and rtt_us: as fresh as the dashboard's, even when none is attached.
+        if (m == "GET" && n <= 2)
+            m_worker.freshTcpSnapshot(TcpSnapshot::Scope::Full,
+                                      m_worker.config().tcpPollIntervalMs);
         if (n == 1)
             return m == "GET" ? listConnections(r) : wrongMethod();
         bool ok = false;
@@ -483,7 +490,9 @@ HttpResponse AdminApi::metrics() const
     g.connectionsAccepted = st.connectionsAccepted;
     g.eventsTotal = st.eventsTotal;
     g.uptimeSeconds = st.startedAtMs > 0 ? (m_worker.currentTimeMs() - st.startedAtMs) / 1000 : 0;
-    const TcpSnapshot &tcp = m_worker.tcpSnapshot();
+    // Every state's count, though the periodic poll without a dashboard counts CLOSE_WAIT only.
+    const TcpSnapshot &tcp = m_worker.freshTcpSnapshot(TcpSnapshot::Scope::Counts,
+                                                       m_worker.config().tcpPollIntervalMs);
     g.tcpAvailable = tcp.isAvailable();
     g.tcpStates = tcp.stateCounts;
     HttpResponse resp;

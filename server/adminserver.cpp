@@ -149,7 +149,7 @@ bool AdminServer::start(QString *error)
         *error = QStringLiteral("admin API: cannot listen on %1: %2").arg(cfg.adminListen, *error);
         return false;
     }
-    m_worker.addMonitoredPort(m_tcp->serverPort());
+    m_worker.addMonitoredPort(m_tcp->serverPort(), m_tcp->serverAddress());
 
     QSaveFile urlOut(urlFile());
     if (urlOut.open(QIODevice::WriteOnly)) {

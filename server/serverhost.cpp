@@ -193,3 +193,8 @@ void ServerHost::setSnapshotsEnabled(bool enabled)
 {
     post([w = m_worker, enabled] { w->setSnapshotsEnabled(enabled); });
 }
+
+void ServerHost::setTcpObserved(bool observed)
+{
+    post([w = m_worker, observed] { w->setTcpObserved(observed); });
+}

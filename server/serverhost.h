@@ -49,6 +49,10 @@ public:
     bool isStopping() const { return m_stopping; }
 
     void setSnapshotsEnabled(bool enabled);
+    // The dashboard shows the full per-socket TCP snapshot: while observed the worker polls it
+    // every [tcp] poll_interval_ms (and once at once); while not, it polls only what the
+    // CLOSE_WAIT alarm needs, less often (ServerWorker::setTcpObserved). Off by default.
+    void setTcpObserved(bool observed);
 
     // Runs fn on the worker in the server thread; its value result is handed to done() in the
     // thread of context (dropped if context is gone). Only values may be captured.

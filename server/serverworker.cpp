@@ -84,7 +84,9 @@ ServerWorker::ServerWorker(Clock clock)
 {
     m_tcpSnapshot.source = TcpSnapshot::Source::Unavailable;
     m_tcpSnapshot.stateCounts = TcpSnapshot::unknownCounts();
-    connect(&m_tcpPoll, &QTimer::timeout, this, &ServerWorker::pollTcp);
+    connect(&m_tcpPoll, &QTimer::timeout, this, [this] {
+        pollTcp(m_tcpObserved ? TcpSnapshot::Scope::Full : TcpSnapshot::Scope::CloseWait);
+    });
 
     m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::PreciseTimer);
@@ -246,33 +248,93 @@ void ServerWorker::applyAdmissionSettings()
     m_admission.setSettings(s);
 }
 
-void ServerWorker::applyTcpInterval()
+int ServerWorker::tcpPollIntervalMs() const
+{
+    constexpr qint64 MaxUnobservedMs = 5000;
+    const int interval = m_config.tcpPollIntervalMs;
+    if (interval <= 0 || m_tcpObserved)
+        return qMax(0, interval);
+    // The alarm fires at the first poll more than close_wait_alarm after the socket was first
+    // seen: half of it keeps an unobserved alarm within about 2 x close_wait_alarm.
+    const qint64 forAlarm = qMin(m_config.closeWaitAlarmMs / 2, MaxUnobservedMs);
+    return int(qMax<qint64>(interval, forAlarm));
+}
+
+void ServerWorker::applyTcpInterval(bool pollNow)
 {
     if (m_config.tcpPollIntervalMs <= 0 || m_stopping) {
         m_tcpPoll.stop();
         return;
     }
-    m_tcpPoll.start(m_config.tcpPollIntervalMs);
-    pollTcp();
+    m_tcpPoll.start(tcpPollIntervalMs());
+    if (pollNow)
+        pollTcp(m_tcpObserved ? TcpSnapshot::Scope::Full : TcpSnapshot::Scope::CloseWait);
 }
 
-void ServerWorker::addMonitoredPort(quint16 port)
+void ServerWorker::setTcpObserved(bool observed)
 {
-    if (port && !m_extraTcpPorts.contains(port))
-        m_extraTcpPorts.append(port);
+    if (observed == m_tcpObserved)
+        return;
+    m_tcpObserved = observed;
+    // Before start (the dashboard exists first) start() arms it; while stopping nothing does.
+    // Attaching polls at once, so the dashboard has full data without waiting an interval.
+    if (m_tcpPoll.isActive())
+        applyTcpInterval(observed);
 }
 
-void ServerWorker::pollTcp()
+const TcpSnapshot &ServerWorker::freshTcpSnapshot(TcpSnapshot::Scope wanted, qint64 maxAgeMs)
+{
+    if (!m_tcpPoll.isActive())
+        return m_tcpSnapshot;
+    // While the dashboard is attached every poll is full, so that it never sees a partial one.
+    if (m_tcpObserved)
+        wanted = TcpSnapshot::Scope::Full;
+    const bool fresh = m_tcpPolledAt.isValid() && m_tcpPolledAt.elapsed() < maxAgeMs;
+    if (!fresh || !m_tcpSnapshot.isAvailable() || !m_tcpSnapshot.covers(wanted))
+        pollTcp(wanted);
+    return m_tcpSnapshot;
+}
+
+namespace {
+// Which families the sockets of a listener on this address can have. An IPv6 listener (also a
+// dual-stack "::") accepts AF_INET6 sockets only; "Any" may fall back to IPv4.
+void addFamilies(const QHostAddress &listener, bool *ipv4, bool *ipv6)
+{
+    const auto protocol = listener.protocol();
+    if (protocol != QAbstractSocket::IPv6Protocol)
+        *ipv4 = true;
+    if (protocol != QAbstractSocket::IPv4Protocol)
+        *ipv6 = true;
+}
+} // namespace
+
+void ServerWorker::addMonitoredPort(quint16 port, const QHostAddress &listener)
+{
+    if (!port)
+        return;
+    if (!m_extraTcpPorts.contains(port))
+        m_extraTcpPorts.append(port);
+    addFamilies(listener, &m_extraTcpIpv4, &m_extraTcpIpv6);
+}
+
+void ServerWorker::pollTcp(TcpSnapshot::Scope scope)
 {
     QList<quint16> ports = m_extraTcpPorts;
     if (m_config.listenPort)
         ports.prepend(m_config.listenPort);
-    TcpSnapshot snap = m_tcpMonitor.poll(ports);
+    // Each family is a walk of the kernel's whole socket table: only those our listeners have.
+    bool ipv4 = m_extraTcpIpv4;
+    bool ipv6 = m_extraTcpIpv6;
+    addFamilies(m_config.listenAddress, &ipv4, &ipv6);
+    m_tcpMonitor.setAddressFamilies(ipv4, ipv6);
+    TcpSnapshot snap = m_tcpMonitor.poll(ports, scope);
     TcpMonitor::matchConnections(&snap, m_connectionByTcpKey);
-    const bool available = snap.isAvailable();
+    // Only a full snapshot says something about every connection; after a partial one the
+    // connections keep the state of the last full poll (readers ask for a fresh one).
+    const bool full = snap.isAvailable() && snap.scope == TcpSnapshot::Scope::Full;
     QSet<ConnectionId> seen;
     for (const TcpSocketInfo &s : std::as_const(snap.sockets)) {
-        if (!s.connectionId)
+        if (!full || !s.connectionId)
             continue;
         auto it = m_connections.find(s.connectionId);
         if (it == m_connections.end())
@@ -285,7 +347,7 @@ void ServerWorker::pollTcp()
             markDirty(s.connectionId);
         }
     }
-    if (available) {
+    if (full) {
         for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
             if (!seen.contains(it.key()) && it->info.tcpState != 0) {
                 it->info.tcpState = 0;
@@ -309,6 +371,7 @@ void ServerWorker::pollTcp()
         log(e);
     }
     m_tcpSnapshot = snap;
+    m_tcpPolledAt.start();
     Q_EMIT tcpSnapshotReady(m_tcpSnapshot);
 }
 
@@ -385,6 +448,8 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     if (old.tcpPollIntervalMs != next.tcpPollIntervalMs || old.listenPort != next.listenPort) {
         m_tcpMonitor.resetCloseWaitAlarms();
         applyTcpInterval();
+    } else if (old.closeWaitAlarmMs != next.closeWaitAlarmMs) {
+        applyTcpInterval(false); // the unobserved interval follows the alarm
     }
     if (m_frontend)
         m_frontend->setHandshakeTimeout(next.handshakeTimeoutMs);

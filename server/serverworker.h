@@ -21,6 +21,7 @@
 #include <QtCore/QObject>
 #include <QtCore/QSet>
 #include <QtCore/QTimer>
+#include <QtNetwork/QHostAddress>
 
 #include <functional>
 #include <memory>
@@ -62,6 +63,11 @@ public Q_SLOTS:
     void restart(int timeoutMs);
 
     void setSnapshotsEnabled(bool enabled);
+    // Whether someone shows the full per-socket TCP snapshot (the dashboard does while it
+    // exists). Observed: full polls every [tcp] poll_interval_ms, the first one at once.
+    // Unobserved: only what the CLOSE_WAIT alarm needs, every tcpPollIntervalMs() (longer);
+    // readers of the full data (admin API) poll on demand, see freshTcpSnapshot().
+    void setTcpObserved(bool observed);
 
 public:
     // The operator facade: everything an operator can do, for the GUI (through ServerHost), the
@@ -110,10 +116,22 @@ public:
     ServerStats stats() const;
     const ServerConfig &config() const { return m_config; }
     const EventRing &eventRing() const { return m_ring; }
-    // The latest kernel TCP snapshot (source Unavailable until the first poll).
+    // The latest kernel TCP snapshot (source Unavailable until the first poll). Its scope is
+    // Full only while observed or after an on-demand full poll.
     const TcpSnapshot &tcpSnapshot() const { return m_tcpSnapshot; }
+    // The latest snapshot, polled afresh first when it does not cover `wanted` or is at least
+    // maxAgeMs old (0: always). The poll blocks this thread for the kernel query; it also updates
+    // the connections' TCP state (Full) and feeds the CLOSE_WAIT alarm. No poll while the monitor
+    // is off or the server is not running: the latest snapshot as it is.
+    const TcpSnapshot &freshTcpSnapshot(TcpSnapshot::Scope wanted, qint64 maxAgeMs);
+    bool isTcpObserved() const { return m_tcpObserved; }
+    // The periodic poll's interval: [tcp] poll_interval_ms while observed, else
+    // max(poll_interval_ms, min(close_wait_alarm / 2, 5 s)); 0 when the monitor is off.
+    int tcpPollIntervalMs() const;
     // Ports whose sockets the TCP monitor reports: the main port (more may be added, e.g. admin).
-    void addMonitoredPort(quint16 port);
+    // The listener's address says which address families to ask the kernel for; a null one
+    // (unknown) asks for both.
+    void addMonitoredPort(quint16 port, const QHostAddress &listener = QHostAddress());
     // The persistent store (docs/persistence.md): its path and size, and older history than the
     // in-memory ring holds (events with id < beforeId, 0 = newest; oldest first; type optional).
     StoreInfo storeInfo() const;
@@ -154,8 +172,9 @@ Q_SIGNALS:
     // After a successful reload: the changed keys split into applied live and needing a restart.
     void reloadApplied(const QStringList &appliedLive, const QStringList &restartRequired);
     void stopped();
-    // The kernel's view of Warden's port, once per [tcp] poll_interval_ms (shared list: cheap to
-    // copy).
+    // The kernel's view of Warden's port after each poll (shared list: cheap to copy): full ones
+    // every [tcp] poll_interval_ms while observed, CloseWait ones less often while not, and the
+    // on-demand polls of freshTcpSnapshot().
     void tcpSnapshotReady(const TcpSnapshot &snapshot);
     // An operator asked to stop the whole process (admin API); the host stops, the app exits.
     void stopRequested();
@@ -260,9 +279,14 @@ private:
     TcpSnapshot m_tcpSnapshot;
     QHash<QString, ConnectionId> m_connectionByTcpKey;
     QList<quint16> m_extraTcpPorts;
-    QTimer m_tcpPoll;
-    void pollTcp();
-    void applyTcpInterval();
+    bool m_extraTcpIpv4 = false; // an extra port's listener can have IPv4 sockets
+    bool m_extraTcpIpv6 = false;
+    QTimer m_tcpPoll; // active exactly while the monitor runs
+    bool m_tcpObserved = false;
+    QElapsedTimer m_tcpPolledAt; // when m_tcpSnapshot was taken (monotonic)
+    void pollTcp(TcpSnapshot::Scope scope);
+    // (Re)arms the periodic poll for the current config and observer; pollNow polls at once.
+    void applyTcpInterval(bool pollNow = true);
 
     qint64 m_startedAtMs = 0;
     quint64 m_accepted = 0;

@@ -5,6 +5,7 @@
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QFile>
 #include <QtCore/QSet>
+#include <QtCore/QStringList>
 #include <QtCore/QtEndian>
 
 #include <linux/inet_diag.h>
@@ -27,6 +28,51 @@ namespace {
 constexpr int TcpNewSynRecv = 12;
 // idiag_states: one bit per state, all of ESTABLISHED (bit 1) .. NEW_SYN_RECV (bit 12).
 constexpr quint32 AllStates = ((1u << 13) - 1) & ~1u;
+constexpr quint32 CloseWaitBit = 1u << TcpSocketInfo::CloseWait;
+
+// What one poll collects, by state bit (SYN_RECV's bit stands for NEW_SYN_RECV too): the states
+// whose sockets become rows and the states that are counted. The kernel is asked for their union.
+struct Wanted
+{
+    quint32 rowStates = AllStates;
+    quint32 countStates = AllStates;
+    bool tcpInfo = true; // INET_DIAG_INFO: the kernel locks each socket to fill it in
+    bool ipv4 = true;
+    bool ipv6 = true;
+
+    quint32 kernelStates() const
+    {
+        const quint32 states = rowStates | countStates;
+        return states & (1u << TcpSocketInfo::SynRecv) ? states | (1u << TcpNewSynRecv) : states;
+    }
+};
+
+Wanted wantedFor(TcpSnapshot::Scope scope)
+{
+    Wanted w;
+    switch (scope) {
+    case TcpSnapshot::Scope::Full:
+        break;
+    case TcpSnapshot::Scope::Counts:
+        w.rowStates = CloseWaitBit;
+        w.tcpInfo = false;
+        break;
+    case TcpSnapshot::Scope::CloseWait:
+        w.rowStates = CloseWaitBit;
+        w.countStates = CloseWaitBit;
+        w.tcpInfo = false;
+        break;
+    }
+    return w;
+}
+
+// The rows and counts of one poll, filled by either source.
+struct Collected
+{
+    QList<TcpSocketInfo> sockets;
+    std::array<int, 12> counts{};
+};
+
 constexpr int NetlinkTimeoutMs = 2000; // a dump that stalls this long is treated as a failure
 constexpr size_t ReceiveBufferSize = 64 * 1024; // the kernel fills at most 32 KiB per dump part
 
@@ -108,16 +154,26 @@ size_t align4(size_t n)
     return (n + 3) & ~size_t(3);
 }
 
-// Parses one SOCK_DIAG_BY_FAMILY message (inet_diag_msg + attributes).
-bool parseDiagMessage(const char *payload, size_t length, TcpSocketInfo *out)
+// Parses one SOCK_DIAG_BY_FAMILY message (inet_diag_msg + attributes): counts its state, and
+// builds its row only when its state is wanted as a row.
+void parseDiagMessage(const char *payload, size_t length, const Wanted &wanted, Collected *out)
 {
     inet_diag_msg msg;
     if (length < sizeof msg)
-        return false;
+        return;
     std::memcpy(&msg, payload, sizeof msg);
+    const int state
+        = msg.idiag_state == TcpNewSynRecv ? int(TcpSocketInfo::SynRecv) : msg.idiag_state;
+    if (state < TcpSnapshot::FirstState || state > TcpSnapshot::LastState)
+        return;
+    const quint32 bit = 1u << state;
+    if (wanted.countStates & bit)
+        ++out->counts[size_t(state)];
+    if (!(wanted.rowStates & bit))
+        return;
 
     TcpSocketInfo s;
-    s.state = msg.idiag_state == TcpNewSynRecv ? int(TcpSocketInfo::SynRecv) : msg.idiag_state;
+    s.state = state;
     s.localAddress = addressFrom(msg.idiag_family, msg.id.idiag_src);
     s.localPort = qFromBigEndian(msg.id.idiag_sport);
     s.peerAddress = addressFrom(msg.idiag_family, msg.id.idiag_dst);
@@ -152,19 +208,19 @@ bool parseDiagMessage(const char *payload, size_t length, TcpSocketInfo *out)
         }
         offset += align4(attr.nla_len);
     }
-    *out = s;
-    return true;
+    out->sockets.append(s);
 }
 
 // One dump for one address family. Returns false with *error set when the kernel refuses.
 bool dumpFamily(int fd, quint8 family, quint32 seq, const QByteArray &bytecode,
-                QList<TcpSocketInfo> *out, QString *error)
+                const Wanted &wanted, Collected *out, QString *error)
 {
     inet_diag_req_v2 req{};
     req.sdiag_family = family;
     req.sdiag_protocol = IPPROTO_TCP;
-    req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
-    req.idiag_states = AllStates;
+    req.idiag_ext = wanted.tcpInfo ? 1 << (INET_DIAG_INFO - 1) : 0;
+    // The kernel checks the state before the port filter and before filling anything in.
+    req.idiag_states = wanted.kernelStates();
 
     const size_t attrLength = sizeof(nlattr) + size_t(bytecode.size());
     const size_t messageLength = sizeof(nlmsghdr) + align4(sizeof req) + align4(attrLength);
@@ -247,14 +303,12 @@ bool dumpFamily(int fd, quint8 family, quint32 seq, const QByteArray &bytecode,
             }
             if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY)
                 continue;
-            TcpSocketInfo socket;
-            if (parseDiagMessage(payload, payloadLength, &socket))
-                out->append(socket);
+            parseDiagMessage(payload, payloadLength, wanted, out);
         }
     }
 }
 
-bool pollNetlink(const QList<quint16> &ports, QList<TcpSocketInfo> *out, QString *error)
+bool pollNetlink(const QList<quint16> &ports, const Wanted &wanted, Collected *out, QString *error)
 {
     FdGuard fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
     if (fd.get() < 0) {
@@ -269,11 +323,11 @@ bool pollNetlink(const QList<quint16> &ports, QList<TcpSocketInfo> *out, QString
         return true; // no bytecode would mean "every socket": ask nothing instead
 
     const QByteArray bytecode = portFilter(ports);
-    QList<TcpSocketInfo> sockets;
-    if (!dumpFamily(fd.get(), AF_INET, 1, bytecode, &sockets, error)
-        || !dumpFamily(fd.get(), AF_INET6, 2, bytecode, &sockets, error))
+    Collected collected;
+    if ((wanted.ipv4 && !dumpFamily(fd.get(), AF_INET, 1, bytecode, wanted, &collected, error))
+        || (wanted.ipv6 && !dumpFamily(fd.get(), AF_INET6, 2, bytecode, wanted, &collected, error)))
         return false;
-    *out = std::move(sockets);
+    *out = std::move(collected);
     return true;
 }
 
@@ -330,42 +384,51 @@ bool parseProcEndpoint(const QByteArray &field, bool v6, QHostAddress *address, 
 
 // One row of /proc/net/tcp{,6}:
 //   sl local rem st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
-// Only the local endpoint is parsed before the port check: most rows are somebody else's.
-bool parseProcLine(const QByteArray &line, bool v6, const QSet<quint16> &ports, TcpSocketInfo *out)
+// Only the local endpoint is parsed before the port check: most rows are somebody else's. There
+// is no kernel state filter on this path: the state is checked here, before the rest is parsed.
+// Returns the row's state, or 0 when the row is not wanted or does not parse; *out is set only
+// when the state is wanted as a row.
+int parseProcLine(const QByteArray &line, bool v6, const QSet<quint16> &ports, const Wanted &wanted,
+                  TcpSocketInfo *out)
 {
     const QList<QByteArray> fields = line.simplified().split(' ');
     if (fields.size() < 10 || !fields.at(0).endsWith(':'))
-        return false;
+        return 0;
     TcpSocketInfo s;
     if (!parseProcEndpoint(fields.at(1), v6, &s.localAddress, &s.localPort))
-        return false;
+        return 0;
     if (!ports.contains(s.localPort))
-        return false;
-    if (!parseProcEndpoint(fields.at(2), v6, &s.peerAddress, &s.peerPort))
-        return false;
+        return 0;
     quint32 state;
     if (!parseHex(fields.at(3).cbegin(), fields.at(3).cend(), &state)
         || int(state) < TcpSnapshot::FirstState || int(state) > TcpSnapshot::LastState)
-        return false;
+        return 0;
+    const quint32 bit = 1u << state;
+    if (!((wanted.rowStates | wanted.countStates) & bit))
+        return 0;
+    if (!(wanted.rowStates & bit))
+        return int(state);
+    if (!parseProcEndpoint(fields.at(2), v6, &s.peerAddress, &s.peerPort))
+        return 0;
     s.state = int(state);
     const QByteArray &queues = fields.at(4);
     const qsizetype colon = queues.indexOf(':');
     if (colon < 0 || !parseHex(queues.cbegin(), queues.cbegin() + colon, &s.sendQueue)
         || !parseHex(queues.cbegin() + colon + 1, queues.cend(), &s.recvQueue))
-        return false;
+        return 0;
     bool ok = false;
     s.inode = fields.at(9).toULongLong(&ok);
     if (!ok)
-        return false;
+        return 0;
     if (s.state == TcpSocketInfo::Listen)
         s.backlog = s.recvQueue; // the max backlog is not in /proc
     *out = s;
-    return true;
+    return s.state;
 }
 
 // Returns false when the file cannot be read; rows that do not parse are skipped.
-bool readProcFile(const QString &path, bool v6, const QSet<quint16> &ports,
-                  QList<TcpSocketInfo> *out)
+bool readProcFile(const QString &path, bool v6, const QSet<quint16> &ports, const Wanted &wanted,
+                  Collected *out)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
@@ -379,28 +442,36 @@ bool readProcFile(const QString &path, bool v6, const QSet<quint16> &ports,
         qsizetype end = data.indexOf('\n', start);
         if (end < 0)
             end = data.size();
-        TcpSocketInfo s;
-        if (parseProcLine(data.mid(start, end - start), v6, ports, &s))
-            out->append(s);
+        TcpSocketInfo s; // state stays 0 unless the row is wanted as a row
+        const int state = parseProcLine(data.mid(start, end - start), v6, ports, wanted, &s);
+        if (state && (wanted.countStates & (1u << state)))
+            ++out->counts[size_t(state)];
+        if (s.state)
+            out->sockets.append(s);
         start = end + 1;
     }
     return true;
 }
 
-bool pollProc(const QString &root, const QList<quint16> &ports, QList<TcpSocketInfo> *out,
-              QString *error)
+bool pollProc(const QString &root, const QList<quint16> &ports, const Wanted &wanted,
+              Collected *out, QString *error)
 {
     const QSet<quint16> portSet(ports.cbegin(), ports.cend());
-    QList<TcpSocketInfo> sockets;
+    Collected collected;
     const QString tcp = root + QLatin1String("/net/tcp");
     const QString tcp6 = root + QLatin1String("/net/tcp6");
-    const bool haveV4 = readProcFile(tcp, false, portSet, &sockets);
-    const bool haveV6 = readProcFile(tcp6, true, portSet, &sockets);
+    const bool haveV4 = wanted.ipv4 && readProcFile(tcp, false, portSet, wanted, &collected);
+    const bool haveV6 = wanted.ipv6 && readProcFile(tcp6, true, portSet, wanted, &collected);
     if (!haveV4 && !haveV6) { // one alone is fine: a kernel without IPv6 has no tcp6
-        *error = QLatin1String("proc: cannot read ") + tcp + QLatin1String(" or ") + tcp6;
+        QStringList files;
+        if (wanted.ipv4)
+            files.append(tcp);
+        if (wanted.ipv6)
+            files.append(tcp6);
+        *error = QLatin1String("proc: cannot read ") + files.join(QLatin1String(" or "));
         return false;
     }
-    *out = std::move(sockets);
+    *out = std::move(collected);
     return true;
 }
 
@@ -413,12 +484,16 @@ void appendError(QString *all, const QString &error)
 
 } // namespace
 
-TcpSnapshot TcpMonitor::poll(const QList<quint16> &requested) const
+TcpSnapshot TcpMonitor::poll(const QList<quint16> &requested, TcpSnapshot::Scope scope) const
 {
     QElapsedTimer timer;
     timer.start();
     TcpSnapshot snapshot;
+    snapshot.scope = scope;
     snapshot.takenAtMs = QDateTime::currentMSecsSinceEpoch();
+    Wanted wanted = wantedFor(scope);
+    wanted.ipv4 = m_ipv4;
+    wanted.ipv6 = m_ipv6;
 
     QList<quint16> ports;
     for (quint16 p : requested) {
@@ -431,12 +506,13 @@ TcpSnapshot TcpMonitor::poll(const QList<quint16> &requested) const
     const bool tryNetlink = !m_forced || *m_forced == Source::Netlink;
     const bool tryProc = !m_forced || *m_forced == Source::Proc;
     QString error;
-    if (tryNetlink && pollNetlink(ports, &snapshot.sockets, &error)) {
+    Collected collected;
+    if (tryNetlink && pollNetlink(ports, wanted, &collected, &error)) {
         snapshot.source = Source::Netlink;
     } else {
         if (tryNetlink)
             appendError(&snapshot.error, error);
-        if (tryProc && pollProc(m_procRoot, ports, &snapshot.sockets, &error)) {
+        if (tryProc && pollProc(m_procRoot, ports, wanted, &collected, &error)) {
             snapshot.source = Source::Proc;
         } else {
             if (tryProc)
@@ -444,15 +520,14 @@ TcpSnapshot TcpMonitor::poll(const QList<quint16> &requested) const
             if (m_forced && *m_forced == Source::Unavailable)
                 appendError(&snapshot.error, QStringLiteral("source forced to unavailable"));
             snapshot.source = Source::Unavailable;
-            snapshot.sockets.clear();
         }
     }
 
     if (snapshot.isAvailable()) {
-        snapshot.stateCounts.fill(0);
-        for (const TcpSocketInfo &s : std::as_const(snapshot.sockets)) {
-            if (s.state >= TcpSnapshot::FirstState && s.state <= TcpSnapshot::LastState)
-                ++snapshot.stateCounts[size_t(s.state)];
+        snapshot.sockets = std::move(collected.sockets);
+        for (int s = TcpSnapshot::FirstState; s <= TcpSnapshot::LastState; ++s) {
+            if (wanted.countStates & (1u << s))
+                snapshot.stateCounts[size_t(s)] = collected.counts[size_t(s)];
         }
     }
     snapshot.pollCostUs = timer.nsecsElapsed() / 1000;

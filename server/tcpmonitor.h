@@ -36,10 +36,28 @@ public:
     void setProcRoot(const QString &root) { m_procRoot = root; }
     QString procRoot() const { return m_procRoot; }
 
-    // Every TCP socket (IPv4 and IPv6, all states) whose local port is one of ports, with
-    // per-state counts and what the poll cost. Port 0 and duplicates are ignored; an empty list
-    // yields an empty (but available) snapshot. Synchronous; touches no member state.
-    TcpSnapshot poll(const QList<quint16> &ports) const;
+    // The address families to ask for; both by default (at least one is always asked). Each is
+    // one walk of the kernel's whole socket table (or one /proc file), so a caller whose
+    // listeners are all IPv4 (or all IPv6: a dual-stack listener's IPv4 peers are IPv4-mapped
+    // AF_INET6 sockets) asks for that family alone.
+    void setAddressFamilies(bool ipv4, bool ipv6)
+    {
+        m_ipv4 = ipv4 || !ipv6;
+        m_ipv6 = ipv6;
+    }
+    bool asksIpv4() const { return m_ipv4; }
+    bool asksIpv6() const { return m_ipv6; }
+
+    // The TCP sockets (IPv4 and IPv6) whose local port is one of ports, with per-state counts
+    // and what the poll cost. Port 0 and duplicates are ignored; an empty list yields an empty
+    // (but available) snapshot. Synchronous; touches no member state.
+    // scope Full: every socket as a row, all states, with tcp_info (netlink). The cheaper scopes
+    // are for when nobody looks at the rows: Counts asks the kernel for every state without
+    // tcp_info and only counts them, building rows for CLOSE_WAIT alone; CloseWait asks the
+    // kernel (an idiag_states filter) for CLOSE_WAIT sockets only. /proc has no state filter:
+    // its rows are filtered here.
+    TcpSnapshot poll(const QList<quint16> &ports,
+                     TcpSnapshot::Scope scope = TcpSnapshot::Scope::Full) const;
 
     // Fills TcpSocketInfo::connectionId from idByKey (TcpSocketInfo::key() -> id): one hash
     // lookup per socket. Sockets without an entry get 0.
@@ -64,5 +82,7 @@ private:
 
     std::optional<TcpSnapshot::Source> m_forced;
     QString m_procRoot = QStringLiteral("/proc");
+    bool m_ipv4 = true;
+    bool m_ipv6 = true;
     QHash<QString, CloseWaitEntry> m_closeWait; // key() -> when it was first seen in CLOSE_WAIT
 };

@@ -158,6 +158,19 @@ QString TcpSnapshot::sourceName(Source source)
     return QStringLiteral("unavailable");
 }
 
+QString TcpSnapshot::scopeName(Scope scope)
+{
+    switch (scope) {
+    case Scope::Full:
+        break;
+    case Scope::Counts:
+        return QStringLiteral("counts");
+    case Scope::CloseWait:
+        return QStringLiteral("close_wait");
+    }
+    return QStringLiteral("full");
+}
+
 std::array<int, 12> TcpSnapshot::unknownCounts()
 {
     std::array<int, 12> counts{};
@@ -170,6 +183,7 @@ QJsonObject TcpSnapshot::toJson() const
 {
     QJsonObject o;
     o.insert(QLatin1String("source"), sourceName(source));
+    o.insert(QLatin1String("scope"), scopeName(scope));
     o.insert(QLatin1String("taken_at"), takenAtMs);
     o.insert(QLatin1String("poll_cost_us"), pollCostUs);
     if (isAvailable()) {

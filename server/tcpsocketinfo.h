@@ -77,8 +77,8 @@ struct TcpSocketInfo
     QJsonObject toJson() const;
 };
 
-// Every TCP socket on a set of local ports at one moment, with per-state counts; a copyable value
-// produced by TcpMonitor::poll() and served as GET /api/v1/tcp.
+// The TCP sockets on a set of local ports at one moment, with per-state counts; a copyable value
+// produced by TcpMonitor::poll() and served (full) as GET /api/v1/tcp.
 struct TcpSnapshot
 {
     enum class Source : quint8 {
@@ -86,20 +86,33 @@ struct TcpSnapshot
         Proc, // /proc/net/tcp and /proc/net/tcp6, filtered here, no tcp_info
         Unavailable, // neither worked: no data at all
     };
+    // What a poll asked for. Each scope holds every CLOSE_WAIT socket (what the alarm needs);
+    // the cheaper ones leave out the rows nobody looks at.
+    enum class Scope : quint8 {
+        Full, // every socket as a row (with tcp_info on netlink) and every state's count
+        Counts, // every state's count, rows only for CLOSE_WAIT sockets, no tcp_info
+        CloseWait, // only CLOSE_WAIT (an inet_diag state filter): its rows and its count; every
+                   // other count unknown (-1)
+    };
 
     static constexpr int FirstState = TcpSocketInfo::Established;
     static constexpr int LastState = TcpSocketInfo::Closing;
 
     Source source = Source::Unavailable;
+    Scope scope = Scope::Full;
     qint64 takenAtMs = 0; // wall clock, ms since the epoch
-    QList<TcpSocketInfo> sockets;
+    QList<TcpSocketInfo> sockets; // every socket (Full), else only those in CLOSE_WAIT
     // Index = kernel state (1..11); index 0 is unused. All -1 (unknown) when Unavailable, so that
-    // a missing source never shows up as "zero sockets".
+    // a missing source never shows up as "zero sockets"; -1 too for the states a CloseWait poll
+    // did not ask for.
     std::array<int, 12> stateCounts = unknownCounts();
     qint64 pollCostUs = 0; // how long poll() took
     QString error; // why a preferred source was not used (informational; empty when none failed)
 
     bool isAvailable() const { return source != Source::Unavailable; }
+    // Whether this snapshot has what a poll of scope `wanted` would have had (Full covers all,
+    // Counts covers CloseWait).
+    bool covers(Scope wanted) const { return int(scope) <= int(wanted); }
     // The count for one state, -1 when unknown or out of range.
     int count(int state) const;
 
@@ -107,10 +120,13 @@ struct TcpSnapshot
     static QString stateName(int state);
     // "netlink", "proc", "unavailable".
     static QString sourceName(Source source);
+    // "full", "counts", "close_wait".
+    static QString scopeName(Scope scope);
     static std::array<int, 12> unknownCounts();
 
-    // {"source": "netlink"|"proc"|"unavailable", "taken_at": ms, "poll_cost_us": us,
-    //  "states": {all eleven names: count} or null when unavailable,
+    // {"source": "netlink"|"proc"|"unavailable", "scope": "full"|"counts"|"close_wait",
+    //  "taken_at": ms, "poll_cost_us": us,
+    //  "states": {all eleven names: count (-1 unknown)} or null when unavailable,
     //  "sockets": [TcpSocketInfo::toJson()...] or null when unavailable, "error"?: "..."}
     QJsonObject toJson() const;
 };

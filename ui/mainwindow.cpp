@@ -264,6 +264,8 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     m_storeRefresh.start();
     refreshStoreInfo();
     m_host->setSnapshotsEnabled(true);
+    // The TCP panel and the table's TCP columns need every socket: full polls while we exist.
+    m_host->setTcpObserved(true);
     // What happened before this window existed (e.g. `listening`) comes from the server's ring.
     m_host->call<ServerEventList>(
         this, [](ServerWorker &w) { return w.eventRing().since(0, w.eventRing().capacity()); },
@@ -276,6 +278,8 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
 
 MainWindow::~MainWindow()
 {
+    // Back to the cheap polls that only look for CLOSE_WAIT; the host outlives its window.
+    m_host->setTcpObserved(false);
     // ~QWidget hides the docks after this object's MainWindow part is gone: their signals must
     // not reach lambdas that use it (UBSan caught visibilityChanged doing so).
     const QList<QDockWidget *> docks = findChildren<QDockWidget *>();
@@ -887,6 +891,10 @@ void MainWindow::restoreGroupViewState()
 
 void MainWindow::onTcpSnapshot(const TcpSnapshot &snapshot)
 {
+    // A partial snapshot was polled before this window attached: it lacks the rows (and maybe
+    // the counts) shown here. The full one follows at once.
+    if (snapshot.scope != TcpSnapshot::Scope::Full)
+        return;
     m_tcpStates->setSummary(TcpStateSummary::fromSnapshot(snapshot));
     m_tcpSource->setText(tr("Source: %1").arg(m_tcpStates->summary().source));
     m_tcpChart->addSnapshot(snapshot);

@@ -154,6 +154,7 @@ private Q_SLOTS:
     void logoutUserDryRunBroadcastExtend();
     void eventsAndAuditEntries();
     void infoAndTcp();
+    void tcpReadersPollOnDemand();
     void reloadDryRunInvalidAndApplied();
     void metricsParseAsPrometheusText();
     void metricsAuthOption();
@@ -697,6 +698,49 @@ void tst_AdminApi::infoAndTcp()
     const QJsonObject tcp = request("GET", "/api/v1/tcp", {}, "readonly").json();
     QVERIFY(tcp.contains(QStringLiteral("source")));
     QVERIFY(tcp.contains(QStringLiteral("states")));
+}
+
+// No dashboard: the periodic poll looks only for CLOSE_WAIT, so every reader of the rest has the
+// kernel polled for it. The interval outlasts the test: only the start's poll is periodic.
+void tst_AdminApi::tcpReadersPollOnDemand()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.tcpPollIntervalMs = 600000;
+    QVERIFY(startServer(cfg));
+    auto a = loggedIn(m_server->token(QStringLiteral("ann")));
+    QVERIFY(a);
+
+    // Every state's count, though the last periodic poll counted CLOSE_WAIT only.
+    QMap<QString, double> samples;
+    const Http metrics = request("GET", "/metrics", {}, QByteArray());
+    QCOMPARE(metrics.status, 200);
+    QVERIFY(parsePrometheus(metrics.body, &samples).isEmpty());
+    QVERIFY(samples.value(QStringLiteral("warden_tcp_sockets{state=\"ESTABLISHED\"}")) >= 1);
+    QVERIFY(samples.value(QStringLiteral("warden_tcp_sockets{state=\"LISTEN\"}")) >= 1);
+    QCOMPARE(samples.value(QStringLiteral("warden_tcp_sockets{state=\"CLOSE_WAIT\"}"), -1), 0.0);
+
+    // The connection list carries the kernel's state of each connection.
+    const QList<QJsonObject> ann = connectionsOf(QStringLiteral("ann"));
+    QCOMPARE(ann.size(), 1);
+    QCOMPARE(ann.first().value(QStringLiteral("tcp_state")).toString(),
+             QStringLiteral("ESTABLISHED"));
+
+    // The TCP list is a full poll made for this request.
+    const QJsonObject tcp = request("GET", "/api/v1/tcp").json();
+    QCOMPARE(tcp.value(QStringLiteral("scope")).toString(), QStringLiteral("full"));
+    QVERIFY(
+        tcp.value(QStringLiteral("states")).toObject().value(QStringLiteral("ESTABLISHED")).toInt()
+        >= 1);
+    const double annId = ann.first().value(QStringLiteral("id")).toDouble();
+    bool annRow = false;
+    for (const QJsonValue &v : tcp.value(QStringLiteral("sockets")).toArray()) {
+        const QJsonObject o = v.toObject();
+        annRow
+            = annRow
+              || (o.value(QStringLiteral("connection_id")).toDouble() == annId
+                  && o.value(QStringLiteral("state")).toString() == QLatin1String("ESTABLISHED"));
+    }
+    QVERIFY(annRow);
 }
 
 void tst_AdminApi::reloadDryRunInvalidAndApplied()

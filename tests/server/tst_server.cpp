@@ -91,6 +91,10 @@ private Q_SLOTS:
     void stopAndStartListening();
     void unknownIdsAre404();
     void kernelTcpStatePerConnection();
+    void tcpPollsCloseWaitOnlyUntilObserved();
+    void tcpObserverGetsFullPollAtOnce();
+    void tcpMonitorAsksTheListenersFamilyOnly();
+    void closeWaitAlarmReachesEventLog_data();
     void closeWaitAlarmReachesEventLog();
 
     void kickIsDurableBeforeOperatorSeesSuccess();
@@ -1304,6 +1308,7 @@ void tst_Server::kernelTcpStatePerConnection()
     cfg.tcpPollIntervalMs = 50;
     QVERIFY(m_server->start(cfg));
     m_server->host()->setSnapshotsEnabled(true);
+    m_server->host()->setTcpObserved(true); // what the dashboard does
     ConnectionDelta last;
     QHash<quint64, ConnectionInfo> rows;
     TcpSnapshot snap;
@@ -1331,12 +1336,150 @@ void tst_Server::kernelTcpStatePerConnection()
     QVERIFY(matched);
 }
 
+// Without a dashboard the worker asks the kernel only for CLOSE_WAIT sockets, less often, and
+// leaves every other socket alone; a dashboard attaching brings full polls at once.
+void tst_Server::tcpPollsCloseWaitOnlyUntilObserved()
+{
+    using Scope = TcpSnapshot::Scope;
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.tcpPollIntervalMs = 50;
+    cfg.closeWaitAlarmMs = 400; // unobserved: max(50, min(400 / 2, 5000)) = 200 ms
+    QVERIFY(m_server->start(cfg));
+    QCOMPARE(callWorker<int>([](ServerWorker &w) { return w.tcpPollIntervalMs(); }), 200);
+    QCOMPARE(callWorker<bool>([](ServerWorker &w) { return w.isTcpObserved(); }), false);
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    const quint16 clientPort = c->socket().localPort();
+
+    QList<TcpSnapshot> snaps;
+    QObject receiver; // dies before the locals the lambda writes to
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, &receiver,
+            [&](const TcpSnapshot &s) { snaps.append(s); });
+    // Three unobserved polls after the login: the connection's socket is in none of them.
+    QTRY_VERIFY_WITH_TIMEOUT(snaps.size() >= 3, 5000);
+    for (const TcpSnapshot &s : std::as_const(snaps)) {
+        QVERIFY(s.isAvailable());
+        QCOMPARE(s.scope, Scope::CloseWait);
+        QVERIFY(s.sockets.isEmpty()); // nothing in CLOSE_WAIT, and no ESTABLISHED rows
+        QCOMPARE(s.count(TcpSocketInfo::CloseWait), 0);
+        QCOMPARE(s.count(TcpSocketInfo::Established), -1); // not asked for: unknown
+    }
+    for (qsizetype i = 1; i < snaps.size(); ++i) // the longer interval, not 50 ms
+        QVERIFY2(snaps.at(i).takenAtMs - snaps.at(i - 1).takenAtMs >= 150,
+                 qPrintable(QString::number(snaps.at(i).takenAtMs - snaps.at(i - 1).takenAtMs)));
+    // No full poll happened: the connection never learnt its kernel state.
+    const auto tcpStateOfAlice = [this] {
+        return callWorker<int>([](ServerWorker &w) {
+            const QList<ConnectionInfo> all = w.connections();
+            return all.isEmpty() ? -1 : all.first().tcpState;
+        });
+    };
+    QCOMPARE(tcpStateOfAlice(), 0);
+
+    // The dashboard attaches: full polls every 50 ms.
+    snaps.clear();
+    m_server->host()->setTcpObserved(true);
+    QTRY_VERIFY_WITH_TIMEOUT(!snaps.isEmpty(), 5000);
+    const TcpSnapshot full = snaps.first();
+    QCOMPARE(full.scope, Scope::Full);
+    QVERIFY(full.count(TcpSocketInfo::Established) >= 1);
+    QCOMPARE(full.count(TcpSocketInfo::Listen), 1);
+    bool aliceRow = false;
+    for (const TcpSocketInfo &s : full.sockets)
+        aliceRow = aliceRow || (s.peerPort == clientPort && s.connectionId != 0);
+    QVERIFY(aliceRow);
+    QCOMPARE(tcpStateOfAlice(), int(TcpSocketInfo::Established));
+    QCOMPARE(callWorker<int>([](ServerWorker &w) { return w.tcpPollIntervalMs(); }), 50);
+    QTRY_VERIFY(snaps.size() >= 3);
+    for (const TcpSnapshot &s : std::as_const(snaps))
+        QCOMPARE(s.scope, Scope::Full);
+
+    // And detaches: back to CLOSE_WAIT-only polls.
+    m_server->host()->setTcpObserved(false);
+    QTRY_COMPARE(callWorker<int>([](ServerWorker &w) { return w.tcpPollIntervalMs(); }), 200);
+    snaps.clear();
+    QTRY_VERIFY_WITH_TIMEOUT(!snaps.isEmpty(), 5000);
+    QCOMPARE(snaps.last().scope, Scope::CloseWait);
+}
+
+// An interval far longer than the test: only the poll that attaching triggers can arrive.
+void tst_Server::tcpObserverGetsFullPollAtOnce()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.tcpPollIntervalMs = 600000;
+    QVERIFY(m_server->start(cfg));
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+    // The answer comes after the start's own poll has been delivered (one queue): not counted.
+    QCOMPARE(callWorker<bool>([](ServerWorker &w) { return w.isTcpObserved(); }), false);
+    QList<TcpSnapshot> snaps;
+    QObject receiver;
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, &receiver,
+            [&](const TcpSnapshot &s) { snaps.append(s); });
+    m_server->host()->setTcpObserved(true);
+    QTRY_COMPARE_WITH_TIMEOUT(snaps.size(), 1, 5000);
+    QCOMPARE(snaps.first().scope, TcpSnapshot::Scope::Full);
+    QVERIFY(snaps.first().count(TcpSocketInfo::Established) >= 1);
+    // Attaching again changes nothing; detaching polls nothing either.
+    m_server->host()->setTcpObserved(true);
+    m_server->host()->setTcpObserved(false);
+    QCOMPARE(callWorker<bool>([](ServerWorker &w) { return w.isTcpObserved(); }), false);
+    QCOMPARE(snaps.size(), 1);
+}
+
+// Warden on 127.0.0.1 asks the kernel for IPv4 sockets only: another process's IPv6 listener
+// with the same port number (and its connection) is not Warden's and costs no walk.
+void tst_Server::tcpMonitorAsksTheListenersFamilyOnly()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.tcpPollIntervalMs = 50;
+    QVERIFY(m_server->start(cfg));
+    QVERIFY(cfg.listenAddress.protocol() == QAbstractSocket::IPv4Protocol);
+    QTcpServer v6;
+    if (!v6.listen(QHostAddress::LocalHostIPv6, m_server->port()))
+        QSKIP("no IPv6 loopback, or [::1] with Warden's port number is taken");
+    QTcpSocket v6Client;
+    v6Client.connectToHost(QHostAddress::LocalHostIPv6, m_server->port());
+    QVERIFY(v6Client.waitForConnected(5000));
+    QTRY_VERIFY(v6.hasPendingConnections());
+    std::unique_ptr<QTcpSocket> v6Accepted(v6.nextPendingConnection());
+    auto c = loggedIn(m_server->token(QStringLiteral("alice")));
+    QVERIFY(c);
+
+    const qint64 before = QDateTime::currentMSecsSinceEpoch();
+    TcpSnapshot snap;
+    QObject receiver;
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, &receiver,
+            [&snap](const TcpSnapshot &s) { snap = s; });
+    m_server->host()->setTcpObserved(true);
+    QTRY_VERIFY(snap.scope == TcpSnapshot::Scope::Full && snap.takenAtMs >= before);
+    QVERIFY(snap.count(TcpSocketInfo::Established) >= 1); // alice
+    QCOMPARE(snap.count(TcpSocketInfo::Listen), 1); // Warden's, not the IPv6 one
+    for (const TcpSocketInfo &s : std::as_const(snap.sockets))
+        QVERIFY2(s.localAddress.protocol() == QAbstractSocket::IPv4Protocol,
+                 qPrintable(s.localEndpoint()));
+}
+
+void tst_Server::closeWaitAlarmReachesEventLog_data()
+{
+    QTest::addColumn<bool>("observed");
+    QTest::addRow("no dashboard") << false;
+    QTest::addRow("dashboard attached") << true;
+}
+
 void tst_Server::closeWaitAlarmReachesEventLog()
 {
+    QFETCH(bool, observed);
     ServerConfig cfg = m_server->defaultConfig();
     cfg.tcpPollIntervalMs = 50;
     cfg.closeWaitAlarmMs = 150;
     QVERIFY(m_server->start(cfg));
+    if (observed)
+        m_server->host()->setTcpObserved(true);
+    TcpSnapshot last;
+    QObject receiver; // dies before `last`
+    connect(m_server->host(), &ServerHost::tcpSnapshotReady, &receiver,
+            [&last](const TcpSnapshot &s) { last = s; });
     // A listener that "forgets" to close: the peer closes, this side keeps its socket.
     const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
     QVERIFY(lfd >= 0);
@@ -1357,6 +1500,7 @@ void tst_Server::closeWaitAlarmReachesEventLog()
     QVERIFY(peer.waitForConnected(3000));
     const int fd = ::accept(lfd, nullptr, nullptr);
     QVERIFY(fd >= 0);
+    const quint16 peerPort = peer.localPort();
     peer.disconnectFromHost();
     QVERIFY(m_server->waitForEvent(ServerEvent::Type::TcpAlarm, 1, 5000));
     const ServerEvent alarm = m_server->eventsOf(ServerEvent::Type::TcpAlarm).first();
@@ -1364,6 +1508,15 @@ void tst_Server::closeWaitAlarmReachesEventLog()
     QVERIFY(alarm.details.value(QStringLiteral("local"))
                 .toString()
                 .endsWith(QLatin1Char(':') + QString::number(port)));
+    QCOMPARE(alarm.peer, QStringLiteral("127.0.0.1:%1").arg(peerPort));
+    // What the alarm was raised from: the CLOSE_WAIT row in either kind of poll.
+    QTRY_VERIFY(last.takenAtMs > 0);
+    QCOMPARE(last.scope, observed ? TcpSnapshot::Scope::Full : TcpSnapshot::Scope::CloseWait);
+    QCOMPARE(last.count(TcpSocketInfo::CloseWait), 1);
+    if (observed)
+        QVERIFY(last.count(TcpSocketInfo::Listen) >= 2); // Warden's and this one
+    else
+        QCOMPARE(last.count(TcpSocketInfo::Listen), -1); // not asked for
     ::close(fd);
     ::close(lfd);
 }

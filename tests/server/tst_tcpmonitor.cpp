@@ -146,6 +146,10 @@ private Q_SLOTS:
     void closeWaitAlarmFiresOnce();
     void closeWaitBookkeeping_data();
     void closeWaitBookkeeping();
+    void partialScopes_data();
+    void partialScopes();
+    void addressFamilies_data();
+    void addressFamilies();
     void matchesSs_data();
     void matchesSs();
     void rttOnNetlink();
@@ -458,6 +462,155 @@ void tst_TcpMonitor::closeWaitBookkeeping()
                             + alarmed.join(QLatin1Char(',')) + QLatin1String(", expected ")
                             + expected.at(i)));
     }
+}
+
+void tst_TcpMonitor::partialScopes_data()
+{
+    QTest::addColumn<Source>("source");
+    QTest::addColumn<TcpSnapshot::Scope>("scope");
+    for (Source source : {Source::Netlink, Source::Proc}) {
+        QTest::addRow("%s counts", qPrintable(sourceTag(source)))
+            << source << TcpSnapshot::Scope::Counts;
+        QTest::addRow("%s close_wait", qPrintable(sourceTag(source)))
+            << source << TcpSnapshot::Scope::CloseWait;
+    }
+}
+
+// What the server polls while nobody looks at the rows: the CLOSE_WAIT sockets of the port (for
+// the alarm) and no ESTABLISHED rows, where a full poll of the same sockets has both.
+void tst_TcpMonitor::partialScopes()
+{
+    QFETCH(Source, source);
+    QFETCH(TcpSnapshot::Scope, scope);
+    FdServer server;
+    FdServer other; // a CLOSE_WAIT on another port: the port filter still applies
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QVERIFY(other.listen(QHostAddress::LocalHost, 0));
+    Clients clients;
+    connectClients(&server, 3, &clients);
+    Clients otherClients;
+    connectClients(&other, 1, &otherClients);
+    if (QTest::currentTestFailed())
+        return;
+    // The client closes; the server keeps its descriptor: CLOSE_WAIT on the server's port.
+    const quint16 closedPeer = clients[0]->localPort();
+    clients[0]->disconnectFromHost();
+    otherClients[0]->disconnectFromHost();
+
+    TcpMonitor monitor;
+    monitor.setForcedSource(source);
+    const quint16 port = server.serverPort();
+    const auto countOf = [](const TcpSnapshot &snap, int state) {
+        int n = 0;
+        for (const TcpSocketInfo &s : snap.sockets)
+            n += s.state == state ? 1 : 0;
+        return n;
+    };
+    QTRY_COMPARE(monitor.poll({port, other.serverPort()}).count(TcpSocketInfo::CloseWait), 2);
+
+    const TcpSnapshot full = monitor.poll({port});
+    QCOMPARE(full.source, source);
+    QCOMPARE(full.scope, TcpSnapshot::Scope::Full);
+    QCOMPARE(countOf(full, TcpSocketInfo::CloseWait), 1);
+    QCOMPARE(countOf(full, TcpSocketInfo::Established), 2);
+    QCOMPARE(countOf(full, TcpSocketInfo::Listen), 1);
+    QCOMPARE(full.count(TcpSocketInfo::Established), 2);
+
+    const TcpSnapshot partial = monitor.poll({port}, scope);
+    QCOMPARE(partial.source, source);
+    QCOMPARE(partial.scope, scope);
+    QVERIFY(partial.isAvailable());
+    QCOMPARE(partial.sockets.size(), 1); // the CLOSE_WAIT row alone: no ESTABLISHED, no LISTEN
+    const TcpSocketInfo &row = partial.sockets.first();
+    QCOMPARE(row.state, int(TcpSocketInfo::CloseWait));
+    QCOMPARE(row.localPort, port);
+    QCOMPARE(row.peerPort, closedPeer);
+    QCOMPARE(row.localAddress, QHostAddress(QHostAddress::LocalHost));
+    QVERIFY(!row.hasTcpInfo); // not asked for
+    QString fullKey;
+    for (const TcpSocketInfo &s : full.sockets) {
+        if (s.state == TcpSocketInfo::CloseWait)
+            fullKey = s.key();
+    }
+    QCOMPARE(row.key(), fullKey); // what the alarm tracks, the same in either scope
+    QCOMPARE(partial.count(TcpSocketInfo::CloseWait), 1);
+    if (scope == TcpSnapshot::Scope::Counts) {
+        // Counted without rows: the same counts as the full poll.
+        QCOMPARE(partial.stateCounts, full.stateCounts);
+        QVERIFY(partial.covers(TcpSnapshot::Scope::CloseWait));
+        QVERIFY(!partial.covers(TcpSnapshot::Scope::Full));
+    } else {
+        // Only CLOSE_WAIT was asked for: every other count is unknown, not zero.
+        QCOMPARE(partial.count(TcpSocketInfo::Established), -1);
+        QCOMPARE(partial.count(TcpSocketInfo::Listen), -1);
+        QVERIFY(!partial.covers(TcpSnapshot::Scope::Counts));
+        const QJsonObject states = partial.toJson().value(QLatin1String("states")).toObject();
+        QCOMPARE(states.value(QLatin1String("ESTABLISHED")).toInt(), -1);
+        QCOMPARE(states.value(QLatin1String("CLOSE_WAIT")).toInt(), 1);
+    }
+    QCOMPARE(partial.toJson().value(QLatin1String("scope")).toString(),
+             TcpSnapshot::scopeName(scope));
+    QVERIFY(full.covers(scope));
+
+    // The alarm works on partial snapshots alone, as the server uses them while unobserved.
+    constexpr qint64 AlarmAfterMs = 50;
+    QVERIFY(monitor.closeWaitAlarms(partial, 0, AlarmAfterMs).isEmpty());
+    const QList<TcpSocketInfo> alarms
+        = monitor.closeWaitAlarms(monitor.poll({port}, scope), AlarmAfterMs + 1, AlarmAfterMs);
+    QCOMPARE(alarms.size(), 1);
+    QCOMPARE(alarms.first().peerPort, closedPeer);
+}
+
+void tst_TcpMonitor::addressFamilies_data()
+{
+    kernelFilterSelectsPorts_data();
+}
+
+// One port number, an IPv6 listener on ::1 and an IPv4 one on 127.0.0.1: asking for one family
+// leaves the other's sockets out.
+void tst_TcpMonitor::addressFamilies()
+{
+    QFETCH(Source, source);
+    FdServer v6;
+    if (!v6.listen(QHostAddress::LocalHostIPv6, 0))
+        QSKIP("no IPv6 loopback");
+    FdServer v4;
+    QVERIFY(v4.listen(QHostAddress::LocalHost, v6.serverPort()));
+    Clients clients;
+    connectClients(&v4, 2, &clients);
+    connectClients(&v6, 1, &clients);
+    if (QTest::currentTestFailed())
+        return;
+
+    TcpMonitor monitor;
+    monitor.setForcedSource(source);
+    const quint16 port = v4.serverPort();
+    const auto protocols = [](const TcpSnapshot &snap) {
+        QMap<QAbstractSocket::NetworkLayerProtocol, int> n;
+        for (const TcpSocketInfo &s : snap.sockets)
+            ++n[s.localAddress.protocol()];
+        return n;
+    };
+    QTRY_COMPARE(monitor.poll({port}).count(TcpSocketInfo::Established), 3);
+    QCOMPARE(monitor.asksIpv4() && monitor.asksIpv6(), true); // the default
+
+    monitor.setAddressFamilies(true, false);
+    TcpSnapshot snap = monitor.poll({port});
+    QCOMPARE(snap.source, source);
+    QCOMPARE(snap.count(TcpSocketInfo::Established), 2);
+    QCOMPARE(snap.count(TcpSocketInfo::Listen), 1);
+    QCOMPARE(protocols(snap), (QMap<QAbstractSocket::NetworkLayerProtocol, int>{
+                                  {QAbstractSocket::IPv4Protocol, 3}}));
+
+    monitor.setAddressFamilies(false, true);
+    snap = monitor.poll({port}, TcpSnapshot::Scope::Counts);
+    QCOMPARE(snap.count(TcpSocketInfo::Established), 1);
+    QCOMPARE(snap.count(TcpSocketInfo::Listen), 1);
+    QVERIFY(snap.sockets.isEmpty());
+
+    monitor.setAddressFamilies(false, false); // nothing is not an option: IPv4
+    QVERIFY(monitor.asksIpv4() && !monitor.asksIpv6());
+    QCOMPARE(monitor.poll({port}).count(TcpSocketInfo::Established), 2);
 }
 
 void tst_TcpMonitor::matchesSs_data()
