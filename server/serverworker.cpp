@@ -11,6 +11,7 @@
 #include "server/socketiocodec.h"
 #include "server/sqlitesessionstore.h"
 #include "server/tlsfiles.h"
+#include "server/websocketconnection.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
@@ -18,7 +19,6 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QRandomGenerator>
-#include <QtWebSockets/QWebSocket>
 
 #include <algorithm>
 
@@ -30,7 +30,7 @@ constexpr int SnapshotFlushMs = 250;
 constexpr int StoreFlushMs = 500;
 constexpr qint64 RetentionEveryMs = 60 * 1000;
 
-QString peerOf(const QWebSocket *s)
+QString peerOf(const WebSocketConnection *s)
 {
     const QHostAddress a = s->peerAddress();
     const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
@@ -39,7 +39,7 @@ QString peerOf(const QWebSocket *s)
     return host + QLatin1Char(':') + QString::number(s->peerPort());
 }
 
-QString localOf(const QWebSocket *s)
+QString localOf(const WebSocketConnection *s)
 {
     const QHostAddress a = s->localAddress();
     const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
@@ -155,6 +155,7 @@ void ServerWorker::start(const ServerConfig &config)
 
     m_frontend = std::make_unique<HttpFrontend>();
     m_frontend->setHandshakeTimeout(config.handshakeTimeoutMs);
+    m_frontend->setNativeTransport(config.transport == ServerConfig::Transport::Native);
     if (config.tlsEnabled()) {
         QString ignored;
         m_frontend->setTls(TlsFiles::serverConfiguration(config.tlsCertPem, config.tlsKeyPem),
@@ -451,8 +452,10 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     } else if (old.closeWaitAlarmMs != next.closeWaitAlarmMs) {
         applyTcpInterval(false); // the unobserved interval follows the alarm
     }
-    if (m_frontend)
+    if (m_frontend) {
         m_frontend->setHandshakeTimeout(next.handshakeTimeoutMs);
+        m_frontend->setNativeTransport(next.transport == ServerConfig::Transport::Native);
+    }
     if (old.maxMessageBytes != next.maxMessageBytes) {
         for (auto &c : m_connections)
             c.socket->setMaxAllowedIncomingMessageSize(quint64(next.maxMessageBytes));
@@ -845,15 +848,14 @@ void ServerWorker::setSnapshotsEnabled(bool enabled)
     }
 }
 
-void ServerWorker::onWebSocket(QWebSocket *socket)
+void ServerWorker::onWebSocket(WebSocketConnection *socket)
 {
     if (m_stopping) {
-        socket->close(static_cast<QWebSocketProtocol::CloseCode>(CloseCode::ShuttingDown),
-                      QStringLiteral("shutting_down"));
-        connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+        socket->close(CloseCode::ShuttingDown, QStringLiteral("shutting_down"));
+        connect(socket, &WebSocketConnection::disconnected, socket, &QObject::deleteLater);
         return;
     }
-    if (!m_config.echoPath.isEmpty() && socket->requestUrl().path() == m_config.echoPath) {
+    if (!m_config.echoPath.isEmpty() && socket->requestPath() == m_config.echoPath) {
         startEcho(socket);
         return;
     }
@@ -866,7 +868,7 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     c.info.id = id;
     c.info.peer = peerOf(socket);
     c.info.localAddress = localOf(socket);
-    c.info.path = socket->requestUrl().path();
+    c.info.path = socket->requestPath();
     c.info.endpoint = HttpRoutes::isSocketIoPath(c.info.path.toUtf8())
                           ? ConnectionInfo::Endpoint::SocketIo
                           : ConnectionInfo::Endpoint::Raw;
@@ -878,11 +880,11 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     m_connections.insert(id, c);
     ++m_accepted;
 
-    connect(socket, &QWebSocket::textMessageReceived, this,
+    connect(socket, &WebSocketConnection::textMessageReceived, this,
             [this, id](const QString &t) { onText(id, t); });
-    connect(socket, &QWebSocket::binaryMessageReceived, this,
+    connect(socket, &WebSocketConnection::binaryMessageReceived, this,
             [this, id](const QByteArray &) { onBinary(id); });
-    connect(socket, &QWebSocket::disconnected, this, [this, id] { onDisconnected(id); });
+    connect(socket, &WebSocketConnection::disconnected, this, [this, id] { onDisconnected(id); });
 
     m_connectionDeadlines.schedule(id, now() + m_config.loginTimeoutMs);
     if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
@@ -901,16 +903,16 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     markDirty(id);
 }
 
-void ServerWorker::startEcho(QWebSocket *socket)
+void ServerWorker::startEcho(WebSocketConnection *socket)
 {
     // Conformance endpoint: the normal stack (front end, admission, size limits), no protocol.
     socket->setParent(this);
     socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageBytes));
-    connect(socket, &QWebSocket::textMessageReceived, socket,
+    connect(socket, &WebSocketConnection::textMessageReceived, socket,
             [socket](const QString &t) { socket->sendTextMessage(t); });
-    connect(socket, &QWebSocket::binaryMessageReceived, socket,
+    connect(socket, &WebSocketConnection::binaryMessageReceived, socket,
             [socket](const QByteArray &b) { socket->sendBinaryMessage(b); });
-    connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+    connect(socket, &WebSocketConnection::disconnected, socket, &QObject::deleteLater);
     connect(this, &ServerWorker::stopped, socket, [socket] { socket->abort(); });
 }
 
@@ -1291,15 +1293,10 @@ void ServerWorker::onDisconnected(ConnectionId id)
 
     ServerEvent e = makeEvent(ServerEvent::Type::Disconnected, &c);
     const bool byServer = c.closeCode != 0;
-    int code = byServer ? c.closeCode : int(c.socket->closeCode());
-    QString reason = byServer ? c.closeReason : c.socket->closeReason();
-    if (!byServer && c.socket->error() == QAbstractSocket::RemoteHostClosedError && code == 1000
-        && reason.isEmpty())
-        code = 1006; // no close frame: the TCP connection just went away
-    if (c.socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData && !byServer) {
-        code = CloseCode::TooBig;
-        reason = QStringLiteral("message too big");
-    }
+    // The transport says 1006 when the TCP connection went away without a close frame, and
+    // 1009 "message too big" for its size limit.
+    const int code = byServer ? c.closeCode : int(c.socket->closeCode());
+    const QString reason = byServer ? c.closeReason : c.socket->closeReason();
     m_metrics.disconnected(code);
     e.details.insert(QLatin1String("code"), code);
     e.details.insert(QLatin1String("reason"), reason);
@@ -1389,7 +1386,7 @@ bool ServerWorker::beginClose(Connection &c, quint16 code, const QString &reason
 
 void ServerWorker::sendClose(Connection &c)
 {
-    c.socket->close(static_cast<QWebSocketProtocol::CloseCode>(c.closeCode), c.closeReason);
+    c.socket->close(c.closeCode, c.closeReason);
     // A peer that never answers the close frame is cut off after a grace period.
     m_connectionDeadlines.schedule(c.info.id, now() + CloseGraceMs);
     armTimer();

@@ -30,7 +30,7 @@
 class AdminServer;
 class ClusterLink;
 class HttpFrontend;
-class QWebSocket;
+class WebSocketConnection;
 
 // The whole server: the main port, its connections, the sessions and their deadlines, the expiry
 // timer and the event log. A parentless QObject that ServerHost moves into the server thread; its
@@ -184,7 +184,7 @@ Q_SIGNALS:
 private:
     struct Connection
     {
-        QWebSocket *socket = nullptr;
+        WebSocketConnection *socket = nullptr; // NativeWebSocket or QtWebSocketConnection
         ConnectionInfo info;
         QByteArray tokenHash;
         quint16 closeCode = 0; // set when Warden starts the close
@@ -198,8 +198,8 @@ private:
         qint64 slowConsumerBytes = 0; // unsent bytes when closed as a slow consumer
     };
 
-    void onWebSocket(QWebSocket *socket);
-    void startEcho(QWebSocket *socket);
+    void onWebSocket(WebSocketConnection *socket);
+    void startEcho(WebSocketConnection *socket);
     void onText(ConnectionId id, const QString &text);
     void onBinary(ConnectionId id);
     void onDisconnected(ConnectionId id);

@@ -4,6 +4,7 @@
 #include "server/closecodes.h"
 #include "server/httpfrontend.h"
 #include "server/jwt.h"
+#include "server/nativewebsocket.h"
 #include "server/sqlitesessionstore.h"
 #include "tests/common/serverfixture.h"
 #include "tests/common/testclient.h"
@@ -530,12 +531,12 @@ void tst_Server::massExpiryPushesBeforeEveryClose()
 void tst_Server::closedConnectionsFreeTheirSockets()
 {
     // HttpFrontend takes upgraded sockets away from QWebSocketServer's disconnect handler (an
-    // O(connections) walk per close) and frees them itself: none may be left behind, whether
-    // the client or the server closes.
+    // O(connections) walk per close) and frees them itself, and a native connection frees
+    // itself too: none may be left behind, whether the client or the server closes.
     QVERIFY(m_server->start(m_server->defaultConfig()));
     const auto sockets = [this] {
         return callSync<int>([](ServerWorker &w) {
-                   qsizetype n = w.findChildren<QTcpSocket *>().size();
+                   qsizetype n = w.findChildren<NativeWebSocket *>().size();
                    if (w.frontend())
                        n += w.frontend()->findChildren<QTcpSocket *>().size();
                    return int(n);
