@@ -1782,7 +1782,7 @@ void tst_Server::reloadAppliesEachLiveKey_data()
          {"session/idle_timeout", "session/login_timeout", "session/revocation_ttl",
           "limits/max_message_bytes", "limits/handshake_timeout_ms", "server/locale",
           "auth/jwt_secret", "log/ring_size", "log/keep_days", "log/max_rows", "log/format",
-          "shutdown/spread_ms", "tcp/poll_interval_ms", "tcp/close_wait_alarm"})
+          "shutdown/spread_ms", "tcp/poll_interval_ms", "tcp/close_wait_alarm", "server/transport"})
         QTest::addRow("%s", k) << QString::fromLatin1(k) << true;
     QTest::addRow("server/data_dir") << QStringLiteral("server/data_dir") << false;
 }
@@ -1830,6 +1830,10 @@ void tst_Server::reloadAppliesEachLiveKey()
         next.closeWaitAlarmMs = 2000;
     else if (key == QLatin1String("server/data_dir"))
         next.dataDir = otherDir.path();
+    else if (key == QLatin1String("server/transport"))
+        next.transport = base.transport == ServerConfig::Transport::Native
+                             ? ServerConfig::Transport::Qt
+                             : ServerConfig::Transport::Native;
 
     QStringList applied;
     QStringList restart;
@@ -1910,6 +1914,19 @@ void tst_Server::reloadAppliesEachLiveKey()
         QCOMPARE(running.tcpPollIntervalMs, 0);
     } else if (key == QLatin1String("tcp/close_wait_alarm")) {
         QCOMPARE(running.closeWaitAlarmMs, qint64(2000));
+    } else if (key == QLatin1String("server/transport")) {
+        // New connections get the new transport; the open one kept its own (round trip above).
+        const auto natives = [this] {
+            return callWorker<int>(
+                [](ServerWorker &w) { return int(w.findChildren<NativeWebSocket *>().size()); });
+        };
+        const bool nativeBefore = base.transport == ServerConfig::Transport::Native;
+        QCOMPARE(natives(), nativeBefore ? 1 : 0);
+        auto d = loggedIn(m_server->token(QStringLiteral("bob")));
+        QVERIFY(d);
+        QCOMPARE(natives(), 1); // the old connection's when native was before, else the new one's
+        QVERIFY(c->roundTrip());
+        QVERIFY(d->roundTrip());
     } else if (key == QLatin1String("server/data_dir")) {
         // The store stays where it was opened until the next start.
         QCOMPARE(running.dataDir, base.dataDir);
