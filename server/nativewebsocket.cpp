@@ -2,7 +2,7 @@
 #include "server/nativewebsocket.h"
 
 #include <QtCore/QSocketNotifier>
-#include <QtCore/QTimer>
+#include <QtCore/QTimerEvent>
 
 #include <cerrno>
 #include <memory>
@@ -334,7 +334,18 @@ void NativeWebSocket::fail(quint16 code, const QString &reason)
 
 void NativeWebSocket::startCloseTimer()
 {
-    QTimer::singleShot(g_closeTimeoutMs, this, [this] { finish(); });
+    // A timer id on this object, not a QTimer: a mass close arms thousands of them at once.
+    if (m_closeTimer == 0)
+        m_closeTimer = startTimer(g_closeTimeoutMs, Qt::CoarseTimer);
+}
+
+void NativeWebSocket::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_closeTimer) {
+        WebSocketConnection::timerEvent(event);
+        return;
+    }
+    finish(); // the peer did not complete the closing handshake in time
 }
 
 void NativeWebSocket::finish()
@@ -342,6 +353,10 @@ void NativeWebSocket::finish()
     if (m_state == State::Closed)
         return;
     m_state = State::Closed;
+    if (m_closeTimer != 0) {
+        killTimer(m_closeTimer);
+        m_closeTimer = 0;
+    }
     m_readNotifier->setEnabled(false);
     if (m_writeNotifier)
         m_writeNotifier->setEnabled(false);
@@ -381,6 +396,8 @@ void NativeWebSocket::onClose(quint16 code, const QString &reason)
         m_closeReason = reason;
         sendCloseFrame(code, QString());
         m_state = State::Closing;
+        if (!m_out.isEmpty())
+            startCloseTimer(); // the echo waits behind unsent output: not forever
     }
     m_closeWhenWritten = true;
 }

@@ -78,6 +78,8 @@ private:
     // Ends the connection: the fd is closed and disconnected() emitted.
     void finish();
 
+    void timerEvent(QTimerEvent *event) override;
+
     bool onText(const QString &text) override;
     bool onBinary(const QByteArray &data) override;
     bool onPing(const QByteArray &payload) override;
@@ -90,6 +92,7 @@ private:
     bool m_writeBroken = false;
     bool m_shutdownWhenWritten = false; // after failing the connection: FIN once it is out
     quint16 m_closeCode = 1006;
+    int m_closeTimer = 0; // while a close frame waits for the peer's
     QSocketNotifier *m_readNotifier;
     QSocketNotifier *m_writeNotifier = nullptr; // only while output is queued
     QByteArray m_out; // what the kernel refused, from m_outHead on

@@ -144,7 +144,7 @@ qsizetype WsFrameReader::parse(char *data, qsizetype size, Sink &sink, Error *er
         if (lengthBytes == 8 && (length >> 63))
             return fail(1002, "64-bit payload length with the most significant bit set");
         // Before the payload arrives: an oversize message is refused from its header.
-        if (!control && length > m_maxMessage - m_messageSize)
+        if (!control && (m_messageSize > m_maxMessage || length > m_maxMessage - m_messageSize))
             return fail(1009, "message too big");
         const qsizetype headerSize = 2 + lengthBytes + 4;
         if (avail < headerSize || quint64(avail - headerSize) < length) {
