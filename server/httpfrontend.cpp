@@ -286,14 +286,9 @@ void HttpFrontend::upgradeNative(QTcpSocket *socket, const HttpRequest &request)
     socket->abort(); // its buffers go now, the object with the next event-loop turn
     socket->deleteLater();
 
-    auto *ws = new NativeWebSocket(fd, endpoint, QUrl::fromEncoded(request.target).path(), answer);
-    connect(
-        ws, &NativeWebSocket::protocolViolation, this, [this, ws](int code, const QString &reason) {
-            const QHostAddress a = ws->peerAddress();
-            Q_EMIT requestRefused(a.toString() + QLatin1Char(':') + QString::number(ws->peerPort()),
-                                  code, reason);
-        });
-    Q_EMIT webSocketAccepted(ws);
+    // Its protocol violations go to whoever takes it (WebSocketConnection::protocolViolation).
+    Q_EMIT webSocketAccepted(
+        new NativeWebSocket(fd, endpoint, QUrl::fromEncoded(request.target).path(), answer));
 }
 
 void HttpFrontend::onWebSocketReady()

@@ -68,8 +68,9 @@ public:
 Q_SIGNALS:
     // A finished WebSocket handshake. The receiver owns the connection (it has no parent).
     void webSocketAccepted(WebSocketConnection *connection);
-    // A request answered with an error status or dropped before the upgrade, or an upgraded
+    // A request answered with an error status or dropped before the upgrade, or a QtWebSockets
     // connection failed for a protocol violation (status is then the close code), for the log.
+    // A native connection reports its own (WebSocketConnection::protocolViolation).
     void requestRefused(const QString &peer, int status, const QString &reason);
 
 private:

@@ -27,18 +27,41 @@ struct Scratch
 thread_local Scratch t_scratch;
 } // namespace
 
+class NativeWebSocket::Notifier final : public QSocketNotifier
+{
+public:
+    Notifier(int fd, Type type, NativeWebSocket *owner)
+        : QSocketNotifier(qintptr(fd), type, owner)
+        , m_owner(owner)
+    { }
+
+protected:
+    bool event(QEvent *e) override
+    {
+        if (e->type() != QEvent::SockAct && e->type() != QEvent::SockClose)
+            return QSocketNotifier::event(e);
+        if (type() == Read)
+            m_owner->onReadable();
+        else
+            m_owner->onWritable();
+        return true;
+    }
+
+private:
+    NativeWebSocket *m_owner;
+};
+
 NativeWebSocket::NativeWebSocket(int fd, const Endpoint &endpoint, const QString &path,
                                  const QByteArray &initialOutput, QObject *parent)
     : WebSocketConnection(parent)
     , m_fd(fd)
-    , m_readNotifier(new QSocketNotifier(qintptr(fd), QSocketNotifier::Read, this))
+    , m_readNotifier(new Notifier(fd, QSocketNotifier::Read, this))
     , m_endpoint(endpoint)
     , m_path(path)
 {
     // Frames are written whole, one send() each; Nagle would only hold back the next push.
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, &NativeWebSocket::onReadable);
     if (!initialOutput.isEmpty())
         write(initialOutput.constData(), initialOutput.size(), nullptr, 0);
 }
@@ -254,8 +277,7 @@ void NativeWebSocket::write(const char *a, qsizetype aSize, const char *b, qsize
         m_out.append(b + (sent - aSize), total - sent);
     }
     if (!m_writeNotifier) {
-        m_writeNotifier = new QSocketNotifier(qintptr(m_fd), QSocketNotifier::Write, this);
-        connect(m_writeNotifier, &QSocketNotifier::activated, this, &NativeWebSocket::onWritable);
+        m_writeNotifier = new Notifier(m_fd, QSocketNotifier::Write, this);
     } else {
         m_writeNotifier->setEnabled(true);
     }
@@ -317,7 +339,7 @@ void NativeWebSocket::fail(quint16 code, const QString &reason)
 {
     if (m_state == State::Closed)
         return;
-    Q_EMIT protocolViolation(code, reason);
+    deliverViolation(code, reason);
     if (m_state != State::Open)
         return;
     m_closeCode = code;
@@ -364,20 +386,20 @@ void NativeWebSocket::finish()
     m_fd = -1;
     m_out = QByteArray();
     m_outHead = 0;
-    Q_EMIT disconnected();
+    deliverDisconnected();
 }
 
 bool NativeWebSocket::onText(const QString &text)
 {
     if (m_state == State::Open)
-        Q_EMIT textMessageReceived(text);
+        deliverText(text);
     return m_state != State::Closed;
 }
 
 bool NativeWebSocket::onBinary(const QByteArray &data)
 {
     if (m_state == State::Open)
-        Q_EMIT binaryMessageReceived(data);
+        deliverBinary(data);
     return m_state != State::Closed;
 }
 

@@ -57,12 +57,9 @@ public:
     // Heap bytes this connection holds for input and output right now (tests, benchmarks).
     qsizetype bufferedBytes() const;
 
-Q_SIGNALS:
-    // The connection is being failed for a protocol violation (close code and reason).
-    void protocolViolation(int closeCode, const QString &reason);
-
 private:
     enum class State : quint8 { Open, Closing, Closed };
+    class Notifier; // calls onReadable()/onWritable() directly: no signal connection per socket
 
     void onReadable();
     void onWritable();

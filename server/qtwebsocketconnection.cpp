@@ -9,10 +9,10 @@ QtWebSocketConnection::QtWebSocketConnection(QWebSocket *socket, QObject *parent
 {
     socket->setParent(this);
     connect(socket, &QWebSocket::textMessageReceived, this,
-            &WebSocketConnection::textMessageReceived);
+            [this](const QString &text) { deliverText(text); });
     connect(socket, &QWebSocket::binaryMessageReceived, this,
-            &WebSocketConnection::binaryMessageReceived);
-    connect(socket, &QWebSocket::disconnected, this, &WebSocketConnection::disconnected);
+            [this](const QByteArray &data) { deliverBinary(data); });
+    connect(socket, &QWebSocket::disconnected, this, [this] { deliverDisconnected(); });
 }
 
 QtWebSocketConnection::~QtWebSocketConnection()

@@ -123,6 +123,7 @@ ServerWorker::ServerWorker(Clock clock)
 ServerWorker::~ServerWorker()
 {
     for (auto &c : m_connections) {
+        c.socket->setListener(nullptr, 0);
         c.socket->disconnect(this);
         c.socket->abort();
         delete c.socket;
@@ -880,11 +881,9 @@ void ServerWorker::onWebSocket(WebSocketConnection *socket)
     m_connections.insert(id, c);
     ++m_accepted;
 
-    connect(socket, &WebSocketConnection::textMessageReceived, this,
-            [this, id](const QString &t) { onText(id, t); });
-    connect(socket, &WebSocketConnection::binaryMessageReceived, this,
-            [this, id](const QByteArray &) { onBinary(id); });
-    connect(socket, &WebSocketConnection::disconnected, this, [this, id] { onDisconnected(id); });
+    // Calls, not signal connections: three connections per socket cost more memory than an idle
+    // native connection itself.
+    socket->setListener(this, id);
 
     m_connectionDeadlines.schedule(id, now() + m_config.loginTimeoutMs);
     if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
@@ -913,7 +912,28 @@ void ServerWorker::startEcho(WebSocketConnection *socket)
     connect(socket, &WebSocketConnection::binaryMessageReceived, socket,
             [socket](const QByteArray &b) { socket->sendBinaryMessage(b); });
     connect(socket, &WebSocketConnection::disconnected, socket, &QObject::deleteLater);
+    connect(socket, &WebSocketConnection::protocolViolation, this,
+            [this, socket](int code, const QString &reason) {
+                logViolation(peerOf(socket), code, reason);
+            });
     connect(this, &ServerWorker::stopped, socket, [socket] { socket->abort(); });
+}
+
+void ServerWorker::connectionViolation(quint64 tag, int closeCode, const QString &reason)
+{
+    const auto it = m_connections.constFind(tag);
+    if (it != m_connections.cend())
+        logViolation(it->info.peer, closeCode, reason);
+}
+
+void ServerWorker::logViolation(const QString &peer, int closeCode, const QString &reason)
+{
+    // As HttpFrontend::requestRefused reports a QtWebSockets connection's (ClientFrameGuard).
+    ServerEvent e = makeEvent(ServerEvent::Type::Rejected);
+    e.peer = peer;
+    e.details.insert(QLatin1String("status"), closeCode);
+    e.details.insert(QLatin1String("reason"), reason);
+    log(e);
 }
 
 void ServerWorker::onText(ConnectionId id, const QString &text)
@@ -1306,6 +1326,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
         e.details.insert(QLatin1String("unsent_bytes"), double(c.slowConsumerBytes));
     log(e);
 
+    c.socket->setListener(nullptr, 0);
     c.socket->disconnect(this);
     c.socket->deleteLater();
     m_memoryTrim.released();
@@ -1732,6 +1753,7 @@ void ServerWorker::restartNow()
     for (auto &c : m_connections) {
         if (c.info.authenticated)
             m_sessions.leave(c.info.sessionId, c.info.id);
+        c.socket->setListener(nullptr, 0);
         c.socket->disconnect(this);
         c.socket->abort();
         c.socket->deleteLater();

@@ -45,11 +45,44 @@ public:
     virtual quint16 closeCode() const = 0;
     virtual QString closeReason() const = 0;
 
+    // What a connection delivers, for a receiver that holds thousands of connections: a direct
+    // call instead of a signal connection per connection and signal (those cost more memory
+    // than the rest of an idle native connection). Calls arrive like direct-connected signals.
+    class Listener
+    {
+    public:
+        virtual void connectionText(quint64 tag, const QString &text) = 0;
+        virtual void connectionBinary(quint64 tag, const QByteArray &data) = 0;
+        virtual void connectionViolation(quint64 tag, int closeCode, const QString &reason) = 0;
+        virtual void connectionDisconnected(quint64 tag) = 0;
+
+    protected:
+        ~Listener() = default;
+    };
+    // With a listener set, it gets every delivery (with tag) and the signals below stay silent.
+    void setListener(Listener *listener, quint64 tag)
+    {
+        m_listener = listener;
+        m_tag = tag;
+    }
+
 Q_SIGNALS:
     void textMessageReceived(const QString &text);
     void binaryMessageReceived(const QByteArray &data);
     void disconnected();
+    // The transport is failing the connection for a protocol violation (close code, reason).
+    void protocolViolation(int closeCode, const QString &reason);
 
 protected:
     explicit WebSocketConnection(QObject *parent = nullptr);
+
+    // To the listener, or as the signals above.
+    void deliverText(const QString &text);
+    void deliverBinary(const QByteArray &data);
+    void deliverViolation(int closeCode, const QString &reason);
+    void deliverDisconnected();
+
+private:
+    Listener *m_listener = nullptr;
+    quint64 m_tag = 0;
 };

@@ -224,11 +224,11 @@ bool tst_NativeWebSocket::startEcho(quint64 maxMessage)
                                           [ws](const QString &t) { ws->sendTextMessage(t); });
                          QObject::connect(ws, &WebSocketConnection::binaryMessageReceived, ws,
                                           [ws](const QByteArray &b) { ws->sendBinaryMessage(b); });
+                         QObject::connect(ws, &WebSocketConnection::protocolViolation, ws,
+                                          [this](int code, const QString &reason) {
+                                              m_refused.append({code, reason});
+                                          });
                          m_accepted.emplace_back(ws);
-                     });
-    QObject::connect(m_frontend.get(), &HttpFrontend::requestRefused, m_frontend.get(),
-                     [this](const QString &, int status, const QString &reason) {
-                         m_refused.append({status, reason});
                      });
     QString error;
     return m_frontend->listen(QHostAddress::LocalHost, 0, &error);
@@ -423,7 +423,7 @@ void tst_NativeWebSocket::violations()
     QVERIFY(c.waitForEof());
     QVERIFY(gone.size() == 1 || gone.wait(WaitMs));
     QCOMPARE(ws->closeCode(), quint16(code));
-    QCOMPARE(m_refused.size(), 1); // logged as a refusal, with the close code
+    QCOMPARE(m_refused.size(), 1); // reported once, with the close code
     QCOMPARE(m_refused.first().first, code);
 }
 

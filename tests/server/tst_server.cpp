@@ -63,6 +63,7 @@ private Q_SLOTS:
     void eventsBeforeLoginAreRefused();
     void binaryFrameCloses1003();
     void oversizedMessageCloses1009();
+    void unmaskedFrameIsLoggedAsRejected();
     void loginTimeoutCloses4504();
     void engineIoPingIsAnsweredButNotActivity();
     void reloadRecomputesDeadlinesWithoutDropping();
@@ -642,6 +643,38 @@ void tst_Server::oversizedMessageCloses1009()
     QVERIFY(c->waitForDisconnected());
     QCOMPARE(c->closeCode(), 1009);
     QVERIFY(loggedIn(m_server->token(QStringLiteral("bob"))));
+}
+
+// A protocol violation on the protocol endpoint: close 1002 with a reason, a `rejected` event
+// with status and reason, and `disconnected` with the code (either transport).
+void tst_Server::unmaskedFrameIsLoggedAsRejected()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    QTcpSocket s;
+    QByteArray in;
+    connect(&s, &QTcpSocket::readyRead, &s, [&] { in += s.readAll(); });
+    s.connectToHost(QHostAddress::LocalHost, m_server->port());
+    QVERIFY(s.waitForConnected(5000));
+    s.write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    QTRY_VERIFY(in.contains("\r\n\r\n"));
+    QVERIFY2(in.startsWith("HTTP/1.1 101"), in.constData());
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Connected));
+    in.clear();
+    s.write(QByteArray::fromHex("8102") + "hi"); // unmasked text frame
+    QTRY_VERIFY(in.size() >= 4);
+    QCOMPARE(uchar(in.at(0)), uchar(0x88));
+    QCOMPARE((uchar(in.at(2)) << 8) | uchar(in.at(3)), 1002);
+    QVERIFY(in.contains("client frames must be masked"));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Rejected));
+    const ServerEvent r = m_server->eventsOf(ServerEvent::Type::Rejected).constLast();
+    QCOMPARE(r.details.value(QStringLiteral("status")).toInt(), 1002);
+    QCOMPARE(r.details.value(QStringLiteral("reason")).toString(),
+             QStringLiteral("client frames must be masked"));
+    s.abort();
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Disconnected));
+    const ServerEvent d = m_server->eventsOf(ServerEvent::Type::Disconnected).constLast();
+    QCOMPARE(d.details.value(QStringLiteral("code")).toInt(), 1002);
 }
 
 void tst_Server::loginTimeoutCloses4504()
