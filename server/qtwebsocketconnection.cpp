@@ -88,8 +88,6 @@ QString QtWebSocketConnection::requestPath() const
 
 quint16 QtWebSocketConnection::closeCode() const
 {
-    // QtWebSockets reports its own size limit as 1009 with its own wording; Warden's log says
-    // "message too big" whichever transport failed the connection.
     const quint16 code = quint16(m_socket->closeCode());
     if (code == 1000 && m_socket->error() == QAbstractSocket::RemoteHostClosedError
         && m_socket->closeReason().isEmpty())
@@ -99,6 +97,8 @@ quint16 QtWebSocketConnection::closeCode() const
 
 QString QtWebSocketConnection::closeReason() const
 {
+    // QtWebSockets reports its own size limit as 1009 with its own wording; Warden's log says
+    // "message too big" whichever transport failed the connection.
     if (m_socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData)
         return QStringLiteral("message too big");
     return m_socket->closeReason();
