@@ -86,6 +86,17 @@ const QList<KeySpec> &specs()
              c.locale = t;
              return QString();
          }},
+        {"server/transport",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed();
+             if (t == QLatin1String("native"))
+                 c.transport = ServerConfig::Transport::Native;
+             else if (t == QLatin1String("qt"))
+                 c.transport = ServerConfig::Transport::Qt;
+             else
+                 return QStringLiteral("'%1' is not a transport (native, qt)").arg(v);
+             return QString();
+         }},
         {"server/data_dir",
          [](const QString &v, ServerConfig &c) {
              c.dataDir = v.trimmed();

@@ -2,8 +2,12 @@
 #include "server/httpfrontend.h"
 
 #include "server/clientframeguard.h"
+#include "server/nativewebsocket.h"
+#include "server/qtwebsocketconnection.h"
 
+#include <QtCore/QCryptographicHash>
 #include <QtCore/QDeadlineTimer>
+#include <QtCore/QUrl>
 
 #include <QtNetwork/QSslServer>
 #include <QtNetwork/QTcpServer>
@@ -11,6 +15,7 @@
 #include <QtWebSockets/QWebSocket>
 #include <QtWebSockets/QWebSocketServer>
 #include <algorithm>
+#include <fcntl.h>
 
 namespace {
 constexpr int ListenBacklog = 4096;
@@ -189,6 +194,10 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
             respond(socket, HttpResponse::text(400, "data sent before the handshake response"));
             return;
         }
+        if (m_native && !m_tls) {
+            upgradeNative(socket, request);
+            return;
+        }
         forget(socket);
         socket->disconnect(this);
         auto *guard = new ClientFrameGuard(socket, request.headBytes);
@@ -238,6 +247,50 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
     respond(socket, response, head_);
 }
 
+void HttpFrontend::upgradeNative(QTcpSocket *socket, const HttpRequest &request)
+{
+    // What QWebSocketServer checks before its 101, with the same answers.
+    if (request.header("sec-websocket-version") != "13") {
+        HttpResponse r = HttpResponse::text(426, "unsupported WebSocket version (13 is)");
+        r.extraHeaders.append({QByteArray("Sec-WebSocket-Version"), QByteArray("13")});
+        respond(socket, r);
+        return;
+    }
+    const QByteArray key = request.header("sec-websocket-key");
+    const auto decoded
+        = QByteArray::fromBase64Encoding(key, QByteArray::AbortOnBase64DecodingErrors);
+    if (key.size() != 24 || !decoded || decoded.decoded.size() != 16) {
+        respond(socket, HttpResponse::text(400, "bad Sec-WebSocket-Key"));
+        return;
+    }
+    // The descriptor outlives the QTcpSocket: Qt's socket engine closes its own descriptor
+    // without a shutdown(), so the connection stays open on the duplicate.
+    const int fd = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        respond(socket, HttpResponse::text(503, "out of file descriptors"));
+        return;
+    }
+    const QByteArray keyAndGuid = key + QByteArrayLiteral("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    const QByteArray accept
+        = QCryptographicHash::hash(keyAndGuid, QCryptographicHash::Sha1).toBase64();
+    // No Sec-WebSocket-Protocol: like QWebSocketServer here, Warden selects no subprotocol.
+    const QByteArray answer = QByteArrayLiteral("HTTP/1.1 101 Switching Protocols\r\n"
+                                                "Upgrade: websocket\r\n"
+                                                "Connection: Upgrade\r\n"
+                                                "Sec-WebSocket-Accept: ")
+                              + accept + QByteArrayLiteral("\r\n\r\n");
+    const NativeWebSocket::Endpoint endpoint{socket->peerAddress(), socket->peerPort(),
+                                             socket->localAddress(), socket->localPort()};
+    forget(socket);
+    socket->disconnect(this);
+    socket->abort(); // its buffers go now, the object with the next event-loop turn
+    socket->deleteLater();
+
+    // Its protocol violations go to whoever takes it (WebSocketConnection::protocolViolation).
+    Q_EMIT webSocketAccepted(
+        new NativeWebSocket(fd, endpoint, QUrl::fromEncoded(request.target).path(), answer));
+}
+
 void HttpFrontend::onWebSocketReady()
 {
     while (m_ws->hasPendingConnections()) {
@@ -250,7 +303,7 @@ void HttpFrontend::onWebSocketReady()
             guard->upgraded(ws);
             releaseFromServer(guard->socket());
         }
-        Q_EMIT webSocketAccepted(ws);
+        Q_EMIT webSocketAccepted(new QtWebSocketConnection(ws));
     }
 }
 

@@ -17,11 +17,13 @@
 class ClientFrameGuard;
 class QTcpServer;
 class QTcpSocket;
-class QWebSocket;
 class QWebSocketServer;
+class WebSocketConnection;
 
 // The main port: accepts TCP with a deep backlog, reads each request head (bounded in size and
-// time), answers plain HTTP itself and hands WebSocket upgrades to a QWebSocketServer through
+// time), answers plain HTTP itself and accepts WebSocket upgrades: on plain TCP with the native
+// transport it answers the upgrade itself and hands the socket's descriptor to a NativeWebSocket;
+// otherwise (TLS, or `[server] transport = qt`) it hands the socket to a QWebSocketServer through
 // handleConnection(). Lives in the server worker thread.
 class HttpFrontend final : public QObject
 {
@@ -58,18 +60,25 @@ public:
     // Runs before the upgrade filter: origin and connection-limit checks.
     void setAdmissionCheck(UpgradeFilter check) { m_admissionCheck = std::move(check); }
     qsizetype pendingCount() const { return m_pending.size(); }
+    // Plain ws:// upgrades on NativeWebSocket (true) or QWebSocket; applies to new upgrades.
+    // TLS connections always use QWebSocket.
+    void setNativeTransport(bool native) { m_native = native; }
+    bool nativeTransport() const { return m_native; }
 
 Q_SIGNALS:
-    // A finished WebSocket handshake. The receiver owns the socket (it has no parent).
-    void webSocketAccepted(QWebSocket *socket);
-    // A request answered with an error status or dropped before the upgrade, or an upgraded
+    // A finished WebSocket handshake. The receiver owns the connection (it has no parent).
+    void webSocketAccepted(WebSocketConnection *connection);
+    // A request answered with an error status or dropped before the upgrade, or a QtWebSockets
     // connection failed for a protocol violation (status is then the close code), for the log.
+    // A native connection reports its own (WebSocketConnection::protocolViolation).
     void requestRefused(const QString &peer, int status, const QString &reason);
 
 private:
     void onNewTcpConnection();
     void onReadyRead(QTcpSocket *socket);
     void onWebSocketReady();
+    // Answers a plain-TCP upgrade itself and moves the connection to a NativeWebSocket.
+    void upgradeNative(QTcpSocket *socket, const HttpRequest &request);
     // Cuts an upgraded socket from QWebSocketServer's O(connections) disconnect handler.
     void releaseFromServer(QTcpSocket *socket);
     void respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly = false);
@@ -84,6 +93,7 @@ private:
     UpgradeFilter m_admissionCheck;
     int m_handshakeTimeoutMs = 10000;
     std::optional<QSslConfiguration> m_tls;
+    bool m_native = true;
 
     DeadlineIndex::Key m_nextKey = 1;
     QHash<QTcpSocket *, DeadlineIndex::Key> m_pending;

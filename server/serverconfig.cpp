@@ -59,6 +59,8 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("server/listen"), listenString()},
         {QStringLiteral("server/locale"), locale},
         {QStringLiteral("server/data_dir"), dataDir},
+        {QStringLiteral("server/transport"),
+         QLatin1String(transport == Transport::Qt ? "qt" : "native")},
         {QStringLiteral("auth/jwt_secret"), secret},
         {QStringLiteral("session/idle_timeout"), seconds(idleTimeoutMs)},
         {QStringLiteral("session/warning"), seconds(warningMs)},

@@ -24,6 +24,12 @@ struct ServerConfig
     qint64 loginTimeoutMs = 30 * 1000;
     qint64 revocationTtlMs = qint64(7) * 24 * 3600 * 1000;
 
+    // [server] transport: the WebSocket implementation of plain ws:// connections. Native is
+    // Warden's own (server/nativewebsocket.h); Qt is QtWebSockets, which wss:// always uses.
+    // Applies to connections accepted after a reload; open ones keep theirs.
+    enum class Transport : quint8 { Native, Qt };
+    Transport transport = Transport::Native;
+
     qint64 maxMessageBytes = 64 * 1024;
     int maxConnections = 0; // 0 = no limit
     int maxConnectionsPerIp = 0;

@@ -11,6 +11,7 @@
 #include "server/socketiocodec.h"
 #include "server/sqlitesessionstore.h"
 #include "server/tlsfiles.h"
+#include "server/websocketconnection.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
@@ -18,7 +19,6 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QRandomGenerator>
-#include <QtWebSockets/QWebSocket>
 
 #include <algorithm>
 
@@ -30,7 +30,7 @@ constexpr int SnapshotFlushMs = 250;
 constexpr int StoreFlushMs = 500;
 constexpr qint64 RetentionEveryMs = 60 * 1000;
 
-QString peerOf(const QWebSocket *s)
+QString peerOf(const WebSocketConnection *s)
 {
     const QHostAddress a = s->peerAddress();
     const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
@@ -39,7 +39,7 @@ QString peerOf(const QWebSocket *s)
     return host + QLatin1Char(':') + QString::number(s->peerPort());
 }
 
-QString localOf(const QWebSocket *s)
+QString localOf(const WebSocketConnection *s)
 {
     const QHostAddress a = s->localAddress();
     const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
@@ -123,6 +123,7 @@ ServerWorker::ServerWorker(Clock clock)
 ServerWorker::~ServerWorker()
 {
     for (auto &c : m_connections) {
+        c.socket->setListener(nullptr, 0);
         c.socket->disconnect(this);
         c.socket->abort();
         delete c.socket;
@@ -155,6 +156,7 @@ void ServerWorker::start(const ServerConfig &config)
 
     m_frontend = std::make_unique<HttpFrontend>();
     m_frontend->setHandshakeTimeout(config.handshakeTimeoutMs);
+    m_frontend->setNativeTransport(config.transport == ServerConfig::Transport::Native);
     if (config.tlsEnabled()) {
         QString ignored;
         m_frontend->setTls(TlsFiles::serverConfiguration(config.tlsCertPem, config.tlsKeyPem),
@@ -451,8 +453,10 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     } else if (old.closeWaitAlarmMs != next.closeWaitAlarmMs) {
         applyTcpInterval(false); // the unobserved interval follows the alarm
     }
-    if (m_frontend)
+    if (m_frontend) {
         m_frontend->setHandshakeTimeout(next.handshakeTimeoutMs);
+        m_frontend->setNativeTransport(next.transport == ServerConfig::Transport::Native);
+    }
     if (old.maxMessageBytes != next.maxMessageBytes) {
         for (auto &c : m_connections)
             c.socket->setMaxAllowedIncomingMessageSize(quint64(next.maxMessageBytes));
@@ -845,15 +849,14 @@ void ServerWorker::setSnapshotsEnabled(bool enabled)
     }
 }
 
-void ServerWorker::onWebSocket(QWebSocket *socket)
+void ServerWorker::onWebSocket(WebSocketConnection *socket)
 {
     if (m_stopping) {
-        socket->close(static_cast<QWebSocketProtocol::CloseCode>(CloseCode::ShuttingDown),
-                      QStringLiteral("shutting_down"));
-        connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+        socket->close(CloseCode::ShuttingDown, QStringLiteral("shutting_down"));
+        connect(socket, &WebSocketConnection::disconnected, socket, &QObject::deleteLater);
         return;
     }
-    if (!m_config.echoPath.isEmpty() && socket->requestUrl().path() == m_config.echoPath) {
+    if (!m_config.echoPath.isEmpty() && socket->requestPath() == m_config.echoPath) {
         startEcho(socket);
         return;
     }
@@ -866,7 +869,7 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     c.info.id = id;
     c.info.peer = peerOf(socket);
     c.info.localAddress = localOf(socket);
-    c.info.path = socket->requestUrl().path();
+    c.info.path = socket->requestPath();
     c.info.endpoint = HttpRoutes::isSocketIoPath(c.info.path.toUtf8())
                           ? ConnectionInfo::Endpoint::SocketIo
                           : ConnectionInfo::Endpoint::Raw;
@@ -878,11 +881,9 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     m_connections.insert(id, c);
     ++m_accepted;
 
-    connect(socket, &QWebSocket::textMessageReceived, this,
-            [this, id](const QString &t) { onText(id, t); });
-    connect(socket, &QWebSocket::binaryMessageReceived, this,
-            [this, id](const QByteArray &) { onBinary(id); });
-    connect(socket, &QWebSocket::disconnected, this, [this, id] { onDisconnected(id); });
+    // Calls, not signal connections: three connections per socket cost more memory than an idle
+    // native connection itself.
+    socket->setListener(this, id);
 
     m_connectionDeadlines.schedule(id, now() + m_config.loginTimeoutMs);
     if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
@@ -901,17 +902,38 @@ void ServerWorker::onWebSocket(QWebSocket *socket)
     markDirty(id);
 }
 
-void ServerWorker::startEcho(QWebSocket *socket)
+void ServerWorker::startEcho(WebSocketConnection *socket)
 {
     // Conformance endpoint: the normal stack (front end, admission, size limits), no protocol.
     socket->setParent(this);
     socket->setMaxAllowedIncomingMessageSize(quint64(m_config.maxMessageBytes));
-    connect(socket, &QWebSocket::textMessageReceived, socket,
+    connect(socket, &WebSocketConnection::textMessageReceived, socket,
             [socket](const QString &t) { socket->sendTextMessage(t); });
-    connect(socket, &QWebSocket::binaryMessageReceived, socket,
+    connect(socket, &WebSocketConnection::binaryMessageReceived, socket,
             [socket](const QByteArray &b) { socket->sendBinaryMessage(b); });
-    connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+    connect(socket, &WebSocketConnection::disconnected, socket, &QObject::deleteLater);
+    connect(socket, &WebSocketConnection::protocolViolation, this,
+            [this, socket](int code, const QString &reason) {
+                logViolation(peerOf(socket), code, reason);
+            });
     connect(this, &ServerWorker::stopped, socket, [socket] { socket->abort(); });
+}
+
+void ServerWorker::connectionViolation(quint64 tag, int closeCode, const QString &reason)
+{
+    const auto it = m_connections.constFind(tag);
+    if (it != m_connections.cend())
+        logViolation(it->info.peer, closeCode, reason);
+}
+
+void ServerWorker::logViolation(const QString &peer, int closeCode, const QString &reason)
+{
+    // As HttpFrontend::requestRefused reports a QtWebSockets connection's (ClientFrameGuard).
+    ServerEvent e = makeEvent(ServerEvent::Type::Rejected);
+    e.peer = peer;
+    e.details.insert(QLatin1String("status"), closeCode);
+    e.details.insert(QLatin1String("reason"), reason);
+    log(e);
 }
 
 void ServerWorker::onText(ConnectionId id, const QString &text)
@@ -1291,15 +1313,10 @@ void ServerWorker::onDisconnected(ConnectionId id)
 
     ServerEvent e = makeEvent(ServerEvent::Type::Disconnected, &c);
     const bool byServer = c.closeCode != 0;
-    int code = byServer ? c.closeCode : int(c.socket->closeCode());
-    QString reason = byServer ? c.closeReason : c.socket->closeReason();
-    if (!byServer && c.socket->error() == QAbstractSocket::RemoteHostClosedError && code == 1000
-        && reason.isEmpty())
-        code = 1006; // no close frame: the TCP connection just went away
-    if (c.socket->closeCode() == QWebSocketProtocol::CloseCodeTooMuchData && !byServer) {
-        code = CloseCode::TooBig;
-        reason = QStringLiteral("message too big");
-    }
+    // The transport says 1006 when the TCP connection went away without a close frame, and
+    // 1009 "message too big" for its size limit.
+    const int code = byServer ? c.closeCode : int(c.socket->closeCode());
+    const QString reason = byServer ? c.closeReason : c.socket->closeReason();
     m_metrics.disconnected(code);
     e.details.insert(QLatin1String("code"), code);
     e.details.insert(QLatin1String("reason"), reason);
@@ -1309,6 +1326,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
         e.details.insert(QLatin1String("unsent_bytes"), double(c.slowConsumerBytes));
     log(e);
 
+    c.socket->setListener(nullptr, 0);
     c.socket->disconnect(this);
     c.socket->deleteLater();
     m_memoryTrim.released();
@@ -1389,7 +1407,7 @@ bool ServerWorker::beginClose(Connection &c, quint16 code, const QString &reason
 
 void ServerWorker::sendClose(Connection &c)
 {
-    c.socket->close(static_cast<QWebSocketProtocol::CloseCode>(c.closeCode), c.closeReason);
+    c.socket->close(c.closeCode, c.closeReason);
     // A peer that never answers the close frame is cut off after a grace period.
     m_connectionDeadlines.schedule(c.info.id, now() + CloseGraceMs);
     armTimer();
@@ -1735,6 +1753,7 @@ void ServerWorker::restartNow()
     for (auto &c : m_connections) {
         if (c.info.authenticated)
             m_sessions.leave(c.info.sessionId, c.info.id);
+        c.socket->setListener(nullptr, 0);
         c.socket->disconnect(this);
         c.socket->abort();
         c.socket->deleteLater();

@@ -14,6 +14,7 @@
 #include "server/sessionregistry.h"
 #include "server/sessionstore.h"
 #include "server/tcpmonitor.h"
+#include "server/websocketconnection.h"
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
@@ -30,12 +31,11 @@
 class AdminServer;
 class ClusterLink;
 class HttpFrontend;
-class QWebSocket;
 
 // The whole server: the main port, its connections, the sessions and their deadlines, the expiry
 // timer and the event log. A parentless QObject that ServerHost moves into the server thread; its
 // slots are only ever invoked through queued calls and only values cross the thread boundary.
-class ServerWorker final : public QObject
+class ServerWorker final : public QObject, private WebSocketConnection::Listener
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ServerWorker)
@@ -184,7 +184,7 @@ Q_SIGNALS:
 private:
     struct Connection
     {
-        QWebSocket *socket = nullptr;
+        WebSocketConnection *socket = nullptr; // NativeWebSocket or QtWebSocketConnection
         ConnectionInfo info;
         QByteArray tokenHash;
         quint16 closeCode = 0; // set when Warden starts the close
@@ -198,8 +198,14 @@ private:
         qint64 slowConsumerBytes = 0; // unsent bytes when closed as a slow consumer
     };
 
-    void onWebSocket(QWebSocket *socket);
-    void startEcho(QWebSocket *socket);
+    void onWebSocket(WebSocketConnection *socket);
+    // WebSocketConnection::Listener: the tag is the ConnectionId.
+    void connectionText(quint64 tag, const QString &text) override { onText(tag, text); }
+    void connectionBinary(quint64 tag, const QByteArray &) override { onBinary(tag); }
+    void connectionViolation(quint64 tag, int closeCode, const QString &reason) override;
+    void connectionDisconnected(quint64 tag) override { onDisconnected(tag); }
+    void logViolation(const QString &peer, int closeCode, const QString &reason);
+    void startEcho(WebSocketConnection *socket);
     void onText(ConnectionId id, const QString &text);
     void onBinary(ConnectionId id);
     void onDisconnected(ConnectionId id);

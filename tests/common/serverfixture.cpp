@@ -26,6 +26,9 @@ ServerConfig ServerFixture::defaultConfig() const
     c.warningMs = 10000;
     c.loginTimeoutMs = 10000;
     c.adminListen.clear(); // tests that want the admin API set it (port 0)
+    // ctest runs tst_server a second time on QtWebSockets (tst_server_qt).
+    if (qEnvironmentVariable("WARDEN_TEST_TRANSPORT") == QLatin1String("qt"))
+        c.transport = ServerConfig::Transport::Qt;
     return c;
 }
 

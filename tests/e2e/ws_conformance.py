@@ -27,7 +27,9 @@ WARDEN = os.environ.get("WARDEN_BIN", "build/bin/warden")
 def start_warden(tmp):
     cfg = os.path.join(tmp, "conformance.ini")
     with open(cfg, "w") as f:
-        f.write("[server]\nlisten = 127.0.0.1:0\n[auth]\njwt_secret = conformance-secret-0123456789\n"
+        # WARDEN_TRANSPORT=qt checks the QtWebSockets escape hatch (e2e_ws_conformance_qt).
+        f.write("[server]\nlisten = 127.0.0.1:0\ntransport = " + os.environ.get("WARDEN_TRANSPORT", "native")
+                + "\n[auth]\njwt_secret = conformance-secret-0123456789\n"
                 "[limits]\nmax_message_bytes = 4096\n[testing]\necho_path = /echo\n")
     proc = subprocess.Popen([WARDEN, "--no-gui", "--config", cfg, "--data-dir", os.path.join(tmp, "data"),
                              "--log-format", "json"], stdout=subprocess.PIPE, text=True)

@@ -78,6 +78,7 @@ void tst_Config::defaultsAndGeneratedSecret()
     QCOMPARE(c.listenPort, quint16(1215));
     QCOMPARE(c.listenString(), QStringLiteral("127.0.0.1:1215"));
     QCOMPARE(c.locale, QStringLiteral("en"));
+    QCOMPARE(c.transport, ServerConfig::Transport::Native);
     QCOMPARE(c.idleTimeoutMs, qint64(900000));
     QCOMPARE(c.warningMs, qint64(60000));
     QCOMPARE(c.loginTimeoutMs, qint64(30000));
@@ -135,6 +136,7 @@ void tst_Config::fullValidFile()
                                   "[server]\n"
                                   "listen=[::1]:8080\n"
                                   "locale=zh_CN\n"
+                                  "transport=qt\n"
                                   "data_dir="
                                   + dataDir
                                   + "\n"
@@ -169,6 +171,7 @@ void tst_Config::fullValidFile()
     QCOMPARE(c.listenPort, quint16(8080));
     QCOMPARE(c.listenString(), QStringLiteral("[::1]:8080"));
     QCOMPARE(c.locale, QStringLiteral("zh_CN"));
+    QCOMPARE(c.transport, ServerConfig::Transport::Qt);
     QCOMPARE(c.dataDir, QFile::decodeName(dataDir));
     QCOMPARE(c.jwtSecret, QByteArray("0123456789abcdef0123"));
     QCOMPARE(c.idleTimeoutMs, qint64(120000));
@@ -266,6 +269,8 @@ void tst_Config::badValues_data()
     row("host name", "[server]\nlisten=example.com:80\n", "server/listen");
     row("bad locale", "[server]\nlocale=fr\n", "server/locale");
     row("empty locale", "[server]\nlocale=\n", "server/locale");
+    row("bad transport", "[server]\ntransport=uws\n", "server/transport");
+    row("transport case", "[server]\ntransport=Native\n", "server/transport");
     row("short jwt_secret", "[auth]\njwt_secret=short\n", "auth/jwt_secret");
     row("15-char jwt_secret", "[auth]\njwt_secret=123456789012345\n", "auth/jwt_secret");
     row("idle_timeout=abc", "[session]\nidle_timeout=abc\n", "session/idle_timeout");

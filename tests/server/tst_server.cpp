@@ -4,6 +4,7 @@
 #include "server/closecodes.h"
 #include "server/httpfrontend.h"
 #include "server/jwt.h"
+#include "server/nativewebsocket.h"
 #include "server/sqlitesessionstore.h"
 #include "tests/common/serverfixture.h"
 #include "tests/common/testclient.h"
@@ -62,6 +63,7 @@ private Q_SLOTS:
     void eventsBeforeLoginAreRefused();
     void binaryFrameCloses1003();
     void oversizedMessageCloses1009();
+    void unmaskedFrameIsLoggedAsRejected();
     void loginTimeoutCloses4504();
     void engineIoPingIsAnsweredButNotActivity();
     void reloadRecomputesDeadlinesWithoutDropping();
@@ -530,12 +532,12 @@ void tst_Server::massExpiryPushesBeforeEveryClose()
 void tst_Server::closedConnectionsFreeTheirSockets()
 {
     // HttpFrontend takes upgraded sockets away from QWebSocketServer's disconnect handler (an
-    // O(connections) walk per close) and frees them itself: none may be left behind, whether
-    // the client or the server closes.
+    // O(connections) walk per close) and frees them itself, and a native connection frees
+    // itself too: none may be left behind, whether the client or the server closes.
     QVERIFY(m_server->start(m_server->defaultConfig()));
     const auto sockets = [this] {
         return callSync<int>([](ServerWorker &w) {
-                   qsizetype n = w.findChildren<QTcpSocket *>().size();
+                   qsizetype n = w.findChildren<NativeWebSocket *>().size();
                    if (w.frontend())
                        n += w.frontend()->findChildren<QTcpSocket *>().size();
                    return int(n);
@@ -641,6 +643,38 @@ void tst_Server::oversizedMessageCloses1009()
     QVERIFY(c->waitForDisconnected());
     QCOMPARE(c->closeCode(), 1009);
     QVERIFY(loggedIn(m_server->token(QStringLiteral("bob"))));
+}
+
+// A protocol violation on the protocol endpoint: close 1002 with a reason, a `rejected` event
+// with status and reason, and `disconnected` with the code (either transport).
+void tst_Server::unmaskedFrameIsLoggedAsRejected()
+{
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    QTcpSocket s;
+    QByteArray in;
+    connect(&s, &QTcpSocket::readyRead, &s, [&] { in += s.readAll(); });
+    s.connectToHost(QHostAddress::LocalHost, m_server->port());
+    QVERIFY(s.waitForConnected(5000));
+    s.write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    QTRY_VERIFY(in.contains("\r\n\r\n"));
+    QVERIFY2(in.startsWith("HTTP/1.1 101"), in.constData());
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Connected));
+    in.clear();
+    s.write(QByteArray::fromHex("8102") + "hi"); // unmasked text frame
+    QTRY_VERIFY(in.size() >= 4);
+    QCOMPARE(uchar(in.at(0)), uchar(0x88));
+    QCOMPARE((uchar(in.at(2)) << 8) | uchar(in.at(3)), 1002);
+    QVERIFY(in.contains("client frames must be masked"));
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Rejected));
+    const ServerEvent r = m_server->eventsOf(ServerEvent::Type::Rejected).constLast();
+    QCOMPARE(r.details.value(QStringLiteral("status")).toInt(), 1002);
+    QCOMPARE(r.details.value(QStringLiteral("reason")).toString(),
+             QStringLiteral("client frames must be masked"));
+    s.abort();
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Disconnected));
+    const ServerEvent d = m_server->eventsOf(ServerEvent::Type::Disconnected).constLast();
+    QCOMPARE(d.details.value(QStringLiteral("code")).toInt(), 1002);
 }
 
 void tst_Server::loginTimeoutCloses4504()
@@ -1781,7 +1815,7 @@ void tst_Server::reloadAppliesEachLiveKey_data()
          {"session/idle_timeout", "session/login_timeout", "session/revocation_ttl",
           "limits/max_message_bytes", "limits/handshake_timeout_ms", "server/locale",
           "auth/jwt_secret", "log/ring_size", "log/keep_days", "log/max_rows", "log/format",
-          "shutdown/spread_ms", "tcp/poll_interval_ms", "tcp/close_wait_alarm"})
+          "shutdown/spread_ms", "tcp/poll_interval_ms", "tcp/close_wait_alarm", "server/transport"})
         QTest::addRow("%s", k) << QString::fromLatin1(k) << true;
     QTest::addRow("server/data_dir") << QStringLiteral("server/data_dir") << false;
 }
@@ -1829,6 +1863,10 @@ void tst_Server::reloadAppliesEachLiveKey()
         next.closeWaitAlarmMs = 2000;
     else if (key == QLatin1String("server/data_dir"))
         next.dataDir = otherDir.path();
+    else if (key == QLatin1String("server/transport"))
+        next.transport = base.transport == ServerConfig::Transport::Native
+                             ? ServerConfig::Transport::Qt
+                             : ServerConfig::Transport::Native;
 
     QStringList applied;
     QStringList restart;
@@ -1909,6 +1947,19 @@ void tst_Server::reloadAppliesEachLiveKey()
         QCOMPARE(running.tcpPollIntervalMs, 0);
     } else if (key == QLatin1String("tcp/close_wait_alarm")) {
         QCOMPARE(running.closeWaitAlarmMs, qint64(2000));
+    } else if (key == QLatin1String("server/transport")) {
+        // New connections get the new transport; the open one kept its own (round trip above).
+        const auto natives = [this] {
+            return callWorker<int>(
+                [](ServerWorker &w) { return int(w.findChildren<NativeWebSocket *>().size()); });
+        };
+        const bool nativeBefore = base.transport == ServerConfig::Transport::Native;
+        QCOMPARE(natives(), nativeBefore ? 1 : 0);
+        auto d = loggedIn(m_server->token(QStringLiteral("bob")));
+        QVERIFY(d);
+        QCOMPARE(natives(), 1); // the old connection's when native was before, else the new one's
+        QVERIFY(c->roundTrip());
+        QVERIFY(d->roundTrip());
     } else if (key == QLatin1String("server/data_dir")) {
         // The store stays where it was opened until the next start.
         QCOMPARE(running.dataDir, base.dataDir);
