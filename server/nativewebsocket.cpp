@@ -342,16 +342,12 @@ void NativeWebSocket::fail(quint16 code, const QString &reason)
     deliverViolation(code, reason);
     if (m_state != State::Open)
         return;
-    m_closeCode = code;
-    m_closeReason = reason;
-    sendCloseFrame(code, reason);
-    m_state = State::Closing;
+    close(code, reason);
     // What follows in the stream cannot be trusted to be frames: no close frame will be
     // recognised in it. The end of our side tells the peer to close; EOF (or the timer) ends it.
     m_shutdownWhenWritten = true;
     if (m_out.isEmpty() && m_fd >= 0)
         ::shutdown(m_fd, SHUT_WR);
-    startCloseTimer();
 }
 
 void NativeWebSocket::startCloseTimer()
