@@ -189,6 +189,13 @@ private:
     {
         return QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(m_frontend->port()));
     }
+    // Upgrades c and waits until the front end has handed the new connection over (last()).
+    bool upgradeAndAccept(RawClient &c)
+    {
+        const size_t before = m_accepted.size();
+        return c.upgrade(m_frontend->port())
+               && QTest::qWaitFor([&] { return m_accepted.size() > before && last(); }, WaitMs);
+    }
     NativeWebSocket *last() const
     {
         return m_accepted.empty() ? nullptr : qobject_cast<NativeWebSocket *>(m_accepted.back());
@@ -263,8 +270,7 @@ void tst_NativeWebSocket::messageFedByteByByte()
 {
     QVERIFY(startEcho());
     RawClient c;
-    QVERIFY(c.upgrade(m_frontend->port()));
-    QTRY_VERIFY(last());
+    QVERIFY(upgradeAndAccept(c));
     NativeWebSocket *ws = last();
     const QByteArray message = QByteArray("split ") + QByteArray(200, 'x');
     const QByteArray bytes = frame(0x1, message);
@@ -287,8 +293,7 @@ void tst_NativeWebSocket::fragmentedMessageWithPingBetween()
 {
     QVERIFY(startEcho());
     RawClient c;
-    QVERIFY(c.upgrade(m_frontend->port()));
-    QTRY_VERIFY(last());
+    QVERIFY(upgradeAndAccept(c));
     c.send(frame(0x1, "fr", false));
     QTRY_VERIFY(last()->bufferedBytes() > 0); // the message so far
     c.send(frame(0x9, "between") + frame(0x0, "ag", false) + frame(0x0, "ment"));
@@ -411,8 +416,7 @@ void tst_NativeWebSocket::violations()
     QFETCH(int, code);
     QVERIFY(startEcho(1024));
     RawClient c;
-    QVERIFY(c.upgrade(m_frontend->port()));
-    QTRY_VERIFY(last());
+    QVERIFY(upgradeAndAccept(c));
     QPointer<NativeWebSocket> ws = last();
     QSignalSpy gone(ws.data(), &WebSocketConnection::disconnected);
     c.send(bytes);
@@ -431,8 +435,7 @@ void tst_NativeWebSocket::serverCloseWaitsForThePeer()
 {
     QVERIFY(startEcho());
     RawClient c;
-    QVERIFY(c.upgrade(m_frontend->port()));
-    QTRY_VERIFY(last());
+    QVERIFY(upgradeAndAccept(c));
     QPointer<NativeWebSocket> ws = last();
     QSignalSpy gone(ws.data(), &WebSocketConnection::disconnected);
     ws->close(4501, QStringLiteral("idle_timeout"));
@@ -466,8 +469,7 @@ void tst_NativeWebSocket::serverCloseTimesOutWithoutAnswer()
     NativeWebSocket::setCloseTimeoutMs(300);
     QVERIFY(startEcho());
     RawClient c;
-    QVERIFY(c.upgrade(m_frontend->port()));
-    QTRY_VERIFY(last());
+    QVERIFY(upgradeAndAccept(c));
     QPointer<NativeWebSocket> ws = last();
     QSignalSpy gone(ws.data(), &WebSocketConnection::disconnected);
     QElapsedTimer t;
@@ -514,8 +516,7 @@ void tst_NativeWebSocket::peerResetDisconnects()
 {
     QVERIFY(startEcho());
     RawClient c;
-    QVERIFY(c.upgrade(m_frontend->port()));
-    QTRY_VERIFY(last());
+    QVERIFY(upgradeAndAccept(c));
     QPointer<NativeWebSocket> ws = last();
     QSignalSpy gone(ws.data(), &WebSocketConnection::disconnected);
     // SO_LINGER 0: close() sends a RST instead of a FIN.
