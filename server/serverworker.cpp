@@ -79,6 +79,7 @@ ServerWorker::ServerWorker(Clock clock)
     , m_stopDeadline(this)
     , m_memoryTrim(this)
     , m_storeFlush(this)
+    , m_storeCommitSoon(this)
     , m_closeDrain(this)
     , m_stopStep(this)
 {
@@ -103,6 +104,11 @@ ServerWorker::ServerWorker(Clock clock)
     m_storeFlush.setSingleShot(true);
     m_storeFlush.setInterval(StoreFlushMs);
     connect(&m_storeFlush, &QTimer::timeout, this, &ServerWorker::flushStore);
+    // Group commit: new sessions are written once the event loop has handled the batch of sockets
+    // it woke up for (up to 512), in one transaction, instead of one transaction per login.
+    m_storeCommitSoon.setSingleShot(true);
+    m_storeCommitSoon.setInterval(0);
+    connect(&m_storeCommitSoon, &QTimer::timeout, this, &ServerWorker::flushStore);
     m_stopStep.setSingleShot(true);
     connect(&m_stopStep, &QTimer::timeout, this, &ServerWorker::stepStop);
     m_closeDrain.setSingleShot(true);
@@ -1969,6 +1975,7 @@ void ServerWorker::scheduleStoreFlush()
 void ServerWorker::flushStore()
 {
     m_storeFlush.stop();
+    m_storeCommitSoon.stop();
     if (!m_store || !m_store->isOpen())
         return;
     QString error;

@@ -307,6 +307,7 @@ private:
     // Persistence: see docs/persistence.md for what is written when.
     std::unique_ptr<SessionStore> m_store;
     QTimer m_storeFlush;
+    QTimer m_storeCommitSoon;
     qint64 m_lastRetentionMs = 0;
     bool m_storeFailing = false;
     int m_restoredSessions = 0;

@@ -100,6 +100,7 @@ private Q_SLOTS:
     void closeWaitAlarmReachesEventLog();
 
     void kickIsDurableBeforeOperatorSeesSuccess();
+    void newSessionsAreOnDiskBeforeTheNextPass();
     void restartKeepsSessionsAndRevocations();
     void restartInPlaceKeepsPortAndSessions();
     void issuedTokensSurviveRestart();
@@ -1613,6 +1614,47 @@ void tst_Server::kickIsDurableBeforeOperatorSeesSuccess()
     QCOMPARE(audit[0].details.value(QStringLiteral("action")).toString(),
              QStringLiteral("force_logout"));
     QCOMPARE(audit[0].details.value(QStringLiteral("actor")).toString(), QStringLiteral("ops"));
+}
+
+void tst_Server::newSessionsAreOnDiskBeforeTheNextPass()
+{
+    // Logins that arrive together share one transaction (group commit), committed at the end of
+    // the event-loop pass that handled them, not by the 500 ms batch: anything the server thread
+    // does after the logins (here, a queued call) finds every new session in the file.
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    constexpr int Clients = 40;
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < Clients; ++i) {
+        clients.push_back(std::make_unique<TestClient>());
+        QVERIFY(clients.back()->open(m_server->url()));
+    }
+    for (int i = 0; i < Clients; ++i) {
+        clients[size_t(i)]->loginCheck(
+                m_server->token(QStringLiteral("u%1").arg(i), QStringLiteral("gc-%1").arg(i)));
+    }
+    for (const auto &c : clients) {
+        const int i = c->waitForEvent(QStringLiteral("message"));
+        QVERIFY(i >= 0);
+        QCOMPARE(c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt(), 200);
+    }
+    const QString db
+            = QDir(m_server->defaultConfig().dataDir).filePath(QStringLiteral("warden.db"));
+    const QStringList onDisk = callWorker<QStringList>([db](ServerWorker &) {
+        SqliteSessionStore reader(db);
+        QString error;
+        QStringList ids;
+        if (!reader.open(&error))
+            return QStringList{error};
+        for (const SessionStore::StoredSession &s : reader.load(QDateTime::currentMSecsSinceEpoch()).sessions)
+            ids.append(s.id);
+        ids.sort();
+        return ids;
+    });
+    QStringList expected;
+    for (int i = 0; i < Clients; ++i)
+        expected.append(QStringLiteral("gc-%1").arg(i));
+    expected.sort();
+    QCOMPARE(onDisk, expected);
 }
 
 void tst_Server::restartKeepsSessionsAndRevocations()
