@@ -4,9 +4,12 @@
 #include "server/clientframeguard.h"
 #include "server/nativewebsocket.h"
 #include "server/qtwebsocketconnection.h"
+#include "server/tcplistener.h"
 
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QDeadlineTimer>
+#include <QtCore/QEvent>
+#include <QtCore/QSocketNotifier>
 #include <QtCore/QUrl>
 
 #include <QtNetwork/QSslServer>
@@ -15,7 +18,10 @@
 #include <QtWebSockets/QWebSocket>
 #include <QtWebSockets/QWebSocketServer>
 #include <algorithm>
-#include <fcntl.h>
+#include <cerrno>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <utility>
 
 namespace {
 constexpr int ListenBacklog = 4096;
@@ -59,10 +65,29 @@ HttpFrontend::~HttpFrontend()
         s->abort();
         delete s;
     }
+    for (auto &entry : m_rawPending) {
+        entry.second.notifier.reset();
+        ::close(entry.second.fd);
+    }
 }
 
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
 {
+    if (usesRawListener()) {
+        auto raw = std::make_unique<TcpListener>(
+            [this](const TcpListener::Accepted &a) {
+                onRawAccepted(a.fd, NativeWebSocket::Endpoint{a.peerAddress, a.peerPort,
+                                                              a.localAddress, a.localPort});
+            },
+            [this](const QString &reason) {
+                Q_EMIT requestRefused(QStringLiteral("-"), 503, reason);
+            });
+        if (!raw->listen(address, port, ListenBacklog, error))
+            return false;
+        m_tcp.reset();
+        m_raw = std::move(raw); // the old listener (if any) closes here; accepted sockets stay
+        return true;
+    }
     std::unique_ptr<QTcpServer> server;
     if (m_tls) {
         auto ssl = std::make_unique<QSslServer>();
@@ -80,8 +105,19 @@ bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *er
     }
     connect(server.get(), &QTcpServer::pendingConnectionAvailable, this,
             &HttpFrontend::onNewTcpConnection);
+    m_raw.reset();
     m_tcp = std::move(server); // the old listener (if any) closes here; accepted sockets are ours
     return true;
+}
+
+bool HttpFrontend::rebind(QString *error)
+{
+    // A new kind of listener on the same address: free it first.
+    const QHostAddress address = this->address();
+    const quint16 port = this->port();
+    m_tcp.reset();
+    m_raw.reset();
+    return listen(address, port, error);
 }
 
 bool HttpFrontend::setTls(const std::optional<QSslConfiguration> &tls, QString *error)
@@ -89,20 +125,37 @@ bool HttpFrontend::setTls(const std::optional<QSslConfiguration> &tls, QString *
     const bool modeChanges = tls.has_value() != m_tls.has_value();
     const std::optional<QSslConfiguration> old = m_tls;
     m_tls = tls;
-    if (!m_tcp)
+    if (!isListening())
         return true;
     if (!modeChanges) {
         if (tls)
             static_cast<QSslServer *>(m_tcp.get())->setSslConfiguration(*tls);
         return true;
     }
-    // Plain <-> TLS needs a new listener on the same address: free it first, restore on failure.
-    const QHostAddress address = m_tcp->serverAddress();
-    const quint16 port = m_tcp->serverPort();
-    m_tcp.reset();
-    if (listen(address, port, error))
+    // Plain <-> TLS needs a new listener on the same address; restore the old one on failure.
+    const QHostAddress address = this->address();
+    const quint16 port = this->port();
+    if (rebind(error))
         return true;
     m_tls = old;
+    QString ignored;
+    listen(address, port, &ignored);
+    return false;
+}
+
+bool HttpFrontend::setNativeTransport(bool native, QString *error)
+{
+    if (native == m_native)
+        return true;
+    const bool wasRaw = usesRawListener();
+    m_native = native;
+    if (!isListening() || wasRaw == usesRawListener())
+        return true;
+    const QHostAddress address = this->address();
+    const quint16 port = this->port();
+    if (rebind(error))
+        return true;
+    m_native = !native;
     QString ignored;
     listen(address, port, &ignored);
     return false;
@@ -111,20 +164,25 @@ bool HttpFrontend::setTls(const std::optional<QSslConfiguration> &tls, QString *
 void HttpFrontend::close()
 {
     m_tcp.reset();
+    m_raw.reset();
 }
 
 bool HttpFrontend::isListening() const
 {
-    return m_tcp && m_tcp->isListening();
+    return m_raw || (m_tcp && m_tcp->isListening());
 }
 
 QHostAddress HttpFrontend::address() const
 {
+    if (m_raw)
+        return m_raw->address();
     return m_tcp ? m_tcp->serverAddress() : QHostAddress();
 }
 
 quint16 HttpFrontend::port() const
 {
+    if (m_raw)
+        return m_raw->port();
     return m_tcp ? m_tcp->serverPort() : 0;
 }
 
@@ -151,144 +209,276 @@ void HttpFrontend::onNewTcpConnection()
     armTimer();
 }
 
-void HttpFrontend::onReadyRead(QTcpSocket *socket)
+HttpFrontend::Route HttpFrontend::route(const QByteArray &data, HttpRequest *request,
+                                        const QHostAddress &peer)
 {
-    if (!m_pending.contains(socket))
-        return;
-    const QByteArray head = socket->peek(HttpRequest::MaxHeadBytes + 4);
-    HttpRequest request;
+    Route r;
+    r.kind = Route::Kind::Respond;
     QByteArray why;
-    switch (HttpRequest::parse(head, &request, &why)) {
+    switch (HttpRequest::parse(data, request, &why)) {
     case HttpRequest::Parse::Incomplete:
-        return;
+        r.kind = Route::Kind::Wait;
+        return r;
     case HttpRequest::Parse::TooLarge:
-        respond(socket, HttpResponse::text(431, "request head too large"));
-        return;
+        r.response = HttpResponse::text(431, "request head too large");
+        return r;
     case HttpRequest::Parse::Bad:
-        respond(socket, HttpResponse::text(400, why));
-        return;
+        r.response = HttpResponse::text(400, why);
+        return r;
     case HttpRequest::Parse::Ok:
         break;
     }
 
-    const QHostAddress peer = socket->peerAddress();
-    if (request.isWebSocketUpgrade()) {
-        if (request.method != "GET") {
-            respond(socket, HttpResponse::text(405, "WebSocket upgrades use GET"));
-            return;
+    if (request->isWebSocketUpgrade()) {
+        if (request->method != "GET") {
+            r.response = HttpResponse::text(405, "WebSocket upgrades use GET");
+            return r;
         }
         if (m_admissionCheck) {
-            if (const auto refusal = m_admissionCheck(request, peer)) {
-                respond(socket, *refusal);
-                return;
+            if (const auto refusal = m_admissionCheck(*request, peer)) {
+                r.response = *refusal;
+                return r;
             }
         }
         if (m_upgradeFilter) {
-            if (const auto refusal = m_upgradeFilter(request, peer)) {
-                respond(socket, *refusal);
-                return;
+            if (const auto refusal = m_upgradeFilter(*request, peer)) {
+                r.response = *refusal;
+                return r;
             }
         }
-        if (socket->bytesAvailable() > request.headBytes) {
+        if (data.size() > request->headBytes) {
             // RFC 6455 4.1: the client waits for the 101 before it sends frames.
-            respond(socket, HttpResponse::text(400, "data sent before the handshake response"));
-            return;
+            r.response = HttpResponse::text(400, "data sent before the handshake response");
+            return r;
         }
-        if (m_native && !m_tls) {
-            upgradeNative(socket, request);
-            return;
-        }
-        forget(socket);
-        socket->disconnect(this);
-        auto *guard = new ClientFrameGuard(socket, request.headBytes);
-        const QString peer = peerString(socket);
-        connect(guard, &ClientFrameGuard::violation, this,
-                [this, peer](int code, const QString &reason) {
-                    Q_EMIT requestRefused(peer, code, reason);
-                });
-        const QString key = upgradeKey(socket->peerAddress(), socket->peerPort(),
-                                       socket->localAddress(), socket->localPort());
-        m_upgrading.insert(key, guard);
-        connect(guard, &QObject::destroyed, this, [this, key, guard] {
-            const auto it = m_upgrading.constFind(key);
-            if (it != m_upgrading.cend() && it.value() == guard)
-                m_upgrading.erase(it);
-        });
-        m_ws->handleConnection(socket);
-        return;
+        r.kind = Route::Kind::Upgrade;
+        return r;
     }
 
     // A plain request may carry a small body (the demo token form); wait until all of it is here.
-    if (!request.header("transfer-encoding").isEmpty()) {
-        respond(socket, HttpResponse::text(411, "send a Content-Length, not a chunked body"));
-        return;
+    if (!request->header("transfer-encoding").isEmpty()) {
+        r.response = HttpResponse::text(411, "send a Content-Length, not a chunked body");
+        return r;
     }
-    const QByteArray lengthText = request.header("content-length");
+    const QByteArray lengthText = request->header("content-length");
     if (!lengthText.isEmpty()) {
         bool ok = false;
         const qlonglong length = lengthText.toLongLong(&ok);
         if (!ok || length < 0) {
-            respond(socket, HttpResponse::text(400, "bad Content-Length"));
-            return;
+            r.response = HttpResponse::text(400, "bad Content-Length");
+            return r;
         }
         if (length > HttpRequest::MaxBodyBytes) {
-            respond(socket, HttpResponse::text(413, "request body too large"));
-            return;
+            r.response = HttpResponse::text(413, "request body too large");
+            return r;
         }
-        const QByteArray all = socket->peek(request.headBytes + length);
-        if (all.size() < request.headBytes + length)
-            return; // more is coming; the handshake deadline still applies
-        request.body = all.mid(request.headBytes);
+        if (data.size() < request->headBytes + length) {
+            r.kind = Route::Kind::Wait; // more is coming; the handshake deadline still applies
+            return r;
+        }
+        request->body = data.mid(request->headBytes, length);
     }
 
-    const bool head_ = request.method == "HEAD";
-    HttpResponse response
-        = m_httpHandler ? m_httpHandler(request, peer) : HttpResponse::text(404, "not found");
-    respond(socket, response, head_);
+    r.headOnly = request->method == "HEAD";
+    r.response
+        = m_httpHandler ? m_httpHandler(*request, peer) : HttpResponse::text(404, "not found");
+    return r;
 }
 
-void HttpFrontend::upgradeNative(QTcpSocket *socket, const HttpRequest &request)
+void HttpFrontend::onReadyRead(QTcpSocket *socket)
+{
+    if (!m_pending.contains(socket))
+        return;
+    HttpRequest request;
+    const QHostAddress peer = socket->peerAddress();
+    const Route r = route(socket->peek(HttpRequest::MaxHeadBytes + 4 + HttpRequest::MaxBodyBytes),
+                          &request, peer);
+    switch (r.kind) {
+    case Route::Kind::Wait:
+        return;
+    case Route::Kind::Respond:
+        respond(socket, r.response, r.headOnly);
+        return;
+    case Route::Kind::Upgrade:
+        break;
+    }
+    // QTcpServer accepts for TLS and for `transport = qt`: QtWebSockets answers the upgrade.
+    forget(socket);
+    socket->disconnect(this);
+    auto *guard = new ClientFrameGuard(socket, request.headBytes);
+    const QString peerText = peerString(socket);
+    connect(guard, &ClientFrameGuard::violation, this,
+            [this, peerText](int code, const QString &reason) {
+                Q_EMIT requestRefused(peerText, code, reason);
+            });
+    const QString key = upgradeKey(socket->peerAddress(), socket->peerPort(),
+                                   socket->localAddress(), socket->localPort());
+    m_upgrading.insert(key, guard);
+    connect(guard, &QObject::destroyed, this, [this, key, guard] {
+        const auto it = m_upgrading.constFind(key);
+        if (it != m_upgrading.cend() && it.value() == guard)
+            m_upgrading.erase(it);
+    });
+    m_ws->handleConnection(socket);
+}
+
+QByteArray HttpFrontend::nativeUpgradeAnswer(const HttpRequest &request, HttpResponse *refusal)
 {
     // What QWebSocketServer checks before its 101, with the same answers.
     if (request.header("sec-websocket-version") != "13") {
-        HttpResponse r = HttpResponse::text(426, "unsupported WebSocket version (13 is)");
-        r.extraHeaders.append({QByteArray("Sec-WebSocket-Version"), QByteArray("13")});
-        respond(socket, r);
-        return;
+        *refusal = HttpResponse::text(426, "unsupported WebSocket version (13 is)");
+        refusal->extraHeaders.append({QByteArray("Sec-WebSocket-Version"), QByteArray("13")});
+        return {};
     }
     const QByteArray key = request.header("sec-websocket-key");
     const auto decoded
         = QByteArray::fromBase64Encoding(key, QByteArray::AbortOnBase64DecodingErrors);
     if (key.size() != 24 || !decoded || decoded.decoded.size() != 16) {
-        respond(socket, HttpResponse::text(400, "bad Sec-WebSocket-Key"));
-        return;
-    }
-    // The descriptor outlives the QTcpSocket: Qt's socket engine closes its own descriptor
-    // without a shutdown(), so the connection stays open on the duplicate.
-    const int fd = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) {
-        respond(socket, HttpResponse::text(503, "out of file descriptors"));
-        return;
+        *refusal = HttpResponse::text(400, "bad Sec-WebSocket-Key");
+        return {};
     }
     const QByteArray keyAndGuid = key + QByteArrayLiteral("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
     const QByteArray accept
         = QCryptographicHash::hash(keyAndGuid, QCryptographicHash::Sha1).toBase64();
     // No Sec-WebSocket-Protocol: like QWebSocketServer here, Warden selects no subprotocol.
-    const QByteArray answer = QByteArrayLiteral("HTTP/1.1 101 Switching Protocols\r\n"
-                                                "Upgrade: websocket\r\n"
-                                                "Connection: Upgrade\r\n"
-                                                "Sec-WebSocket-Accept: ")
-                              + accept + QByteArrayLiteral("\r\n\r\n");
-    const NativeWebSocket::Endpoint endpoint{socket->peerAddress(), socket->peerPort(),
-                                             socket->localAddress(), socket->localPort()};
-    forget(socket);
-    socket->disconnect(this);
-    socket->abort(); // its buffers go now, the object with the next event-loop turn
-    socket->deleteLater();
+    return QByteArrayLiteral("HTTP/1.1 101 Switching Protocols\r\n"
+                             "Upgrade: websocket\r\n"
+                             "Connection: Upgrade\r\n"
+                             "Sec-WebSocket-Accept: ")
+           + accept + QByteArrayLiteral("\r\n\r\n");
+}
 
+void HttpFrontend::onRawAccepted(int fd, const NativeWebSocket::Endpoint &endpoint)
+{
+    const DeadlineIndex::Key key = m_nextKey++;
+    RawPending &p = m_rawPending[key];
+    p.fd = fd;
+    p.endpoint = endpoint;
+    m_deadlines.schedule(key, monotonicMs() + m_handshakeTimeoutMs);
+    // In a storm the request head is usually here before the connection is accepted: read it
+    // now, and make a notifier only for a head that is still on its way.
+    onRawReadable(key);
+    armTimer();
+}
+
+class HttpFrontend::HeadNotifier final : public QSocketNotifier
+{
+public:
+    HeadNotifier(int fd, HttpFrontend *owner, DeadlineIndex::Key key)
+        : QSocketNotifier(qintptr(fd), Read)
+        , m_owner(owner)
+        , m_key(key)
+    { }
+
+protected:
+    bool event(QEvent *e) override
+    {
+        if (e->type() != QEvent::SockAct && e->type() != QEvent::SockClose)
+            return QSocketNotifier::event(e);
+        m_owner->onRawReadable(m_key);
+        return true;
+    }
+
+private:
+    HttpFrontend *m_owner;
+    DeadlineIndex::Key m_key;
+};
+
+void HttpFrontend::onRawReadable(DeadlineIndex::Key key)
+{
+    const auto it = m_rawPending.find(key);
+    if (it == m_rawPending.end())
+        return;
+    RawPending &p = it->second;
+    // Enough for the largest head and body route() accepts, and one byte more to see excess.
+    constexpr qsizetype Limit = HttpRequest::MaxHeadBytes + 4 + HttpRequest::MaxBodyBytes + 1;
+    char buffer[4096];
+    bool gotData = false;
+    for (;;) {
+        const qsizetype room = std::min<qsizetype>(qsizetype(sizeof buffer),
+                                                   Limit - p.received.size());
+        if (room <= 0)
+            break;
+        const ssize_t n = ::recv(p.fd, buffer, size_t(room), 0);
+        if (n > 0) {
+            p.received.append(buffer, qsizetype(n));
+            gotData = true;
+            if (n < room)
+                break;
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            dropRaw(key); // the client left (or the connection failed) before a complete head
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        break;
+    }
+    if (!gotData && !p.received.isEmpty())
+        return;
+
+    HttpRequest request;
+    const Route r = route(p.received, &request, p.endpoint.peerAddress);
+    switch (r.kind) {
+    case Route::Kind::Wait:
+        if (p.received.size() >= Limit) {
+            respondRaw(key, HttpResponse::text(413, "request body too large"), false);
+            return;
+        }
+        if (!p.notifier)
+            p.notifier = std::make_unique<HeadNotifier>(p.fd, this, key);
+        return;
+    case Route::Kind::Respond:
+        respondRaw(key, r.response, r.headOnly);
+        return;
+    case Route::Kind::Upgrade:
+        break;
+    }
+    HttpResponse refusal;
+    const QByteArray answer = nativeUpgradeAnswer(request, &refusal);
+    if (answer.isEmpty()) {
+        respondRaw(key, refusal, false);
+        return;
+    }
+    const int fd = p.fd;
+    const NativeWebSocket::Endpoint endpoint = p.endpoint;
+    p.fd = -1; // the connection takes it
+    dropRaw(key);
     // Its protocol violations go to whoever takes it (WebSocketConnection::protocolViolation).
     Q_EMIT webSocketAccepted(
         new NativeWebSocket(fd, endpoint, QUrl::fromEncoded(request.target).path(), answer));
+}
+
+void HttpFrontend::dropRaw(DeadlineIndex::Key key)
+{
+    const auto it = m_rawPending.find(key);
+    if (it == m_rawPending.end())
+        return;
+    // The notifier is unregistered before the descriptor is closed or handed on.
+    it->second.notifier.reset();
+    if (it->second.fd >= 0)
+        ::close(it->second.fd);
+    m_rawPending.erase(it);
+    m_deadlines.remove(key);
+}
+
+void HttpFrontend::respondRaw(DeadlineIndex::Key key, const HttpResponse &response, bool headOnly)
+{
+    const auto it = m_rawPending.find(key);
+    if (it == m_rawPending.end())
+        return;
+    it->second.notifier.reset();
+    const int fd = std::exchange(it->second.fd, -1);
+    dropRaw(key);
+    // Plain HTTP is rare on this port: a QTcpSocket writes the answer and closes gracefully.
+    auto *socket = new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(qintptr(fd))) {
+        ::close(fd);
+        delete socket;
+        return;
+    }
+    respond(socket, response, headOnly);
 }
 
 void HttpFrontend::onWebSocketReady()
@@ -356,6 +546,14 @@ void HttpFrontend::onTimer()
 {
     const QList<DeadlineIndex::Key> due = m_deadlines.takeDue(monotonicMs());
     for (DeadlineIndex::Key key : due) {
+        if (const auto raw = m_rawPending.find(key); raw != m_rawPending.end()) {
+            const NativeWebSocket::Endpoint &e = raw->second.endpoint;
+            Q_EMIT requestRefused(e.peerAddress.toString() + QLatin1Char(':')
+                                      + QString::number(e.peerPort),
+                                  408, QStringLiteral("no complete request head in time"));
+            dropRaw(key);
+            continue;
+        }
         QTcpSocket *socket = m_pendingByKey.take(key);
         if (!socket)
             continue;

@@ -3,6 +3,7 @@
 
 #include "server/deadlineindex.h"
 #include "server/httprequest.h"
+#include "server/nativewebsocket.h"
 
 #include <QtCore/QHash>
 #include <QtCore/QObject>
@@ -13,17 +14,21 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 
 class ClientFrameGuard;
 class QTcpServer;
 class QTcpSocket;
 class QWebSocketServer;
+class TcpListener;
 class WebSocketConnection;
 
 // The main port: accepts TCP with a deep backlog, reads each request head (bounded in size and
-// time), answers plain HTTP itself and accepts WebSocket upgrades: on plain TCP with the native
-// transport it answers the upgrade itself and hands the socket's descriptor to a NativeWebSocket;
-// otherwise (TLS, or `[server] transport = qt`) it hands the socket to a QWebSocketServer through
+// time), answers plain HTTP itself and accepts WebSocket upgrades. On plain TCP with the native
+// transport everything up to the 101 happens on raw descriptors (TcpListener, then recv() into a
+// small buffer per connection) and the descriptor goes to a NativeWebSocket: no QTcpSocket is
+// made for a WebSocket connection, only for a plain HTTP answer. With TLS, or with
+// `[server] transport = qt`, a QTcpServer accepts, and upgrades go to a QWebSocketServer through
 // handleConnection(). Lives in the server worker thread.
 class HttpFrontend final : public QObject
 {
@@ -59,10 +64,12 @@ public:
     void setUpgradeFilter(UpgradeFilter filter) { m_upgradeFilter = std::move(filter); }
     // Runs before the upgrade filter: origin and connection-limit checks.
     void setAdmissionCheck(UpgradeFilter check) { m_admissionCheck = std::move(check); }
-    qsizetype pendingCount() const { return m_pending.size(); }
+    qsizetype pendingCount() const { return m_pending.size() + qsizetype(m_rawPending.size()); }
     // Plain ws:// upgrades on NativeWebSocket (true) or QWebSocket; applies to new upgrades.
     // TLS connections always use QWebSocket.
-    void setNativeTransport(bool native) { m_native = native; }
+    // Switching while listening on plain TCP rebinds the same address (like setTls()); a failed
+    // rebind restores the previous listener and returns false.
+    bool setNativeTransport(bool native, QString *error);
     bool nativeTransport() const { return m_native; }
 
 Q_SIGNALS:
@@ -74,11 +81,40 @@ Q_SIGNALS:
     void requestRefused(const QString &peer, int status, const QString &reason);
 
 private:
+    // What a request that has (partly) arrived asks for.
+    struct Route
+    {
+        enum class Kind { Wait, Respond, Upgrade } kind = Kind::Wait;
+        HttpResponse response;
+        bool headOnly = false;
+    };
+    // A connection accepted on a raw descriptor whose request head is still being read.
+    struct RawPending
+    {
+        int fd = -1;
+        NativeWebSocket::Endpoint endpoint;
+        QByteArray received;
+        std::unique_ptr<QSocketNotifier> notifier; // only once a read found the head incomplete
+    };
+    class HeadNotifier;
+
+    bool usesRawListener() const { return m_native && !m_tls; }
+    // Closes the listener and listens again on the same address with the current mode.
+    bool rebind(QString *error);
+    // data: every byte received so far. Parses, checks and, for a plain request, answers.
+    Route route(const QByteArray &data, HttpRequest *request, const QHostAddress &peer);
     void onNewTcpConnection();
     void onReadyRead(QTcpSocket *socket);
+    void onRawAccepted(int fd, const NativeWebSocket::Endpoint &endpoint);
+    void onRawReadable(DeadlineIndex::Key key);
+    // Ends a raw pending connection: closes its descriptor, or (respond) answers through a
+    // QTcpSocket made from it.
+    void dropRaw(DeadlineIndex::Key key);
+    void respondRaw(DeadlineIndex::Key key, const HttpResponse &response, bool headOnly);
     void onWebSocketReady();
     // Answers a plain-TCP upgrade itself and moves the connection to a NativeWebSocket.
-    void upgradeNative(QTcpSocket *socket, const HttpRequest &request);
+    // The checks and the 101 of a native upgrade; an empty answer means refused (response set).
+    static QByteArray nativeUpgradeAnswer(const HttpRequest &request, HttpResponse *refusal);
     // Cuts an upgraded socket from QWebSocketServer's O(connections) disconnect handler.
     void releaseFromServer(QTcpSocket *socket);
     void respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly = false);
@@ -87,6 +123,8 @@ private:
     void onTimer();
 
     std::unique_ptr<QTcpServer> m_tcp;
+    std::unique_ptr<TcpListener> m_raw;
+    std::unordered_map<DeadlineIndex::Key, RawPending> m_rawPending;
     QWebSocketServer *m_ws = nullptr;
     HttpHandler m_httpHandler;
     UpgradeFilter m_upgradeFilter;

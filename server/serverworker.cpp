@@ -162,7 +162,8 @@ void ServerWorker::start(const ServerConfig &config)
 
     m_frontend = std::make_unique<HttpFrontend>();
     m_frontend->setHandshakeTimeout(config.handshakeTimeoutMs);
-    m_frontend->setNativeTransport(config.transport == ServerConfig::Transport::Native);
+    QString unused; // not listening yet: nothing to rebind
+    m_frontend->setNativeTransport(config.transport == ServerConfig::Transport::Native, &unused);
     if (config.tlsEnabled()) {
         QString ignored;
         m_frontend->setTls(TlsFiles::serverConfiguration(config.tlsCertPem, config.tlsKeyPem),
@@ -434,6 +435,20 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
         }
     }
 
+    if (next.transport != m_config.transport && m_frontend && !m_stopping) {
+        // Plain ws:// on the native transport has its own accept path: the listener is rebound
+        // on the same address (established connections stay on the transport they started on).
+        QString error;
+        if (!m_frontend->setNativeTransport(next.transport == ServerConfig::Transport::Native,
+                                            &error)) {
+            reportReloadFailure(QString(), QStringLiteral("server/transport"),
+                                QStringLiteral("cannot switch the transport on %1: %2")
+                                    .arg(m_config.listenString(), error),
+                                source);
+            return;
+        }
+    }
+
     const ServerConfig old = m_config;
     m_config = next;
     if (old.idleTimeoutMs != next.idleTimeoutMs || old.warningMs != next.warningMs) {
@@ -459,10 +474,8 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     } else if (old.closeWaitAlarmMs != next.closeWaitAlarmMs) {
         applyTcpInterval(false); // the unobserved interval follows the alarm
     }
-    if (m_frontend) {
+    if (m_frontend)
         m_frontend->setHandshakeTimeout(next.handshakeTimeoutMs);
-        m_frontend->setNativeTransport(next.transport == ServerConfig::Transport::Native);
-    }
     if (old.maxMessageBytes != next.maxMessageBytes) {
         for (auto &c : m_connections)
             c.socket->setMaxAllowedIncomingMessageSize(quint64(next.maxMessageBytes));
@@ -1237,9 +1250,11 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     log(e);
     if (joined.outcome == SessionRegistry::JoinOutcome::Created) {
         // Written at once (one row per session, not per message): a session lost in a crash would
-        // come back with a fresh idle clock, i.e. expire later than it should.
+        // come back with a fresh idle clock, i.e. expire later than it should. "At once" is the
+        // end of this event-loop pass: the logins of one storm batch share a transaction.
         storeSession(c.info.sessionId);
-        flushStore();
+        if (m_store && m_store->isOpen())
+            m_storeCommitSoon.start();
     }
 
     updateSessionFields(c.info.sessionId);
