@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "server/httpfrontend.h"
+#include "server/digest.h"
 
 #include "server/clientframeguard.h"
 #include "server/nativewebsocket.h"
 #include "server/qtwebsocketconnection.h"
 #include "server/tcplistener.h"
 
-#include <QtCore/QCryptographicHash>
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QEvent>
 #include <QtCore/QSocketNotifier>
@@ -339,7 +339,7 @@ QByteArray HttpFrontend::nativeUpgradeAnswer(const HttpRequest &request, HttpRes
     }
     const QByteArray keyAndGuid = key + QByteArrayLiteral("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
     const QByteArray accept
-        = QCryptographicHash::hash(keyAndGuid, QCryptographicHash::Sha1).toBase64();
+        = Digest::sha1(keyAndGuid).toBase64();
     // No Sec-WebSocket-Protocol: like QWebSocketServer here, Warden selects no subprotocol.
     return QByteArrayLiteral("HTTP/1.1 101 Switching Protocols\r\n"
                              "Upgrade: websocket\r\n"

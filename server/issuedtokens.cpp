@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "server/issuedtokens.h"
+#include "server/digest.h"
 
-#include <QtCore/QCryptographicHash>
 #include <QtCore/QRandomGenerator>
 
 QByteArray IssuedTokens::hashOf(const QByteArray &token)
 {
-    return QCryptographicHash::hash(token, QCryptographicHash::Sha256);
+    return Digest::sha256(token);
 }
 
 QByteArray IssuedTokens::issue(const TokenClaims &claims)

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "server/jwt.h"
+#include "server/digest.h"
 
-#include <QtCore/QCryptographicHash>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
-#include <QtCore/QMessageAuthenticationCode>
 
 namespace {
 constexpr auto B64 = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
@@ -39,7 +38,7 @@ bool isNumericDate(const QJsonValue &v)
 
 QByteArray hs256(const QByteArray &data, const QByteArray &secret)
 {
-    return QMessageAuthenticationCode::hash(data, secret, QCryptographicHash::Sha256);
+    return Digest::hmacSha256(secret, data);
 }
 } // namespace
 
@@ -132,5 +131,5 @@ QString Jwt::defaultSessionId(const QByteArray &token)
 {
     return QLatin1String("t-")
            + QString::fromLatin1(
-               QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex().left(20));
+               Digest::sha256(token).toHex().left(20));
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "server/serverworker.h"
+#include "server/digest.h"
 
 #include "server/adminserver.h"
 #include "server/clientmessages.h"
@@ -13,7 +14,6 @@
 #include "server/tlsfiles.h"
 #include "server/websocketconnection.h"
 
-#include <QtCore/QCryptographicHash>
 #include <QtCore/QDateTime>
 #include <QtCore/QDir>
 #include <QtCore/QJsonArray>
@@ -1154,7 +1154,7 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
             refuseLogin(c, 422, QStringLiteral("missing_token"), 0);
         return;
     }
-    const QByteArray hash = QCryptographicHash::hash(token, QCryptographicHash::Sha256);
+    const QByteArray hash = Digest::sha256(token);
     if (c.info.authenticated) {
         // The seed polls loginCheck every 50 ms: same token -> silence, and no activity.
         if (hash != c.tokenHash)
@@ -1163,7 +1163,8 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     }
 
     const qint64 t = now();
-    const bool issuedHere = m_issuedTokens.contains(token);
+    // A JWT has dots, an issued token none: only the latter is looked up (a hash each).
+    const bool issuedHere = IssuedTokens::looksIssued(token) && m_issuedTokens.contains(token);
     if (m_cluster && !issuedHere && IssuedTokens::looksIssued(token)) {
         // An opaque token another node may have issued: Redis knows it by its hash.
         clusterLookupToken(c, tokenValue, hash);

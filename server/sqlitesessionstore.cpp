@@ -5,8 +5,11 @@
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
 #include <QtCore/QJsonDocument>
+#include <QtSql/QSqlDriver>
 #include <QtSql/QSqlError>
 #include <QtSql/QSqlQuery>
+
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <limits>
@@ -62,10 +65,27 @@ bool reasonFromName(const QString &name, EndReason *out)
     return false;
 }
 
-// A null QString binds as SQL NULL; the columns are NOT NULL with '' meaning "none".
-QString text(const QString &s)
+
+// Binds a QString as UTF-16 text; the string must outlive the step (it is not copied).
+void bindText(sqlite3_stmt *st, int column, const QString &s)
 {
-    return s.isNull() ? QStringLiteral("") : s;
+    // A null QString would bind as SQL NULL; the columns are NOT NULL with '' meaning "none".
+    static const char16_t empty[] = u"";
+    const void *data = s.isNull() ? static_cast<const void *>(empty)
+                                  : static_cast<const void *>(s.utf16());
+    sqlite3_bind_text16(st, column, data, int(s.size() * 2), SQLITE_STATIC);
+}
+
+// Steps a bound statement once and resets it for the next use.
+bool stepOnce(sqlite3 *db, sqlite3_stmt *st, QString *error)
+{
+    const int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE)
+        return true;
+    *error = QString::fromUtf8(sqlite3_errmsg(db));
+    return false;
 }
 
 QString sqlError(const QSqlError &e)
@@ -219,9 +239,70 @@ bool SqliteSessionStore::migrate(int from, QString *error)
     return true;
 }
 
+sqlite3_stmt *SqliteSessionStore::statement(Write which, QString *error)
+{
+    sqlite3_stmt *&st = m_statements[size_t(which)];
+    if (st)
+        return st;
+    if (!m_handle) {
+        const QVariant h = m_db.driver() ? m_db.driver()->handle() : QVariant();
+        if (h.isValid() && qstrcmp(h.typeName(), "sqlite3*") == 0)
+            m_handle = *static_cast<sqlite3 *const *>(h.constData());
+        if (!m_handle) {
+            *error = QStringLiteral("no SQLite handle");
+            return nullptr;
+        }
+    }
+    const char *sql = nullptr;
+    switch (which) {
+    case Write::Session:
+        sql = "INSERT OR REPLACE INTO sessions (id, user, name, created_ms, last_activity_ms,"
+              " idle_timeout_ms, hard_end_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'active')";
+        break;
+    case Write::Token:
+        sql = "INSERT OR REPLACE INTO issued_tokens (token_hash, session_id, user, name,"
+              " expires_ms, idle_timeout_ms) VALUES (?, ?, ?, ?, ?, ?)";
+        break;
+    case Write::Event:
+        // Only a duplicate id is skipped; anything else is an error, never silently dropped.
+        sql = "INSERT INTO events (id, ts_ms, type, connection_id, session_id, user, peer,"
+              " details) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+        break;
+    case Write::SessionState:
+        sql = "UPDATE sessions SET state = ? WHERE id = ?";
+        break;
+    case Write::Revocation:
+        sql = "INSERT OR REPLACE INTO revocations (session_id, reason, ended_ms, until_ms)"
+              " VALUES (?, ?, ?, ?)";
+        break;
+    case Write::TokensOfSession:
+        sql = "DELETE FROM issued_tokens WHERE session_id = ?";
+        break;
+    case Write::Count:
+        break;
+    }
+    if (sqlite3_prepare_v3(m_handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr)
+        != SQLITE_OK) {
+        *error = QString::fromUtf8(sqlite3_errmsg(m_handle));
+        st = nullptr;
+    }
+    return st;
+}
+
+void SqliteSessionStore::finalizeStatements()
+{
+    // Before the connection closes: SQLite refuses to close a handle with live statements.
+    for (sqlite3_stmt *&st : m_statements) {
+        sqlite3_finalize(st);
+        st = nullptr;
+    }
+    m_handle = nullptr;
+}
+
 void SqliteSessionStore::close()
 {
     m_open = false;
+    finalizeStatements();
     if (m_db.isValid()) {
         m_db.close();
         m_db = QSqlDatabase();
@@ -319,71 +400,59 @@ bool SqliteSessionStore::hasPending() const
 
 bool SqliteSessionStore::writeRevocation(const Revocation &r, QString *error)
 {
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("UPDATE sessions SET state = ? WHERE id = ?"));
-    q.addBindValue(reasonName(r.reason));
-    q.addBindValue(r.sessionId);
-    if (!q.exec()) {
-        *error = sqlError(q.lastError());
+    const QString reason = reasonName(r.reason);
+    sqlite3_stmt *st = statement(Write::SessionState, error);
+    if (!st)
         return false;
-    }
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO revocations (session_id, reason, ended_ms,"
-                             " until_ms) VALUES (?, ?, ?, ?)"));
-    q.addBindValue(r.sessionId);
-    q.addBindValue(reasonName(r.reason));
-    q.addBindValue(r.endedMs);
-    q.addBindValue(r.untilMs);
-    if (!q.exec()) {
-        *error = sqlError(q.lastError());
+    bindText(st, 1, reason);
+    bindText(st, 2, r.sessionId);
+    if (!stepOnce(m_handle, st, error))
         return false;
-    }
+    if (!(st = statement(Write::Revocation, error)))
+        return false;
+    bindText(st, 1, r.sessionId);
+    bindText(st, 2, reason);
+    sqlite3_bind_int64(st, 3, r.endedMs);
+    sqlite3_bind_int64(st, 4, r.untilMs);
+    if (!stepOnce(m_handle, st, error))
+        return false;
     // The session is over: its issued token has nothing left to log in to.
-    q.prepare(QStringLiteral("DELETE FROM issued_tokens WHERE session_id = ?"));
-    q.addBindValue(r.sessionId);
-    if (!q.exec()) {
-        *error = sqlError(q.lastError());
+    if (!(st = statement(Write::TokensOfSession, error)))
         return false;
-    }
-    return true;
+    bindText(st, 1, r.sessionId);
+    return stepOnce(m_handle, st, error);
 }
 
 bool SqliteSessionStore::writePending(QString *error)
 {
+    sqlite3_stmt *st = nullptr;
     if (!m_pendingSessions.isEmpty()) {
-        QSqlQuery q(m_db);
-        q.prepare(QStringLiteral("INSERT OR REPLACE INTO sessions (id, user, name, created_ms,"
-                                 " last_activity_ms, idle_timeout_ms, hard_end_ms, state)"
-                                 " VALUES (?, ?, ?, ?, ?, ?, ?, 'active')"));
+        if (!(st = statement(Write::Session, error)))
+            return false;
         for (const StoredSession &s : std::as_const(m_pendingSessions)) {
-            q.bindValue(0, text(s.id));
-            q.bindValue(1, text(s.user));
-            q.bindValue(2, text(s.name));
-            q.bindValue(3, s.createdMs);
-            q.bindValue(4, s.lastActivityMs);
-            q.bindValue(5, s.idleTimeoutMs);
-            q.bindValue(6, s.hardEndMs);
-            if (!q.exec()) {
-                *error = sqlError(q.lastError());
+            bindText(st, 1, s.id);
+            bindText(st, 2, s.user);
+            bindText(st, 3, s.name);
+            sqlite3_bind_int64(st, 4, s.createdMs);
+            sqlite3_bind_int64(st, 5, s.lastActivityMs);
+            sqlite3_bind_int64(st, 6, s.idleTimeoutMs);
+            sqlite3_bind_int64(st, 7, s.hardEndMs);
+            if (!stepOnce(m_handle, st, error))
                 return false;
-            }
         }
     }
     if (!m_pendingTokens.isEmpty()) {
-        QSqlQuery q(m_db);
-        q.prepare(QStringLiteral("INSERT OR REPLACE INTO issued_tokens (token_hash, session_id,"
-                                 " user, name, expires_ms, idle_timeout_ms)"
-                                 " VALUES (?, ?, ?, ?, ?, ?)"));
+        if (!(st = statement(Write::Token, error)))
+            return false;
         for (const IssuedToken &t : std::as_const(m_pendingTokens)) {
-            q.bindValue(0, t.hash);
-            q.bindValue(1, text(t.sessionId));
-            q.bindValue(2, text(t.user));
-            q.bindValue(3, text(t.name));
-            q.bindValue(4, t.expiresAtMs);
-            q.bindValue(5, t.idleTimeoutMs);
-            if (!q.exec()) {
-                *error = sqlError(q.lastError());
+            sqlite3_bind_blob(st, 1, t.hash.constData(), int(t.hash.size()), SQLITE_STATIC);
+            bindText(st, 2, t.sessionId);
+            bindText(st, 3, t.user);
+            bindText(st, 4, t.name);
+            sqlite3_bind_int64(st, 5, t.expiresAtMs);
+            sqlite3_bind_int64(st, 6, t.idleTimeoutMs);
+            if (!stepOnce(m_handle, st, error))
                 return false;
-            }
         }
     }
     for (const Revocation &r : std::as_const(m_pendingEnds)) {
@@ -391,25 +460,21 @@ bool SqliteSessionStore::writePending(QString *error)
             return false;
     }
     if (!m_pendingEvents.isEmpty()) {
-        QSqlQuery q(m_db);
-        // Only a duplicate id is skipped; anything else is an error, never silently dropped.
-        q.prepare(QStringLiteral("INSERT INTO events (id, ts_ms, type, connection_id, session_id,"
-                                 " user, peer, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                                 " ON CONFLICT (id) DO NOTHING"));
+        if (!(st = statement(Write::Event, error)))
+            return false;
         for (const ServerEvent &e : std::as_const(m_pendingEvents)) {
-            q.bindValue(0, qint64(e.id));
-            q.bindValue(1, e.tsMs);
-            q.bindValue(2, ServerEvent::typeName(e.type));
-            q.bindValue(3, qint64(e.connectionId));
-            q.bindValue(4, text(e.sessionId));
-            q.bindValue(5, text(e.user));
-            q.bindValue(6, text(e.peer));
-            q.bindValue(7,
-                        QString::fromUtf8(QJsonDocument(e.details).toJson(QJsonDocument::Compact)));
-            if (!q.exec()) {
-                *error = sqlError(q.lastError());
+            const QString type = ServerEvent::typeName(e.type);
+            const QByteArray details = QJsonDocument(e.details).toJson(QJsonDocument::Compact);
+            sqlite3_bind_int64(st, 1, qint64(e.id));
+            sqlite3_bind_int64(st, 2, e.tsMs);
+            bindText(st, 3, type);
+            sqlite3_bind_int64(st, 4, qint64(e.connectionId));
+            bindText(st, 5, e.sessionId);
+            bindText(st, 6, e.user);
+            bindText(st, 7, e.peer);
+            sqlite3_bind_text(st, 8, details.constData(), int(details.size()), SQLITE_STATIC);
+            if (!stepOnce(m_handle, st, error))
                 return false;
-            }
         }
     }
     return true;

@@ -6,6 +6,11 @@
 #include <QtCore/QHash>
 #include <QtSql/QSqlDatabase>
 
+#include <array>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
 // The local session store: one SQLite file (WAL, synchronous=NORMAL for batches, FULL for
 // revocations), schema versioned with migrations. Refuses files it cannot vouch for (not SQLite,
 // failing quick_check, a newer schema) rather than replacing them. Lives in the server thread:
@@ -51,6 +56,15 @@ private:
     bool writePending(QString *error);
     bool writeRevocation(const Revocation &r, QString *error);
     bool commitBatch(const QList<Revocation> &revocations, bool synced, QString *error);
+
+    // The writes of every batch run as prepared statements on the connection's own sqlite3
+    // handle, kept for the life of the connection: binding through QSqlQuery cost more than the
+    // SQLite work itself (a QString key per bound value; docs/performance.md).
+    enum class Write { Session, Token, Event, SessionState, Revocation, TokensOfSession, Count };
+    sqlite3_stmt *statement(Write which, QString *error);
+    void finalizeStatements();
+    sqlite3 *m_handle = nullptr;
+    std::array<sqlite3_stmt *, size_t(Write::Count)> m_statements{};
 
     QString m_path;
     QString m_connection;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "server/digest.h"
 #include "server/jwt.h"
 
 #include <QtCore/QCryptographicHash>
@@ -71,6 +72,7 @@ private Q_SLOTS:
     void emptySecretRefusesEverything();
     void constantTimeEquals_data();
     void constantTimeEquals();
+    void digestsMatchRfc4231AndQt();
 };
 
 void tst_Jwt::knownAnswer()
@@ -411,6 +413,36 @@ void tst_Jwt::constantTimeEquals()
     QFETCH(bool, equal);
     QCOMPARE(Jwt::constantTimeEquals(a, b), equal);
     QCOMPARE(Jwt::constantTimeEquals(b, a), equal);
+}
+
+void tst_Jwt::digestsMatchRfc4231AndQt()
+{
+    // RFC 4231 4.2 (test case 1), 4.7 (a key longer than the block: hashed first) and 4.4 (a
+    // 50-byte message of 0xdd).
+    QCOMPARE(Digest::hmacSha256(QByteArray(20, '\x0b'), "Hi There").toHex(),
+             QByteArray("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"));
+    QCOMPARE(Digest::hmacSha256(QByteArray(131, '\xaa'),
+                                "Test Using Larger Than Block-Size Key - Hash Key First")
+                 .toHex(),
+             QByteArray("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"));
+    QCOMPARE(Digest::hmacSha256(QByteArray(20, '\xaa'), QByteArray(50, '\xdd')).toHex(),
+             QByteArray("773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"));
+    // FIPS 180 "abc".
+    QCOMPARE(Digest::sha1("abc").toHex(), QByteArray("a9993e364706816aba3e25717850c26c9cd0d89d"));
+    QCOMPARE(Digest::sha256("abc").toHex(),
+             QByteArray("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+    // Every length around the block size, against QCryptographicHash and
+    // QMessageAuthenticationCode, with keys of every length around it too.
+    for (int n = 0; n < 200; n += 7) {
+        QByteArray data(n, Qt::Uninitialized);
+        for (int i = 0; i < n; ++i)
+            data[i] = char(i * 31 + n);
+        QCOMPARE(Digest::sha1(data), QCryptographicHash::hash(data, QCryptographicHash::Sha1));
+        QCOMPARE(Digest::sha256(data), QCryptographicHash::hash(data, QCryptographicHash::Sha256));
+        const QByteArray key = data.left(n % 97);
+        QCOMPARE(Digest::hmacSha256(key, data),
+                 QMessageAuthenticationCode::hash(data, key, QCryptographicHash::Sha256));
+    }
 }
 
 QTEST_APPLESS_MAIN(tst_Jwt)
