@@ -1435,26 +1435,30 @@ void ServerWorker::sendClose(Connection &c)
     armTimer();
 }
 
-void ServerWorker::closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason)
+void ServerWorker::closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason,
+                                           std::map<EndReason, EndedPush> *cache)
 {
     const EndReasonInfo info = endReasonInfo(reason);
     const QString why = QLatin1String(info.reason);
-    // The same push for every tab: encoded once per endpoint kind, not once per connection.
+    // The same push for every tab: encoded once per endpoint kind (and, with a cache, once per
+    // batch of sessions), not once per connection.
+    std::map<EndReason, EndedPush> local;
+    EndedPush &push = (cache ? *cache : local)[reason];
     const QString text = reasonText(reason);
-    const QJsonObject data{{QLatin1String("code"), 401},
+    const auto data = [&] {
+        return QJsonObject{{QLatin1String("code"), 401},
                            {QLatin1String("reason"), text},
                            {QLatin1String("message"), ClientMessages::text(text, m_config.locale)}};
-    QString rawFrame;
-    QString sioFrame;
+    };
     for (ConnectionId id : ids) {
         auto it = m_connections.find(id);
         if (it == m_connections.end() || it->closeCode)
             continue;
         const bool sio = it->info.endpoint == ConnectionInfo::Endpoint::SocketIo;
-        QString &frame = sio ? sioFrame : rawFrame;
+        QString &frame = sio ? push.socketIo : push.raw;
         if (frame.isEmpty())
-            frame = sio ? SocketIoCodec::encodeEvent(QStringLiteral("message"), data)
-                        : FrameCodec::encode(QStringLiteral("message"), data);
+            frame = sio ? SocketIoCodec::encodeEvent(QStringLiteral("message"), data())
+                        : FrameCodec::encode(QStringLiteral("message"), data());
         sendRaw(*it, frame);
         if (!beginClose(*it, info.closeCode, why))
             continue; // closed as a slow consumer while sending: its own path ends it
@@ -1559,6 +1563,14 @@ void ServerWorker::onTimer()
 {
     const qint64 t = now();
     const QList<SessionRegistry::Due> due = m_sessions.takeDue(t, clusterHoldsExpiries());
+    // The logout pushes of every session that ended go out first, all of them, then the
+    // bookkeeping (event log, store, metrics): when thousands of sessions share a deadline the
+    // last tab is told as early as the sends allow, not after everyone's log entries.
+    std::map<EndReason, EndedPush> pushes;
+    for (const SessionRegistry::Due &d : due) {
+        if (d.expired && !d.held)
+            closeSessionConnections(d.connections, d.reason, &pushes);
+    }
     for (const SessionRegistry::Due &d : due) {
         if (d.held) {
             clusterExpire(d); // the cluster-wide claim decides; see serverworkercluster.cpp
@@ -1575,7 +1587,6 @@ void ServerWorker::onTimer()
             m_metrics.expired(t - d.deadlineMs);
             log(e);
             storeEnded(d.sessionId);
-            closeSessionConnections(d.connections, d.reason);
         } else {
             e.details.insert(QLatin1String("seconds"), double(secondsLeft(d.deadlineMs, t)));
             log(e);

@@ -25,6 +25,7 @@
 #include <QtNetwork/QHostAddress>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -236,7 +237,14 @@ private:
     // Sends the 401 message to each connection and flushes it to the kernel, then closes them on
     // the following event-loop turns (closeDrain): the push goes out before any teardown work,
     // so a mass expiry is as late as its pushes, not as its closes.
-    void closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason);
+    // The session-ended push (401) of one reason, encoded once for every tab of a batch.
+    struct EndedPush
+    {
+        QString raw;
+        QString socketIo;
+    };
+    void closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason,
+                                 std::map<EndReason, EndedPush> *cache = nullptr);
     void closeDrain();
     void sendExpiring(const QString &sessionId, qint64 deadlineMs, const QList<ConnectionId> &ids);
     void sendExtended(const QString &sessionId);
