@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/framecodec.h"
 
+#include "server/jsonwriter.h"
+
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
@@ -59,6 +61,10 @@ DecodedFrame FrameCodec::decode(const QString &text)
 
 QString FrameCodec::encode(const QString &event, const QJsonValue &data)
 {
-    const QByteArray json = QJsonDocument(QJsonArray{event, data}).toJson(QJsonDocument::Compact);
-    return QLatin1String("42") + QString::fromUtf8(json);
+    QByteArray json("42[", 3);
+    JsonWriter::appendString(json, event);
+    json.append(',');
+    JsonWriter::append(json, data);
+    json.append(']');
+    return QString::fromUtf8(json);
 }

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <memory>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -59,9 +58,8 @@ NativeWebSocket::NativeWebSocket(int fd, const Endpoint &endpoint, const QString
     , m_endpoint(endpoint)
     , m_path(path)
 {
-    // Frames are written whole, one send() each; Nagle would only hold back the next push.
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Frames are written whole, one send() each: the descriptor comes from TcpListener with
+    // TCP_NODELAY already set (inherited from the listening socket).
     if (!initialOutput.isEmpty())
         write(initialOutput.constData(), initialOutput.size(), nullptr, 0);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/serverevent.h"
 
+#include "server/jsonwriter.h"
+
 #include <QtCore/QDateTime>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
@@ -47,8 +49,9 @@ QString detailText(const QJsonValue &v)
                            && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('='));
         if (plain)
             return s;
-        return QString::fromUtf8(
-            QJsonDocument(QJsonArray{s}).toJson(QJsonDocument::Compact).mid(1).chopped(1));
+        QByteArray quoted;
+        JsonWriter::appendString(quoted, s);
+        return QString::fromUtf8(quoted);
     }
     case QJsonValue::Double: {
         const double d = v.toDouble();
@@ -57,9 +60,9 @@ QString detailText(const QJsonValue &v)
     case QJsonValue::Bool:
         return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
     case QJsonValue::Array:
-        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+        return QString::fromUtf8(JsonWriter::compact(v.toArray()));
     case QJsonValue::Object:
-        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+        return QString::fromUtf8(JsonWriter::compact(v.toObject()));
     default:
         return QStringLiteral("null");
     }

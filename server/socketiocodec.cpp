@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/socketiocodec.h"
 
+#include "server/jsonwriter.h"
+
 #include <QtCore/QJsonDocument>
 
 namespace {
@@ -27,8 +29,8 @@ bool isAsciiDigit(QChar c)
 QString compact(const QJsonValue &v)
 {
     if (v.isObject())
-        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-    return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+        return QString::fromUtf8(JsonWriter::compact(v.toObject()));
+    return QString::fromUtf8(JsonWriter::compact(v.toArray()));
 }
 
 // Parses the JSON payload of a Socket.IO packet; an empty payload is allowed where noted.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/sqlitesessionstore.h"
 
+#include "server/jsonwriter.h"
+
 #include <QtCore/QDateTime>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
@@ -464,7 +466,7 @@ bool SqliteSessionStore::writePending(QString *error)
             return false;
         for (const ServerEvent &e : std::as_const(m_pendingEvents)) {
             const QString type = ServerEvent::typeName(e.type);
-            const QByteArray details = QJsonDocument(e.details).toJson(QJsonDocument::Compact);
+            const QByteArray details = JsonWriter::compact(e.details);
             sqlite3_bind_int64(st, 1, qint64(e.id));
             sqlite3_bind_int64(st, 2, e.tsMs);
             bindText(st, 3, type);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -108,6 +109,9 @@ bool TcpListener::listen(const QHostAddress &address, quint16 port, int backlog,
     }
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Accepted connections inherit it (Linux copies the listener's Nagle setting): WebSocket
+    // frames are written whole, and Nagle would only hold back the next push.
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (v6only >= 0)
         ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
     if (::bind(fd, reinterpret_cast<const sockaddr *>(&addr), len) != 0

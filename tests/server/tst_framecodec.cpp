@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "server/framecodec.h"
+#include "server/jsonwriter.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtTest/QTest>
+
+#include <limits>
 
 class tst_FrameCodec : public QObject
 {
@@ -18,6 +21,7 @@ private Q_SLOTS:
     void pingAndPong();
     void encodeIsSeedReadable_data();
     void encodeIsSeedReadable();
+    void jsonWriterMatchesQtByteForByte();
 };
 
 void tst_FrameCodec::decodesEvents_data()
@@ -125,6 +129,63 @@ void tst_FrameCodec::encodeIsSeedReadable()
     const DecodedFrame back = FrameCodec::decode(frame);
     QCOMPARE(back.kind, DecodedFrame::Kind::Event);
     QCOMPARE(back.data.toObject().value(QStringLiteral("message")).toString(), text);
+}
+
+void tst_FrameCodec::jsonWriterMatchesQtByteForByte()
+{
+    const auto qt = [](const QJsonArray &a) {
+        return QJsonDocument(a).toJson(QJsonDocument::Compact);
+    };
+    // Where two texts part, for the failure message.
+    const auto firstDifference = [](const QByteArray &a, const QByteArray &b) {
+        qsizetype i = 0;
+        while (i < a.size() && i < b.size() && a[i] == b[i])
+            ++i;
+        return QStringLiteral("at byte %1: ours %2, Qt's %3")
+            .arg(i)
+            .arg(QString::fromLatin1(a.mid(qMax<qsizetype>(0, i - 8), 24).toHex(' ')),
+                 QString::fromLatin1(b.mid(qMax<qsizetype>(0, i - 8), 24).toHex(' ')));
+    };
+    // Numbers as integers and as doubles (Qt writes them differently: 60000 and 6e+04).
+    QJsonArray numbers;
+    for (double d : {0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 1.5, 100.0, 60000.0, 1e6, 1e15, 1e16, 1e21,
+                     1e-7, 123456.789, 1764412345678.0, 9007199254740993.0, -2.5e-300,
+                     std::numeric_limits<double>::max(), std::numeric_limits<double>::min(),
+                     std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()})
+        numbers.append(d);
+    for (qint64 i : {qint64(0), qint64(-1), qint64(60000), qint64(1) << 53, (qint64(1) << 53) + 1,
+                     std::numeric_limits<qint64>::max(), std::numeric_limits<qint64>::min()})
+        numbers.append(i);
+    numbers.append(int(42));
+    QCOMPARE(JsonWriter::compact(numbers), qt(numbers));
+
+    // Every code point below U+0200, the surrogate range's edges, a pair and lone halves.
+    QJsonArray strings;
+    QString all;
+    for (char16_t c = 1; c < 0x200; ++c)
+        all.append(QChar(c));
+    strings.append(all);
+    strings.append(QString());
+    strings.append(QStringLiteral("\u4e2d\u6587 \"quoted\" back\\slash \u2028\u2029 \U0001F600"));
+    strings.append(QString(QString(QChar(0xD800)) + QLatin1String("x") + QChar(0xDC00)));
+    strings.append(QString(QChar(0)));
+    QString bmp; // a sample of the whole BMP, surrogates (paired by chance or lone) included
+    for (char32_t c = 0x200; c < 0x10000; c += 7)
+        bmp.append(QChar(char16_t(c)));
+    strings.append(bmp);
+    QVERIFY2(JsonWriter::compact(strings) == qt(strings),
+             qPrintable(firstDifference(JsonWriter::compact(strings), qt(strings))));
+
+    // Nesting, key order, booleans, null.
+    const QJsonObject nested{
+        {QStringLiteral("z"), QJsonArray{true, false, QJsonValue(), QJsonObject()}},
+        {QStringLiteral("a"), QJsonObject{{QStringLiteral("k\"ey"), QJsonArray{}},
+                                          {QStringLiteral("n"), 1.25}}},
+        {QStringLiteral("\u4e2d"), QStringLiteral("v")}};
+    QCOMPARE(JsonWriter::compact(nested), QJsonDocument(nested).toJson(QJsonDocument::Compact));
+    QCOMPARE(JsonWriter::compact(QJsonArray{nested, numbers, strings}),
+             qt(QJsonArray{nested, numbers, strings}));
 }
 
 QTEST_APPLESS_MAIN(tst_FrameCodec)

@@ -9,6 +9,8 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,6 +80,10 @@ void tst_TcpListener::acceptsWithAddressesAndFlags()
     QCOMPARE(a.localPort, listener.port());
     QVERIFY(::fcntl(a.fd, F_GETFL) & O_NONBLOCK);
     QVERIFY(::fcntl(a.fd, F_GETFD) & FD_CLOEXEC);
+    int noDelay = 0;
+    socklen_t len = sizeof noDelay;
+    QVERIFY(::getsockopt(a.fd, IPPROTO_TCP, TCP_NODELAY, &noDelay, &len) == 0);
+    QVERIFY(noDelay); // inherited from the listening socket
 
     // The descriptor is the connection: bytes go both ways.
     client.write("ping");
