@@ -894,7 +894,9 @@ void ServerWorker::onWebSocket(WebSocketConnection *socket)
                           : ConnectionInfo::Endpoint::Raw;
     c.info.connectedAtMs = now();
     c.info.socketState = int(socket->state());
-    c.tcpKey = TcpSocketInfo::keyFor(c.info.localAddress, c.info.peer);
+    // From the addresses themselves: the strings above would have to be parsed back.
+    c.tcpKey = TcpSocketInfo::keyFor(socket->localAddress(), socket->localPort(),
+                                     socket->peerAddress(), socket->peerPort());
     m_connectionByTcpKey.insert(c.tcpKey, id);
     ++m_connectionsPerIp[socket->peerAddress().toString()];
     m_connections.insert(id, c);
