@@ -87,9 +87,9 @@ QByteArray Digest::hmacSha256(QByteArrayView key, QByteArrayView data)
     unsigned char inner[32];
     context().hash(sha256Md(), {QByteArrayView(ipad, Block), data}, inner);
     QByteArray out(32, Qt::Uninitialized);
-    context().hash(sha256Md(),
-                   {QByteArrayView(opad, Block),
-                    QByteArrayView(reinterpret_cast<const char *>(inner), 32)},
-                   reinterpret_cast<unsigned char *>(out.data()));
+    context().hash(
+        sha256Md(),
+        {QByteArrayView(opad, Block), QByteArrayView(reinterpret_cast<const char *>(inner), 32)},
+        reinterpret_cast<unsigned char *>(out.data()));
     return out;
 }

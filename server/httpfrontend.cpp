@@ -338,8 +338,7 @@ QByteArray HttpFrontend::nativeUpgradeAnswer(const HttpRequest &request, HttpRes
         return {};
     }
     const QByteArray keyAndGuid = key + QByteArrayLiteral("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-    const QByteArray accept
-        = Digest::sha1(keyAndGuid).toBase64();
+    const QByteArray accept = Digest::sha1(keyAndGuid).toBase64();
     // No Sec-WebSocket-Protocol: like QWebSocketServer here, Warden selects no subprotocol.
     return QByteArrayLiteral("HTTP/1.1 101 Switching Protocols\r\n"
                              "Upgrade: websocket\r\n"
@@ -395,8 +394,8 @@ void HttpFrontend::onRawReadable(DeadlineIndex::Key key)
     char buffer[4096];
     bool gotData = false;
     for (;;) {
-        const qsizetype room = std::min<qsizetype>(qsizetype(sizeof buffer),
-                                                   Limit - p.received.size());
+        const qsizetype room
+            = std::min<qsizetype>(qsizetype(sizeof buffer), Limit - p.received.size());
         if (room <= 0)
             break;
         const ssize_t n = ::recv(p.fd, buffer, size_t(room), 0);

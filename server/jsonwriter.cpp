@@ -10,6 +10,14 @@
 namespace {
 constexpr char Hex[] = "0123456789abcdef";
 
+// \uXXXX: control characters, and surrogates without their other half (as Qt writes them).
+void appendEscape(QByteArray &out, char16_t c)
+{
+    const char esc[6]
+        = {'\\', 'u', Hex[c >> 12], Hex[(c >> 8) & 0xf], Hex[(c >> 4) & 0xf], Hex[c & 0xf]};
+    out.append(esc, 6);
+}
+
 void appendObject(QByteArray &out, const QJsonObject &o)
 {
     out.append('{');
@@ -75,9 +83,7 @@ void JsonWriter::appendString(QByteArray &out, QStringView text)
                 utf8[n++] = char(0x80 | ((u >> 6) & 0x3f));
                 utf8[n++] = char(0x80 | (u & 0x3f));
             } else if (QChar::isSurrogate(c)) {
-                const char esc[6] = {'\\', 'u', Hex[c >> 12], Hex[(c >> 8) & 0xf],
-                                     Hex[(c >> 4) & 0xf], Hex[c & 0xf]};
-                out.append(esc, 6);
+                appendEscape(out, c);
                 continue;
             } else {
                 utf8[n++] = char(0xe0 | (c >> 12));
@@ -110,10 +116,8 @@ void JsonWriter::appendString(QByteArray &out, QStringView text)
         case '\t':
             out.append("\\t", 2);
             break;
-        default: {
-            const char esc[6] = {'\\', 'u', '0', '0', Hex[(c >> 4) & 0xf], Hex[c & 0xf]};
-            out.append(esc, 6);
-        }
+        default:
+            appendEscape(out, c);
         }
     }
     out.append('"');

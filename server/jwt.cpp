@@ -129,7 +129,5 @@ QByteArray Jwt::mint(const QByteArray &secret, const QString &user, const QStrin
 
 QString Jwt::defaultSessionId(const QByteArray &token)
 {
-    return QLatin1String("t-")
-           + QString::fromLatin1(
-               Digest::sha256(token).toHex().left(20));
+    return QLatin1String("t-") + QString::fromLatin1(Digest::sha256(token).toHex().left(20));
 }

@@ -67,14 +67,13 @@ bool reasonFromName(const QString &name, EndReason *out)
     return false;
 }
 
-
 // Binds a QString as UTF-16 text; the string must outlive the step (it is not copied).
 void bindText(sqlite3_stmt *st, int column, const QString &s)
 {
     // A null QString would bind as SQL NULL; the columns are NOT NULL with '' meaning "none".
     static const char16_t empty[] = u"";
-    const void *data = s.isNull() ? static_cast<const void *>(empty)
-                                  : static_cast<const void *>(s.utf16());
+    const void *data
+        = s.isNull() ? static_cast<const void *>(empty) : static_cast<const void *>(s.utf16());
     sqlite3_bind_text16(st, column, data, int(s.size() * 2), SQLITE_STATIC);
 }
 

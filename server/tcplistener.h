@@ -15,9 +15,10 @@ class QSocketNotifier;
 // QTcpSocket per connection, and hands each one over with its addresses. Lives in one thread.
 //
 // Accepted connections have TCP_NODELAY, inherited from the listening socket (one system call
-// less per connection). Binding follows QTcpServer: SO_REUSEADDR; QHostAddress::Any is one dual-stack IPv6 socket,
-// AnyIPv6 is IPv6 only. Running out of descriptors (EMFILE, ENFILE) pauses accepting for
-// PauseMs instead of spinning on a listen queue it cannot drain, and reports it once per pause.
+// less per connection). Binding follows QTcpServer: SO_REUSEADDR; QHostAddress::Any is one
+// dual-stack IPv6 socket, AnyIPv6 is IPv6 only. Running out of descriptors (EMFILE, ENFILE) pauses
+// accepting for PauseMs instead of spinning on a listen queue it cannot drain, and reports it once
+// per pause.
 class TcpListener final : public QObject
 {
     Q_OBJECT

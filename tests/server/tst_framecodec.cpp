@@ -148,9 +148,26 @@ void tst_FrameCodec::jsonWriterMatchesQtByteForByte()
     };
     // Numbers as integers and as doubles (Qt writes them differently: 60000 and 6e+04).
     QJsonArray numbers;
-    for (double d : {0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 1.5, 100.0, 60000.0, 1e6, 1e15, 1e16, 1e21,
-                     1e-7, 123456.789, 1764412345678.0, 9007199254740993.0, -2.5e-300,
-                     std::numeric_limits<double>::max(), std::numeric_limits<double>::min(),
+    for (double d : {0.0,
+                     -0.0,
+                     1.0,
+                     -1.0,
+                     0.1,
+                     0.5,
+                     1.5,
+                     100.0,
+                     60000.0,
+                     1e6,
+                     1e15,
+                     1e16,
+                     1e21,
+                     1e-7,
+                     123456.789,
+                     1764412345678.0,
+                     9007199254740993.0,
+                     -2.5e-300,
+                     std::numeric_limits<double>::max(),
+                     std::numeric_limits<double>::min(),
                      std::numeric_limits<double>::infinity(),
                      std::numeric_limits<double>::quiet_NaN()})
         numbers.append(d);
@@ -180,8 +197,8 @@ void tst_FrameCodec::jsonWriterMatchesQtByteForByte()
     // Nesting, key order, booleans, null.
     const QJsonObject nested{
         {QStringLiteral("z"), QJsonArray{true, false, QJsonValue(), QJsonObject()}},
-        {QStringLiteral("a"), QJsonObject{{QStringLiteral("k\"ey"), QJsonArray{}},
-                                          {QStringLiteral("n"), 1.25}}},
+        {QStringLiteral("a"),
+         QJsonObject{{QStringLiteral("k\"ey"), QJsonArray{}}, {QStringLiteral("n"), 1.25}}},
         {QStringLiteral("\u4e2d"), QStringLiteral("v")}};
     QCOMPARE(JsonWriter::compact(nested), QJsonDocument(nested).toJson(QJsonDocument::Compact));
     QCOMPARE(JsonWriter::compact(QJsonArray{nested, numbers, strings}),

@@ -1630,7 +1630,7 @@ void tst_Server::newSessionsAreOnDiskBeforeTheNextPass()
     }
     for (int i = 0; i < Clients; ++i) {
         clients[size_t(i)]->loginCheck(
-                m_server->token(QStringLiteral("u%1").arg(i), QStringLiteral("gc-%1").arg(i)));
+            m_server->token(QStringLiteral("u%1").arg(i), QStringLiteral("gc-%1").arg(i)));
     }
     for (const auto &c : clients) {
         const int i = c->waitForEvent(QStringLiteral("message"));
@@ -1638,14 +1638,15 @@ void tst_Server::newSessionsAreOnDiskBeforeTheNextPass()
         QCOMPARE(c->frames().at(i).data.toObject().value(QStringLiteral("code")).toInt(), 200);
     }
     const QString db
-            = QDir(m_server->defaultConfig().dataDir).filePath(QStringLiteral("warden.db"));
+        = QDir(m_server->defaultConfig().dataDir).filePath(QStringLiteral("warden.db"));
     const QStringList onDisk = callWorker<QStringList>([db](ServerWorker &) {
         SqliteSessionStore reader(db);
         QString error;
         QStringList ids;
         if (!reader.open(&error))
             return QStringList{error};
-        for (const SessionStore::StoredSession &s : reader.load(QDateTime::currentMSecsSinceEpoch()).sessions)
+        for (const SessionStore::StoredSession &s :
+             reader.load(QDateTime::currentMSecsSinceEpoch()).sessions)
             ids.append(s.id);
         ids.sort();
         return ids;

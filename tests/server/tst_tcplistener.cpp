@@ -8,9 +8,9 @@
 #include <QtTest/QTest>
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,11 +36,15 @@ private:
         QStringList errors;
         TcpListener::Handler handler()
         {
-            return [this](const TcpListener::Accepted &a) { accepted.push_back(a); };
+            return [this](const TcpListener::Accepted &a) {
+                accepted.push_back(a);
+            };
         }
         TcpListener::ErrorHandler errorHandler()
         {
-            return [this](const QString &reason) { errors.append(reason); };
+            return [this](const QString &reason) {
+                errors.append(reason);
+            };
         }
         ~Recorder()
         {
