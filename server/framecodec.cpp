@@ -68,3 +68,31 @@ QString FrameCodec::encode(const QString &event, const QJsonValue &data)
     json.append(']');
     return QString::fromUtf8(json);
 }
+
+QString FrameCodec::encodeJson(const QString &event, QByteArrayView dataJson)
+{
+    QByteArray json("42[", 3);
+    JsonWriter::appendString(json, event);
+    json.append(',');
+    json.append(dataJson);
+    json.append(']');
+    return QString::fromUtf8(json);
+}
+
+QByteArray FrameCodec::loginOkData(const QString &user, const QString &sessionId,
+                                   double expiresInSecs, double idleTimeoutSecs)
+{
+    // Keys in QJsonObject's order (sorted); numbers as the doubles the reply always carried.
+    QByteArray json;
+    json.reserve(128 + 3 * (user.size() + sessionId.size()));
+    json.append(R"({"code":200,"expires_in":)");
+    JsonWriter::append(json, QJsonValue(expiresInSecs));
+    json.append(R"(,"idle_timeout":)");
+    JsonWriter::append(json, QJsonValue(idleTimeoutSecs));
+    json.append(R"(,"message":"success","session_id":)");
+    JsonWriter::appendString(json, sessionId);
+    json.append(R"(,"user":)");
+    JsonWriter::appendString(json, user);
+    json.append('}');
+    return json;
+}

@@ -29,4 +29,12 @@ constexpr int MaxEventNameLength = 128;
 
 DecodedFrame decode(const QString &text);
 QString encode(const QString &event, const QJsonValue &data);
+// The same frame with data already written as JSON text.
+QString encodeJson(const QString &event, QByteArrayView dataJson);
+// The data of a successful login's "message" reply, written straight to JSON (the login path of
+// a storm spent more on building and walking a QJsonObject for it than on the JWT check): the
+// bytes of QJsonObject{code, expires_in, idle_timeout, message, session_id, user} as
+// QJsonDocument would write them.
+QByteArray loginOkData(const QString &user, const QString &sessionId, double expiresInSecs,
+                       double idleTimeoutSecs);
 } // namespace FrameCodec

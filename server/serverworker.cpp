@@ -1232,17 +1232,16 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     const SessionRegistry::Session *s = m_sessions.find(c.info.sessionId);
     const qint64 deadline = m_sessions.deadlineOf(*s);
 
-    QJsonObject ok{{QLatin1String("code"), 200},
-                   {QLatin1String("message"), QLatin1String("success")},
-                   {QLatin1String("user"), c.info.user},
-                   {QLatin1String("session_id"), c.info.sessionId},
-                   {QLatin1String("expires_in"), double(secondsLeft(deadline, t))},
-                   {QLatin1String("idle_timeout"), double(m_sessions.idleTimeoutOf(*s)) / 1000.0}};
     if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
         c.sioConnected = true;
         sendRaw(c, SocketIoCodec::encodeConnect(randomId()));
     }
-    send(c, QStringLiteral("message"), ok);
+    // Both endpoints frame an event as 42[event, data]; "message" is no reserved Socket.IO name.
+    sendRaw(c, FrameCodec::encodeJson(
+                   QStringLiteral("message"),
+                   FrameCodec::loginOkData(c.info.user, c.info.sessionId,
+                                           double(secondsLeft(deadline, t)),
+                                           double(m_sessions.idleTimeoutOf(*s)) / 1000.0)));
 
     ServerEvent e = makeEvent(ServerEvent::Type::Authenticated, &c);
     e.details.insert(QLatin1String("new_session"),

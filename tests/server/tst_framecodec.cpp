@@ -22,6 +22,7 @@ private Q_SLOTS:
     void encodeIsSeedReadable_data();
     void encodeIsSeedReadable();
     void jsonWriterMatchesQtByteForByte();
+    void loginOkDataIsTheObjectItReplaces();
 };
 
 void tst_FrameCodec::decodesEvents_data()
@@ -203,6 +204,37 @@ void tst_FrameCodec::jsonWriterMatchesQtByteForByte()
     QCOMPARE(JsonWriter::compact(nested), QJsonDocument(nested).toJson(QJsonDocument::Compact));
     QCOMPARE(JsonWriter::compact(QJsonArray{nested, numbers, strings}),
              qt(QJsonArray{nested, numbers, strings}));
+}
+
+void tst_FrameCodec::loginOkDataIsTheObjectItReplaces()
+{
+    struct Case
+    {
+        QString user;
+        QString sessionId;
+        double expiresIn;
+        double idleTimeout;
+    };
+    const Case cases[] = {
+        {QStringLiteral("alice"), QStringLiteral("s-1"), 900, 900},
+        {QStringLiteral("\u674e\u96f7 \"q\"\\"), QStringLiteral("t-0123456789abcdef0123"), 1e6, 0.25},
+        {QString(), QString(), 0, 1.5},
+        {QStringLiteral("x"), QStringLiteral("y"), 60000, 86400},
+    };
+    for (const Case &c : cases) {
+        const QJsonObject ok{{QLatin1String("code"), 200},
+                             {QLatin1String("message"), QLatin1String("success")},
+                             {QLatin1String("user"), c.user},
+                             {QLatin1String("session_id"), c.sessionId},
+                             {QLatin1String("expires_in"), c.expiresIn},
+                             {QLatin1String("idle_timeout"), c.idleTimeout}};
+        QCOMPARE(FrameCodec::loginOkData(c.user, c.sessionId, c.expiresIn, c.idleTimeout),
+                 QJsonDocument(ok).toJson(QJsonDocument::Compact));
+        QCOMPARE(FrameCodec::encodeJson(QStringLiteral("message"),
+                                        FrameCodec::loginOkData(c.user, c.sessionId, c.expiresIn,
+                                                                c.idleTimeout)),
+                 FrameCodec::encode(QStringLiteral("message"), ok));
+    }
 }
 
 QTEST_APPLESS_MAIN(tst_FrameCodec)
