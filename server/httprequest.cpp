@@ -28,7 +28,7 @@ bool isTokenChar(char c)
     }
 }
 
-bool isToken(const QByteArray &s)
+bool isToken(QByteArrayView s)
 {
     if (s.isEmpty())
         return false;
@@ -39,7 +39,7 @@ bool isToken(const QByteArray &s)
     return true;
 }
 
-bool hasControlChars(const QByteArray &s)
+bool hasControlChars(QByteArrayView s)
 {
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
@@ -108,24 +108,26 @@ HttpRequest::Parse HttpRequest::parse(const QByteArray &data, HttpRequest *out, 
 
     HttpRequest r;
     r.headBytes = end + 4;
-    QList<QByteArray> lines = data.left(end + 2).split('\n');
-    lines.removeLast(); // what follows the head's last CRLF
+    // The head's lines are read in place (views), and only what is kept is copied: the storm of
+    // a login rush parses one head per connection. Every '\n' up to here has its '\r' (above).
+    const QByteArrayView head(data.constData(), end + 2); // every line with its CRLF
     auto bad = [error](const char *why) {
         *error = why;
         return Parse::Bad;
     };
 
-    QByteArray requestLine = lines.first();
-    if (!requestLine.endsWith('\r') && lines.size() > 1)
-        return bad("lines must end with CRLF");
+    const qsizetype requestLineEnd = head.indexOf('\n');
+    QByteArrayView requestLine = head.first(requestLineEnd);
     if (requestLine.endsWith('\r'))
         requestLine.chop(1);
-    const QList<QByteArray> parts = requestLine.split(' ');
-    if (parts.size() != 3)
+    // Exactly three parts around exactly two spaces (a part may be empty: checked below).
+    const qsizetype space1 = requestLine.indexOf(' ');
+    const qsizetype space2 = space1 < 0 ? -1 : requestLine.indexOf(' ', space1 + 1);
+    if (space2 < 0 || requestLine.indexOf(' ', space2 + 1) >= 0)
         return bad("malformed request line");
-    r.method = parts[0];
-    r.target = parts[1];
-    r.version = parts[2];
+    r.method = requestLine.first(space1).toByteArray();
+    r.target = requestLine.sliced(space1 + 1, space2 - space1 - 1).toByteArray();
+    r.version = requestLine.sliced(space2 + 1).toByteArray();
     if (!isToken(r.method))
         return bad("malformed method");
     if (r.version != "HTTP/1.1" && r.version != "HTTP/1.0")
@@ -138,23 +140,25 @@ HttpRequest::Parse HttpRequest::parse(const QByteArray &data, HttpRequest *out, 
     r.path = q < 0 ? r.target : r.target.left(q);
     r.query = q < 0 ? QByteArray() : r.target.mid(q + 1);
 
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        QByteArray line = lines[i];
+    for (qsizetype at = requestLineEnd + 1; at < head.size();) {
+        const qsizetype lineEnd = head.indexOf('\n', at);
+        QByteArrayView line = head.sliced(at, lineEnd - at);
+        at = lineEnd + 1;
         if (!line.endsWith('\r'))
             return bad("lines must end with CRLF");
         line.chop(1);
         const qsizetype colon = line.indexOf(':');
         if (colon <= 0)
             return bad("malformed header line");
-        const QByteArray name = line.left(colon);
+        const QByteArrayView name = line.first(colon);
         if (!isToken(name))
             return bad("malformed header name");
-        const QByteArray value = line.mid(colon + 1).trimmed();
+        const QByteArrayView value = line.sliced(colon + 1).trimmed();
         if (hasControlChars(value))
             return bad("control character in header value");
         if (r.headers.size() >= MaxHeaders)
             return bad("too many headers");
-        r.headers.append({name.toLower(), value});
+        r.headers.append({name.toByteArray().toLower(), value.toByteArray()});
     }
     if (r.version == "HTTP/1.1" && r.header("host").isEmpty())
         return bad("missing Host header");
