@@ -36,7 +36,7 @@ bool isNumericDate(const QJsonValue &v)
     return v.isDouble() && v.toDouble() > -LimitSecs && v.toDouble() < LimitSecs;
 }
 
-QByteArray hs256(const QByteArray &data, const QByteArray &secret)
+QByteArray hs256(QByteArrayView data, const QByteArray &secret)
 {
     return Digest::hmacSha256(secret, data);
 }
@@ -60,19 +60,28 @@ TokenCheck Jwt::verify(const QByteArray &token, const QByteArray &secret, qint64
     if (parts.size() != 3 || parts[0].isEmpty() || parts[1].isEmpty())
         return fail("malformed");
 
+    // The usual headers, {"alg":"HS256","typ":"JWT"} in either key order, are recognised by
+    // their exact encoding; any other is decoded and checked.
+    static const QByteArray usualHeaders[] = {
+        QByteArrayLiteral(R"({"alg":"HS256","typ":"JWT"})").toBase64(B64),
+        QByteArrayLiteral(R"({"typ":"JWT","alg":"HS256"})").toBase64(B64),
+    };
+    const bool usualHeader = parts[0] == usualHeaders[0] || parts[0] == usualHeaders[1];
     QJsonObject header;
     QJsonObject payload;
-    if (!decodePart(parts[0], &header) || !decodePart(parts[1], &payload))
+    if ((!usualHeader && !decodePart(parts[0], &header)) || !decodePart(parts[1], &payload))
         return fail("malformed");
     // Only HS256: "none" and every other algorithm are refused before the signature is looked at.
-    if (header.value(QLatin1String("alg")).toString() != QLatin1String("HS256"))
+    if (!usualHeader && header.value(QLatin1String("alg")).toString() != QLatin1String("HS256"))
         return fail("unsupported_alg");
 
     // Compare the encoded form: decoding first would accept the spare low bits of the last
     // character, giving one token several spellings (and so several default session ids).
     if (secret.isEmpty())
         return fail("bad_signature");
-    const QByteArray expected = hs256(parts[0] + '.' + parts[1], secret).toBase64(B64);
+    const QByteArray expected
+        = hs256(QByteArrayView(token).first(parts[0].size() + 1 + parts[1].size()), secret)
+              .toBase64(B64);
     if (!constantTimeEquals(parts[2], expected))
         return fail("bad_signature");
 

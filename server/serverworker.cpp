@@ -32,20 +32,7 @@ constexpr qint64 RetentionEveryMs = 60 * 1000;
 
 QString peerOf(const WebSocketConnection *s)
 {
-    const QHostAddress a = s->peerAddress();
-    const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
-                             ? QLatin1Char('[') + a.toString() + QLatin1Char(']')
-                             : a.toString();
-    return host + QLatin1Char(':') + QString::number(s->peerPort());
-}
-
-QString localOf(const WebSocketConnection *s)
-{
-    const QHostAddress a = s->localAddress();
-    const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
-                             ? QLatin1Char('[') + a.toString() + QLatin1Char(']')
-                             : a.toString();
-    return host + QLatin1Char(':') + QString::number(s->localPort());
+    return TcpSocketInfo::endpoint(s->peerAddress(), s->peerPort());
 }
 
 QString reasonText(EndReason r)
@@ -886,19 +873,19 @@ void ServerWorker::onWebSocket(WebSocketConnection *socket)
     Connection c;
     c.socket = socket;
     c.info.id = id;
-    c.info.peer = peerOf(socket);
-    c.info.localAddress = localOf(socket);
+    const QHostAddress peerAddress = socket->peerAddress();
+    const QHostAddress localAddress = socket->localAddress();
+    c.info.peer = TcpSocketInfo::endpoint(peerAddress, socket->peerPort());
+    c.info.localAddress = TcpSocketInfo::endpoint(localAddress, socket->localPort());
     c.info.path = socket->requestPath();
     c.info.endpoint = HttpRoutes::isSocketIoPath(c.info.path.toUtf8())
                           ? ConnectionInfo::Endpoint::SocketIo
                           : ConnectionInfo::Endpoint::Raw;
     c.info.connectedAtMs = now();
     c.info.socketState = int(socket->state());
-    // From the addresses themselves: the strings above would have to be parsed back.
-    c.tcpKey = TcpSocketInfo::keyFor(socket->localAddress(), socket->localPort(),
-                                     socket->peerAddress(), socket->peerPort());
+    c.tcpKey = TcpSocketInfo::keyFor(localAddress, c.info.localAddress, peerAddress, c.info.peer);
     m_connectionByTcpKey.insert(c.tcpKey, id);
-    ++m_connectionsPerIp[socket->peerAddress().toString()];
+    ++m_connectionsPerIp[peerAddress.toString()];
     m_connections.insert(id, c);
     ++m_accepted;
 

@@ -72,6 +72,20 @@ QString TcpSocketInfo::keyFor(const QHostAddress &localAddress, quint16 localPor
            + keyEndpoint(peerAddress, peerPort);
 }
 
+QString TcpSocketInfo::keyFor(const QHostAddress &localAddress, const QString &localEndpoint,
+                              const QHostAddress &peerAddress, const QString &peerEndpoint)
+{
+    const auto mapped = [](const QHostAddress &a) {
+        bool ok = false;
+        if (a.protocol() == QAbstractSocket::IPv6Protocol)
+            a.toIPv4Address(&ok);
+        return ok;
+    };
+    if (mapped(localAddress) || mapped(peerAddress))
+        return keyFor(localEndpoint, peerEndpoint);
+    return localEndpoint + QLatin1Char('|') + peerEndpoint;
+}
+
 QString TcpSocketInfo::keyFor(const QString &localEndpoint, const QString &peerEndpoint)
 {
     QHostAddress local;

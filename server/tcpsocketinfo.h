@@ -70,6 +70,11 @@ struct TcpSocketInfo
     static QString keyFor(const QString &localEndpoint, const QString &peerEndpoint);
     static QString keyFor(const QHostAddress &localAddress, quint16 localPort,
                           const QHostAddress &peerAddress, quint16 peerPort);
+    // The same key from endpoint() texts already written for these addresses: joined as they
+    // are unless an address is IPv4-mapped (then rewritten as above). Saves writing each address
+    // again per connection.
+    static QString keyFor(const QHostAddress &localAddress, const QString &localEndpoint,
+                          const QHostAddress &peerAddress, const QString &peerEndpoint);
 
     // {"state","local","peer","send_q","recv_q","rtt_us","rttvar_us","retrans","unacked","lost",
     //  "last_data_recv_ms","last_data_sent_ms","connection_id"} (+ "backlog","max_backlog" for

@@ -217,7 +217,8 @@ void tst_FrameCodec::loginOkDataIsTheObjectItReplaces()
     };
     const Case cases[] = {
         {QStringLiteral("alice"), QStringLiteral("s-1"), 900, 900},
-        {QStringLiteral("\u674e\u96f7 \"q\"\\"), QStringLiteral("t-0123456789abcdef0123"), 1e6, 0.25},
+        {QStringLiteral("\u674e\u96f7 \"q\"\\"), QStringLiteral("t-0123456789abcdef0123"), 1e6,
+         0.25},
         {QString(), QString(), 0, 1.5},
         {QStringLiteral("x"), QStringLiteral("y"), 60000, 86400},
     };
@@ -230,9 +231,9 @@ void tst_FrameCodec::loginOkDataIsTheObjectItReplaces()
                              {QLatin1String("idle_timeout"), c.idleTimeout}};
         QCOMPARE(FrameCodec::loginOkData(c.user, c.sessionId, c.expiresIn, c.idleTimeout),
                  QJsonDocument(ok).toJson(QJsonDocument::Compact));
-        QCOMPARE(FrameCodec::encodeJson(QStringLiteral("message"),
-                                        FrameCodec::loginOkData(c.user, c.sessionId, c.expiresIn,
-                                                                c.idleTimeout)),
+        QCOMPARE(FrameCodec::encodeJson(
+                     QStringLiteral("message"),
+                     FrameCodec::loginOkData(c.user, c.sessionId, c.expiresIn, c.idleTimeout)),
                  FrameCodec::encode(QStringLiteral("message"), ok));
     }
 }

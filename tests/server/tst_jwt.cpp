@@ -73,6 +73,8 @@ private Q_SLOTS:
     void constantTimeEquals_data();
     void constantTimeEquals();
     void digestsMatchRfc4231AndQt();
+    void headerSpellings_data();
+    void headerSpellings();
 };
 
 void tst_Jwt::knownAnswer()
@@ -443,6 +445,38 @@ void tst_Jwt::digestsMatchRfc4231AndQt()
         QCOMPARE(Digest::hmacSha256(key, data),
                  QMessageAuthenticationCode::hash(data, key, QCryptographicHash::Sha256));
     }
+}
+
+void tst_Jwt::headerSpellings_data()
+{
+    // The two usual spellings are recognised by their encoding; every other is parsed.
+    QTest::addColumn<QByteArray>("header");
+    QTest::addColumn<QString>("error"); // empty: accepted
+    QTest::addRow("usual") << QByteArray(R"({"alg":"HS256","typ":"JWT"})") << QString();
+    QTest::addRow("usual, keys swapped")
+        << QByteArray(R"({"typ":"JWT","alg":"HS256"})") << QString();
+    QTest::addRow("alg only") << QByteArray(R"({"alg":"HS256"})") << QString();
+    QTest::addRow("spaces") << QByteArray(R"({ "alg": "HS256", "typ": "JWT" })") << QString();
+    QTest::addRow("extra key") << QByteArray(R"({"alg":"HS256","typ":"JWT","kid":"k1"})")
+                               << QString();
+    QTest::addRow("HS512, usual shape")
+        << QByteArray(R"({"alg":"HS512","typ":"JWT"})") << QStringLiteral("unsupported_alg");
+    QTest::addRow("none, keys swapped")
+        << QByteArray(R"({"typ":"JWT","alg":"none"})") << QStringLiteral("unsupported_alg");
+    QTest::addRow("not JSON") << QByteArray(R"({"alg":"HS256","typ":"JWT")")
+                              << QStringLiteral("malformed");
+}
+
+void tst_Jwt::headerSpellings()
+{
+    QFETCH(QByteArray, header);
+    QFETCH(QString, error);
+    const QByteArray token = craft(header, R"({"sub":"alice","sid":"s-1"})", Secret);
+    const TokenCheck check = Jwt::verify(token, Secret, NowMs);
+    QCOMPARE(check.ok, error.isEmpty());
+    QCOMPARE(check.error, error);
+    if (check.ok)
+        QCOMPARE(check.claims.user, QStringLiteral("alice"));
 }
 
 QTEST_APPLESS_MAIN(tst_Jwt)

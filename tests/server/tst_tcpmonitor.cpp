@@ -919,6 +919,22 @@ void tst_TcpMonitor::keyFor()
     QFETCH(QString, peer);
     QFETCH(QString, key);
     QCOMPARE(TcpSocketInfo::keyFor(local, peer), key);
+    // The shortcut from addresses and their endpoint() texts gives the same key.
+    if (!key.isEmpty()) {
+        const auto address = [](const QString &endpoint) {
+            QString host = endpoint.left(endpoint.lastIndexOf(QLatin1Char(':')));
+            if (host.startsWith(QLatin1Char('[')))
+                host = host.mid(1, host.size() - 2);
+            return QHostAddress(host);
+        };
+        const QHostAddress l = address(local);
+        const QHostAddress p = address(peer);
+        const quint16 lp = quint16(local.section(QLatin1Char(':'), -1).toUInt());
+        const quint16 pp = quint16(peer.section(QLatin1Char(':'), -1).toUInt());
+        QCOMPARE(TcpSocketInfo::keyFor(l, TcpSocketInfo::endpoint(l, lp), p,
+                                       TcpSocketInfo::endpoint(p, pp)),
+                 key);
+    }
 }
 
 void tst_TcpMonitor::matchConnections()
