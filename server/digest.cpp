@@ -76,7 +76,7 @@ QByteArray Digest::hmacSha256(QByteArrayView key, QByteArrayView data)
     unsigned char k[Block] = {};
     if (key.size() > Block)
         context().hash(sha256Md(), {key}, k);
-    else
+    else if (!key.isEmpty()) // an empty key may have no data pointer at all
         std::memcpy(k, key.data(), size_t(key.size()));
     char ipad[Block];
     char opad[Block];
