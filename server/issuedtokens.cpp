@@ -19,15 +19,15 @@ QByteArray IssuedTokens::issue(const TokenClaims &claims)
     return token;
 }
 
-bool IssuedTokens::contains(const QByteArray &token) const
+bool IssuedTokens::contains(const QByteArray &tokenHash) const
 {
-    return m_claims.contains(hashOf(token));
+    return m_claims.contains(tokenHash);
 }
 
-TokenCheck IssuedTokens::verify(const QByteArray &token, qint64 nowMs) const
+TokenCheck IssuedTokens::verify(const QByteArray &tokenHash, qint64 nowMs) const
 {
     TokenCheck check;
-    const auto it = m_claims.constFind(hashOf(token));
+    const auto it = m_claims.constFind(tokenHash);
     if (it == m_claims.cend()) {
         check.error = QStringLiteral("unknown_token");
         return check;

@@ -22,9 +22,10 @@ public:
     {
         m_claims.insert(hash, claims);
     }
-    bool contains(const QByteArray &token) const;
+    // Both take hashOf(token): the login path has it already.
+    bool contains(const QByteArray &tokenHash) const;
     // Like Jwt::verify: "unknown_token" for a token Warden never issued, "expired" past max age.
-    TokenCheck verify(const QByteArray &token, qint64 nowMs) const;
+    TokenCheck verify(const QByteArray &tokenHash, qint64 nowMs) const;
     qsizetype size() const { return m_claims.size(); }
     // Every token hash with its claims (a cluster node shares them again after Redis came back).
     const QHash<QByteArray, TokenClaims> &all() const { return m_claims; }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "server/serverworker.h"
-#include "server/digest.h"
 
 #include "server/adminserver.h"
 #include "server/clientmessages.h"
@@ -1143,7 +1142,7 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
             refuseLogin(c, 422, QStringLiteral("missing_token"), 0);
         return;
     }
-    const QByteArray hash = Digest::sha256(token);
+    const QByteArray hash = IssuedTokens::hashOf(token);
     if (c.info.authenticated) {
         // The seed polls loginCheck every 50 ms: same token -> silence, and no activity.
         if (hash != c.tokenHash)
@@ -1152,15 +1151,15 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
     }
 
     const qint64 t = now();
-    // A JWT has dots, an issued token none: only the latter is looked up (a hash each).
-    const bool issuedHere = IssuedTokens::looksIssued(token) && m_issuedTokens.contains(token);
+    // A JWT has dots, an issued token none: only the latter is looked up.
+    const bool issuedHere = IssuedTokens::looksIssued(token) && m_issuedTokens.contains(hash);
     if (m_cluster && !issuedHere && IssuedTokens::looksIssued(token)) {
         // An opaque token another node may have issued: Redis knows it by its hash.
         clusterLookupToken(c, tokenValue, hash);
         return;
     }
     const TokenCheck check
-        = issuedHere ? m_issuedTokens.verify(token, t) : Jwt::verify(token, m_config.jwtSecret, t);
+        = issuedHere ? m_issuedTokens.verify(hash, t) : Jwt::verify(token, m_config.jwtSecret, t);
     if (!check.ok) {
         refuseInvalidToken(c, check.error);
         return;
