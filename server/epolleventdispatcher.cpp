@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 namespace {
@@ -25,6 +26,10 @@ constexpr qint64 kNsPerSec = 1000 * kNsPerMs;
 // more are very coarse, so no coarse timer has more than 1 s of slack.
 constexpr qint64 kMaxSlackNs = kNsPerSec;
 constexpr int kMaxEventsPerWait = 512;
+// The kernel lets a poll/epoll timeout run late by 0.1% of its length (select_estimate_accuracy():
+// 5 ms for a 5 s wait, up to 100 ms), so a wait longer than this ends on a timerfd instead, which
+// fires within the thread's timer slack (50 us by default).
+constexpr qint64 kLongWaitNs = 20 * kNsPerMs;
 
 // epoll flags that make each notifier type ready; a hang-up or an error wakes every type, as in
 // Qt's poll-based dispatcher, so that the socket sees it whichever notifier it listens on.
@@ -63,6 +68,14 @@ EpollEventDispatcher::EpollEventDispatcher(QObject *parent)
         qErrnoWarning("EpollEventDispatcher: epoll_ctl(eventfd)");
         ::close(m_wakeFd);
         m_wakeFd = -1;
+        return;
+    }
+    // Optional: without it long waits keep the kernel's slack.
+    m_timerFd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    ev.data.fd = m_timerFd;
+    if (m_timerFd >= 0 && epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_timerFd, &ev) != 0) {
+        ::close(m_timerFd);
+        m_timerFd = -1;
     }
 }
 
@@ -74,6 +87,8 @@ EpollEventDispatcher::~EpollEventDispatcher()
     TsanSync::acquire(this);
     if (m_wakeFd >= 0)
         ::close(m_wakeFd);
+    if (m_timerFd >= 0)
+        ::close(m_timerFd);
     if (m_epoll >= 0)
         ::close(m_epoll);
 }
@@ -119,6 +134,10 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 
     int nevents = 0;
     if (includeNotifiers) {
+        if (timeoutMs > 0 && qint64(timeoutMs) * kNsPerMs > kLongWaitNs && m_timerFd >= 0) {
+            armTimerFd(nextWaitDeadlineNs());
+            timeoutMs = -1;
+        }
         epoll_event events[kMaxEventsPerWait];
         const int n = epoll_wait(m_epoll, events, kMaxEventsPerWait, timeoutMs);
         if (n < 0 && errno != EINTR)
@@ -127,6 +146,15 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
             const int fd = events[i].data.fd;
             if (fd == m_wakeFd) {
                 nevents += consumeWakeUp() ? 1 : 0;
+                continue;
+            }
+            if (fd == m_timerFd) {
+                // Expired (or armed for a deadline that has since moved): the timers below
+                // decide what is due; a later long wait arms it again.
+                quint64 expirations = 0;
+                if (::read(m_timerFd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+                    qErrnoWarning("EpollEventDispatcher: read(timerfd)");
+                m_timerFdArmedNs = 0;
                 continue;
             }
             const auto it = m_fds.find(fd);
@@ -374,7 +402,7 @@ int EpollEventDispatcher::remainingTime(int timerId)
     return int(std::min<qint64>((left + kNsPerMs - 1) / kNsPerMs, std::numeric_limits<int>::max()));
 }
 
-int EpollEventDispatcher::waitTimeoutMs(qint64 now) const
+qint64 EpollEventDispatcher::nextWaitDeadlineNs() const
 {
     // The first timer not being delivered right now (a slot that runs a nested loop must not
     // make that loop spin on its own timer).
@@ -382,13 +410,34 @@ int EpollEventDispatcher::waitTimeoutMs(qint64 now) const
         const auto it = m_timers.constFind(id);
         if (it == m_timers.cend() || it->active)
             continue;
-        const qint64 left = key.first - now;
-        if (left <= 0)
-            return 0;
-        return int(
-            std::min<qint64>((left + kNsPerMs - 1) / kNsPerMs, std::numeric_limits<int>::max()));
+        return key.first;
     }
     return -1;
+}
+
+int EpollEventDispatcher::waitTimeoutMs(qint64 now) const
+{
+    const qint64 deadline = nextWaitDeadlineNs();
+    if (deadline < 0)
+        return -1;
+    const qint64 left = deadline - now;
+    if (left <= 0)
+        return 0;
+    return int(std::min<qint64>((left + kNsPerMs - 1) / kNsPerMs, std::numeric_limits<int>::max()));
+}
+
+void EpollEventDispatcher::armTimerFd(qint64 deadlineNs)
+{
+    if (deadlineNs <= 0 || deadlineNs == m_timerFdArmedNs)
+        return;
+    itimerspec spec{};
+    spec.it_value.tv_sec = time_t(deadlineNs / kNsPerSec);
+    spec.it_value.tv_nsec = long(deadlineNs % kNsPerSec);
+    if (timerfd_settime(m_timerFd, TFD_TIMER_ABSTIME, &spec, nullptr) != 0) {
+        qErrnoWarning("EpollEventDispatcher: timerfd_settime");
+        return;
+    }
+    m_timerFdArmedNs = deadlineNs;
 }
 
 int EpollEventDispatcher::activateTimers()

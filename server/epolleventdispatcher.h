@@ -79,13 +79,19 @@ private:
     void updateEpoll(int fd, FdEntry &entry);
     void armTimer(int id, Timer &t, qint64 now, bool first);
     void unindexTimer(const Timer &t);
+    // Deadline (ns) of the first timer the next wait must end for, or -1 when there is none.
+    qint64 nextWaitDeadlineNs() const;
     int waitTimeoutMs(qint64 now) const;
+    // A long wait ends on m_timerFd instead of epoll_wait()'s timeout (see processEvents()).
+    void armTimerFd(qint64 deadlineNs);
     int activateSocketNotifiers();
     int activateTimers();
     bool consumeWakeUp();
 
     int m_epoll = -1;
     int m_wakeFd = -1;
+    int m_timerFd = -1;
+    qint64 m_timerFdArmedNs = 0; // what m_timerFd is armed for (0: disarmed)
     std::atomic<int> m_wakeUps{0};
     std::atomic<bool> m_interrupted{false};
 
