@@ -52,6 +52,14 @@ QList<DeadlineIndex::Key> DeadlineIndex::takeDue(qint64 nowMs)
     return due;
 }
 
+QList<DeadlineIndex::Key> DeadlineIndex::due(qint64 nowMs) const
+{
+    QList<Key> keys;
+    for (auto it = m_order.begin(); it != m_order.end() && it->first <= nowMs; ++it)
+        keys.append(it->second);
+    return keys;
+}
+
 void DeadlineIndex::clear()
 {
     m_order.clear();

@@ -24,6 +24,8 @@ public:
     std::optional<qint64> nearest() const;
     // Removes and returns every key whose deadline is <= nowMs, earliest first.
     QList<Key> takeDue(qint64 nowMs);
+    // The keys takeDue(nowMs) would return, earliest first, without removing them.
+    QList<Key> due(qint64 nowMs) const;
     qsizetype size() const { return qsizetype(m_byKey.size()); }
     bool isEmpty() const { return m_byKey.empty(); }
     void clear();

@@ -203,27 +203,60 @@ void NativeWebSocket::onWritable()
         finish();
 }
 
+namespace {
+
+// The header of an unmasked final frame (RFC 6455 5.2): 2, 4 or 10 bytes.
+qsizetype frameHeader(unsigned char (&header)[10], quint8 opcode, qsizetype size)
+{
+    header[0] = 0x80 | opcode;
+    if (size < 126) {
+        header[1] = uchar(size);
+        return 2;
+    }
+    if (size <= 0xffff) {
+        header[1] = 126;
+        header[2] = uchar(size >> 8);
+        header[3] = uchar(size);
+        return 4;
+    }
+    header[1] = 127;
+    for (int i = 0; i < 8; ++i)
+        header[2 + i] = uchar(quint64(size) >> (56 - 8 * i));
+    return 10;
+}
+
+} // namespace
+
+QByteArray NativeWebSocket::textFrame(QByteArrayView utf8)
+{
+    unsigned char header[10];
+    const qsizetype headerSize = frameHeader(header, 0x1, utf8.size());
+    QByteArray frame;
+    frame.reserve(headerSize + utf8.size());
+    frame.append(reinterpret_cast<const char *>(header), headerSize);
+    frame.append(utf8.data(), utf8.size());
+    return frame;
+}
+
 void NativeWebSocket::sendFrame(quint8 opcode, const char *payload, qsizetype size)
 {
     if (m_state != State::Open || m_closeSent)
         return;
     unsigned char header[10];
-    qsizetype headerSize = 2;
-    header[0] = 0x80 | opcode;
-    if (size < 126) {
-        header[1] = uchar(size);
-    } else if (size <= 0xffff) {
-        header[1] = 126;
-        header[2] = uchar(size >> 8);
-        header[3] = uchar(size);
-        headerSize = 4;
-    } else {
-        header[1] = 127;
-        for (int i = 0; i < 8; ++i)
-            header[2 + i] = uchar(quint64(size) >> (56 - 8 * i));
-        headerSize = 10;
-    }
+    const qsizetype headerSize = frameHeader(header, opcode, size);
     write(reinterpret_cast<const char *>(header), headerSize, payload, size);
+}
+
+int NativeWebSocket::directWriteFd() const
+{
+    const bool writable = m_state == State::Open && !m_closeSent && !m_writeBroken && m_fd >= 0
+                          && m_outHead >= m_out.size();
+    return writable ? m_fd : -1;
+}
+
+void NativeWebSocket::directWriteDone(QByteArrayView frame, qsizetype sent, int error)
+{
+    written(frame.data(), frame.size(), nullptr, 0, sent, error);
 }
 
 void NativeWebSocket::write(const char *a, qsizetype aSize, const char *b, qsizetype bSize)
@@ -249,18 +282,25 @@ void NativeWebSocket::write(const char *a, qsizetype aSize, const char *b, qsize
     do {
         r = ::sendmsg(m_fd, &msg, MSG_NOSIGNAL);
     } while (r < 0 && errno == EINTR);
+    int error = 0;
     if (r < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            // The peer is gone. Not from here (callers iterate their connections): the read
-            // notifier reports it, or at the latest this queued call.
-            m_writeBroken = true;
-            QMetaObject::invokeMethod(
-                this, [this] { finish(); }, Qt::QueuedConnection);
-            return;
-        }
+        error = (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : errno;
         r = 0;
     }
-    const qsizetype sent = qsizetype(r);
+    written(a, aSize, b, bSize, qsizetype(r), error);
+}
+
+void NativeWebSocket::written(const char *a, qsizetype aSize, const char *b, qsizetype bSize,
+                              qsizetype sent, int error)
+{
+    if (error != 0) {
+        // The peer is gone. Not from here (callers iterate their connections): the read
+        // notifier reports it, or at the latest this queued call.
+        m_writeBroken = true;
+        QMetaObject::invokeMethod(
+            this, [this] { finish(); }, Qt::QueuedConnection);
+        return;
+    }
     const qsizetype total = aSize + bSize;
     if (sent == total)
         return;

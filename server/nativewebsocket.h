@@ -42,6 +42,8 @@ public:
     void abort() override;
     bool flush() override;
     qint64 bytesToWrite() const override;
+    int directWriteFd() const override;
+    void directWriteDone(QByteArrayView frame, qsizetype sent, int error) override;
     QAbstractSocket::SocketState state() const override;
     void setMaxAllowedIncomingMessageSize(quint64 bytes) override;
     QHostAddress peerAddress() const override { return m_endpoint.peerAddress; }
@@ -52,6 +54,8 @@ public:
     quint16 closeCode() const override { return m_closeCode; }
     QString closeReason() const override { return m_closeReason; }
 
+    // A whole unmasked text frame (header and payload) for directWriteFd().
+    static QByteArray textFrame(QByteArrayView utf8);
     // How long a close frame waits for the peer's answer before the TCP connection is dropped.
     static void setCloseTimeoutMs(int ms);
     // Heap bytes this connection holds for input and output right now (tests, benchmarks).
@@ -67,6 +71,10 @@ private:
     // already queued; queues what the kernel did not take.
     void sendFrame(quint8 opcode, const char *payload, qsizetype size);
     void write(const char *a, qsizetype aSize, const char *b, qsizetype bSize);
+    // After a write of a then b: queues what the kernel did not take (sent of the total), or
+    // ends the connection when the write failed with error.
+    void written(const char *a, qsizetype aSize, const char *b, qsizetype bSize, qsizetype sent,
+                 int error);
     void writeQueued();
     void sendCloseFrame(quint16 code, const QString &reason);
     // Fails the connection: close frame with code and reason, then wait for the peer.

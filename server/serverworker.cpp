@@ -8,6 +8,8 @@
 #include "server/httpfrontend.h"
 #include "server/httproutes.h"
 #include "server/jwt.h"
+#include "server/nativewebsocket.h"
+#include "server/parallelsender.h"
 #include "server/socketiocodec.h"
 #include "server/sqlitesessionstore.h"
 #include "server/tlsfiles.h"
@@ -748,13 +750,30 @@ OperatorResult ServerWorker::broadcastNow(const QString &event, const QJsonValue
             400, QStringLiteral("'%1' is reserved by the protocol").arg(event));
     OperatorResult r;
     QSet<QString> sessions;
+    // One encoding per endpoint kind; the native connections with nothing queued are written
+    // by the ParallelSender, all at once.
+    QString raw;
+    QString socketIo;
+    std::vector<ConnectionId> direct;
     for (auto &c : m_connections) {
         if (!c.info.authenticated || c.closeCode || (!user.isEmpty() && c.info.user != user))
             continue;
-        send(c, event, data);
         ++r.connections;
         sessions.insert(c.info.sessionId);
+        if (c.info.endpoint == ConnectionInfo::Endpoint::SocketIo) {
+            if (socketIo.isEmpty())
+                socketIo = SocketIoCodec::encodeEvent(event, data);
+            sendRaw(c, socketIo);
+            continue;
+        }
+        if (raw.isEmpty())
+            raw = FrameCodec::encode(event, data);
+        if (c.socket->directWriteFd() >= 0)
+            direct.push_back(c.info.id);
+        else
+            sendRaw(c, raw);
     }
+    sendDirect(direct, raw);
     r.sessions = int(sessions.size());
     if (m_cluster)
         clusterBroadcast(event, data, user, r);
@@ -1366,9 +1385,14 @@ void ServerWorker::sendRaw(Connection &c, const QString &frame)
     if (c.closeCode == CloseCode::SlowConsumer)
         return; // it already holds more than it reads; piling on only costs memory
     c.socket->sendTextMessage(frame);
+    noteSent(c, frame.size());
+}
+
+void ServerWorker::noteSent(Connection &c, qsizetype textSize)
+{
     ++c.info.msgsOut;
-    c.info.bytesOut += quint64(frame.size());
-    m_metrics.messageOut(frame.size());
+    c.info.bytesOut += quint64(textSize);
+    m_metrics.messageOut(textSize);
     markDirty(c.info.id);
     const qint64 queued = c.socket->bytesToWrite();
     if (m_config.maxSendBufferBytes > 0 && queued > m_config.maxSendBufferBytes) {
@@ -1422,37 +1446,80 @@ void ServerWorker::sendClose(Connection &c)
     armTimer();
 }
 
-void ServerWorker::closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason,
-                                           std::map<EndReason, EndedPush> *cache)
+void ServerWorker::closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason)
+{
+    endConnections({SessionRegistry::Expired{reason, ids}});
+}
+
+const QString &ServerWorker::endedPushFrame(EndedPush &push, EndReason reason, bool socketIo) const
+{
+    QString &frame = socketIo ? push.socketIo : push.raw;
+    if (frame.isEmpty()) {
+        const QString text = reasonText(reason);
+        const QJsonObject data{
+            {QLatin1String("code"), 401},
+            {QLatin1String("reason"), text},
+            {QLatin1String("message"), ClientMessages::text(text, m_config.locale)}};
+        frame = socketIo ? SocketIoCodec::encodeEvent(QStringLiteral("message"), data)
+                         : FrameCodec::encode(QStringLiteral("message"), data);
+    }
+    return frame;
+}
+
+void ServerWorker::queueEndClose(Connection &c, EndReason reason)
 {
     const EndReasonInfo info = endReasonInfo(reason);
-    const QString why = QLatin1String(info.reason);
-    // The same push for every tab: encoded once per endpoint kind (and, with a cache, once per
-    // batch of sessions), not once per connection.
-    std::map<EndReason, EndedPush> local;
-    EndedPush &push = (cache ? *cache : local)[reason];
-    const QString text = reasonText(reason);
-    const auto data = [&] {
-        return QJsonObject{{QLatin1String("code"), 401},
-                           {QLatin1String("reason"), text},
-                           {QLatin1String("message"), ClientMessages::text(text, m_config.locale)}};
-    };
-    for (ConnectionId id : ids) {
-        auto it = m_connections.find(id);
-        if (it == m_connections.end() || it->closeCode)
-            continue;
-        const bool sio = it->info.endpoint == ConnectionInfo::Endpoint::SocketIo;
-        QString &frame = sio ? push.socketIo : push.raw;
-        if (frame.isEmpty())
-            frame = sio ? SocketIoCodec::encodeEvent(QStringLiteral("message"), data())
-                        : FrameCodec::encode(QStringLiteral("message"), data());
-        sendRaw(*it, frame);
-        if (!beginClose(*it, info.closeCode, why))
-            continue; // closed as a slow consumer while sending: its own path ends it
-        // Into the kernel now (one write): the push does not wait for the closes of the
-        // others, and the close frame, written later to the same stream, can only follow it.
-        it->socket->flush();
-        m_closeQueue.append(id);
+    if (!beginClose(c, info.closeCode, QLatin1String(info.reason)))
+        return; // closed as a slow consumer while sending: its own path ends it
+    // Into the kernel now (one write): the push does not wait for the closes of the others,
+    // and the close frame, written later to the same stream, can only follow it.
+    c.socket->flush();
+    m_closeQueue.append(c.info.id);
+}
+
+void ServerWorker::sendDirect(const std::vector<ConnectionId> &ids, const QString &text)
+{
+    if (ids.empty())
+        return;
+    const QByteArray frame = NativeWebSocket::textFrame(text.toUtf8());
+    std::vector<ParallelSender::Target> targets;
+    targets.reserve(ids.size());
+    for (ConnectionId id : ids)
+        targets.push_back({m_connections.find(id)->socket->directWriteFd()});
+    if (!m_sender)
+        m_sender = std::make_unique<ParallelSender>(ParallelSender::defaultHelpers());
+    m_sender->sendToAll(frame, targets);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto it = m_connections.find(ids[i]);
+        it->socket->directWriteDone(frame, targets[i].sent, targets[i].error);
+        noteSent(*it, text.size());
+    }
+}
+
+void ServerWorker::endConnections(const QList<SessionRegistry::Expired> &ended)
+{
+    // The same push for every tab: encoded once per reason and endpoint kind, not once per
+    // connection.
+    std::map<EndReason, EndedPush> pushes;
+    std::map<EndReason, std::vector<ConnectionId>> direct;
+    for (const SessionRegistry::Expired &e : ended) {
+        for (ConnectionId id : e.connections) {
+            auto it = m_connections.find(id);
+            if (it == m_connections.end() || it->closeCode)
+                continue;
+            const bool sio = it->info.endpoint == ConnectionInfo::Endpoint::SocketIo;
+            if (!sio && it->socket->directWriteFd() >= 0) {
+                direct[e.reason].push_back(id);
+                continue;
+            }
+            sendRaw(*it, endedPushFrame(pushes[e.reason], e.reason, sio));
+            queueEndClose(*it, e.reason);
+        }
+    }
+    for (const auto &[reason, ids] : direct) {
+        sendDirect(ids, endedPushFrame(pushes[reason], reason, false));
+        for (ConnectionId id : ids)
+            queueEndClose(*m_connections.find(id), reason);
     }
     if (m_closeQueueHead < m_closeQueue.size() && !m_closeDrain.isActive())
         m_closeDrain.start();
@@ -1549,15 +1616,14 @@ void ServerWorker::armTimer()
 void ServerWorker::onTimer()
 {
     const qint64 t = now();
-    const QList<SessionRegistry::Due> due = m_sessions.takeDue(t, clusterHoldsExpiries());
-    // The logout pushes of every session that ended go out first, all of them, then the
-    // bookkeeping (event log, store, metrics): when thousands of sessions share a deadline the
-    // last tab is told as early as the sends allow, not after everyone's log entries.
-    std::map<EndReason, EndedPush> pushes;
-    for (const SessionRegistry::Due &d : due) {
-        if (d.expired && !d.held)
-            closeSessionConnections(d.connections, d.reason, &pushes);
-    }
+    // The logout pushes of every session that ends now go out first, all of them, then the
+    // bookkeeping (registry, event log, store, metrics): when thousands of sessions share a
+    // deadline the last tab is told as early as the sends allow. A cluster node holds its
+    // expiries for the cluster-wide claim and pushes once that is answered.
+    const bool hold = clusterHoldsExpiries();
+    if (!hold)
+        endConnections(m_sessions.expiredAt(t));
+    const QList<SessionRegistry::Due> due = m_sessions.takeDue(t, hold);
     for (const SessionRegistry::Due &d : due) {
         if (d.held) {
             clusterExpire(d); // the cluster-wide claim decides; see serverworkercluster.cpp

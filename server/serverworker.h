@@ -32,6 +32,7 @@
 class AdminServer;
 class ClusterLink;
 class HttpFrontend;
+class ParallelSender;
 
 // The whole server: the main port, its connections, the sessions and their deadlines, the expiry
 // timer and the event log. A parentless QObject that ServerHost moves into the server thread; its
@@ -227,6 +228,12 @@ private:
 
     void send(Connection &c, const QString &event, const QJsonValue &data);
     void sendRaw(Connection &c, const QString &frame);
+    // The bookkeeping of a frame of textSize characters sent to c: counters, the dashboard, and
+    // the slow-consumer check.
+    void noteSent(Connection &c, qsizetype textSize);
+    // Writes text as one frame to each of ids, native connections with nothing queued
+    // (directWriteFd() >= 0), through the ParallelSender, then does each one's bookkeeping.
+    void sendDirect(const std::vector<ConnectionId> &ids, const QString &text);
     void sendMessage(Connection &c, int code, const QString &reason);
     void closeConnection(Connection &c, quint16 code, const QString &reason);
     // The first half of closeConnection(): from here the connection is closing (input ignored,
@@ -237,14 +244,20 @@ private:
     // Sends the 401 message to each connection and flushes it to the kernel, then closes them on
     // the following event-loop turns (closeDrain): the push goes out before any teardown work,
     // so a mass expiry is as late as its pushes, not as its closes.
+    void closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason);
+    // The same for the connections of many sessions at once (a mass expiry): the pushes to
+    // native connections with nothing queued are written by the ParallelSender, one frame per
+    // reason for all of them; the others take the usual path.
+    void endConnections(const QList<SessionRegistry::Expired> &ended);
     // The session-ended push (401) of one reason, encoded once for every tab of a batch.
     struct EndedPush
     {
         QString raw;
         QString socketIo;
     };
-    void closeSessionConnections(const QList<ConnectionId> &ids, EndReason reason,
-                                 std::map<EndReason, EndedPush> *cache = nullptr);
+    const QString &endedPushFrame(EndedPush &push, EndReason reason, bool socketIo) const;
+    // After c's end push: closing from now on, its close frame queued for closeDrain().
+    void queueEndClose(Connection &c, EndReason reason);
     void closeDrain();
     void sendExpiring(const QString &sessionId, qint64 deadlineMs, const QList<ConnectionId> &ids);
     void sendExtended(const QString &sessionId);
@@ -333,6 +346,7 @@ private:
     void reportStoreError(const QString &error);
 
     // Connections whose 401 push is out and whose close frame follows (closeSessionConnections).
+    std::unique_ptr<ParallelSender> m_sender; // made on first use
     QList<ConnectionId> m_closeQueue;
     qsizetype m_closeQueueHead = 0;
     QTimer m_closeDrain; // 0 ms: the next event-loop turn

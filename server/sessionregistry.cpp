@@ -203,9 +203,7 @@ QList<SessionRegistry::Due> SessionRegistry::takeDue(qint64 nowMs, bool holdExpi
         Session &s = *it;
         const qint64 deadline = deadlineOf(s);
         if (deadline <= nowMs) {
-            const bool hardEnd
-                = s.hardEndMs > 0 && s.hardEndMs <= s.lastActivityMs + idleTimeoutOf(s);
-            const EndReason reason = hardEnd ? EndReason::SessionExpired : EndReason::IdleTimeout;
+            const EndReason reason = endReasonOf(s);
             out.append(Due{true, reason, s.id, s.user, deadline, s.connections, holdExpiries});
             if (holdExpiries)
                 continue; // its wake is gone; end() or adoptActivity() decides
@@ -227,6 +225,23 @@ QList<SessionRegistry::Due> SessionRegistry::takeDue(qint64 nowMs, bool holdExpi
         m_tombstones.remove(sid);
     }
     return out;
+}
+
+QList<SessionRegistry::Expired> SessionRegistry::expiredAt(qint64 nowMs) const
+{
+    QList<Expired> out;
+    for (DeadlineIndex::Key key : m_wakes.due(nowMs)) {
+        auto it = m_sessions.constFind(m_sessionByKey.value(key));
+        if (it != m_sessions.cend() && deadlineOf(*it) <= nowMs)
+            out.append(Expired{endReasonOf(*it), it->connections});
+    }
+    return out;
+}
+
+EndReason SessionRegistry::endReasonOf(const Session &s) const
+{
+    const bool hardEnd = s.hardEndMs > 0 && s.hardEndMs <= s.lastActivityMs + idleTimeoutOf(s);
+    return hardEnd ? EndReason::SessionExpired : EndReason::IdleTimeout;
 }
 
 std::optional<qint64> SessionRegistry::nextWakeMs() const

@@ -58,6 +58,13 @@ public:
         bool held = false;
     };
 
+    // A session whose deadline has passed, as takeDue() will report it (see expiredAt()).
+    struct Expired
+    {
+        EndReason reason = EndReason::IdleTimeout;
+        QList<ConnectionId> connections;
+    };
+
     struct Ended
     {
         QString sessionId;
@@ -105,6 +112,9 @@ public:
     // node, docs/cluster.md) an expired session stays, without a wake, until the caller ends it
     // with end() or moves it on with adoptActivity() once the cluster-wide claim is answered.
     QList<Due> takeDue(qint64 nowMs, bool holdExpiries = false);
+    // The expiries takeDue(nowMs) is about to report, changing nothing: cheap enough to run
+    // first, so that the logout pushes of a mass expiry leave before its bookkeeping.
+    QList<Expired> expiredAt(qint64 nowMs) const;
     // Activity seen on another node: the last activity moves forward to lastActivityMs (never
     // back). Returns true when a warning that had been sent is withdrawn.
     bool adoptActivity(const QString &sessionId, qint64 lastActivityMs, qint64 nowMs);
@@ -125,6 +135,8 @@ private:
     // Clears a sent warning once the deadline is out of the warning window; true if it did.
     bool withdrawWarning(Session &s, qint64 nowMs) const;
     void bury(const Session &s, EndReason reason, qint64 nowMs);
+    // Why s ends when its deadline passes: its hard end, or idleness.
+    EndReason endReasonOf(const Session &s) const;
     void insertTombstone(const QString &sessionId, EndReason reason, qint64 untilMs);
 
     qint64 m_idleMs;

@@ -29,6 +29,17 @@ public:
     virtual bool flush() = 0;
     // Output accepted but not yet taken by the kernel.
     virtual qint64 bytesToWrite() const = 0;
+    // Direct writes, for a sender that writes one prepared frame to many connections at once
+    // (ParallelSender): the descriptor a whole frame may be written to right now, or -1 (output
+    // queued, closing, or a transport that cannot), and afterwards what that write did (sent:
+    // bytes the kernel took, error: its errno or 0), so the rest is queued or the end follows.
+    virtual int directWriteFd() const { return -1; }
+    virtual void directWriteDone(QByteArrayView frame, qsizetype sent, int error)
+    {
+        Q_UNUSED(frame)
+        Q_UNUSED(sent)
+        Q_UNUSED(error)
+    }
     virtual QAbstractSocket::SocketState state() const = 0;
     virtual void setMaxAllowedIncomingMessageSize(quint64 bytes) = 0;
 

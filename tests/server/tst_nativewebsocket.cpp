@@ -4,6 +4,7 @@
 // front end runs in the test thread, so every wait spins its event loop (qWaitFor, spies).
 #include "server/httpfrontend.h"
 #include "server/nativewebsocket.h"
+#include "server/parallelsender.h"
 #include "server/wsframereader.h"
 
 #include <QtNetwork/QTcpSocket>
@@ -169,6 +170,7 @@ private Q_SLOTS:
     void fragmentedMessageWithPingBetween();
     void utf8SplitAcrossFragments();
     void largeMessageUnderBackpressure();
+    void directWriteQueuesWhatTheKernelLeft();
     void pingIsAnsweredWithPong();
     void violations_data();
     void violations();
@@ -361,6 +363,40 @@ void tst_NativeWebSocket::largeMessageUnderBackpressure()
     // The echo did not fit into the kernel at once; what was queued went out in order.
     QVERIFY2(queuedMax > 0, "the echo never met backpressure");
     QCOMPARE(ws->bytesToWrite(), 0);
+    QCOMPARE(ws->bufferedBytes(), qsizetype(0));
+}
+
+void tst_NativeWebSocket::directWriteQueuesWhatTheKernelLeft()
+{
+    // A ParallelSender write of a prepared frame that the kernel takes only in part: the rest is
+    // queued, no further direct write is offered while it is, and later frames follow in order.
+    QVERIFY(startEcho());
+    QWebSocket client;
+    client.setMaxAllowedIncomingMessageSize(16 * 1024 * 1024);
+    QSignalSpy connected(&client, &QWebSocket::connected);
+    QSignalSpy text(&client, &QWebSocket::textMessageReceived);
+    client.open(url());
+    QVERIFY(connected.wait(WaitMs));
+    QTRY_VERIFY(last());
+    NativeWebSocket *ws = last();
+    const QString big(4 * 1024 * 1024, QLatin1Char('b'));
+    const QByteArray frame = NativeWebSocket::textFrame(big.toUtf8());
+    QCOMPARE(frame.size(), big.size() + 10); // the 64-bit length form
+    std::vector<ParallelSender::Target> targets{{ws->directWriteFd()}};
+    QVERIFY(targets.front().fd >= 0);
+    ParallelSender sender(1);
+    sender.sendToAll(frame, targets);
+    QCOMPARE(targets.front().error, 0);
+    QVERIFY2(targets.front().sent < frame.size(), "the kernel took 4 MiB at once");
+    ws->directWriteDone(frame, targets.front().sent, targets.front().error);
+    QCOMPARE(ws->bytesToWrite(), frame.size() - targets.front().sent);
+    QCOMPARE(ws->directWriteFd(), -1);
+    ws->sendTextMessage(QStringLiteral("after"));
+    QTRY_COMPARE_WITH_TIMEOUT(text.size(), 2, 30000);
+    QCOMPARE(text.at(0).first().toString(), big);
+    QCOMPARE(text.at(1).first().toString(), QStringLiteral("after"));
+    QCOMPARE(ws->bytesToWrite(), 0);
+    QVERIFY(ws->directWriteFd() >= 0);
     QCOMPARE(ws->bufferedBytes(), qsizetype(0));
 }
 
