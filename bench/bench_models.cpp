@@ -5,6 +5,7 @@
 // GUI-thread time per batch and per countdown tick, for several sort columns and with a text
 // filter. A benchmark, not a test. Usage: bench_models [rows] [changes] [bursts] [scenario]
 // (all scenarios unless one index is given; runs offscreen unless a display is set)
+#include "ui/cachedtextdelegate.h"
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiongroupmodel.h"
 #include "ui/connectiontablemodel.h"
@@ -96,8 +97,13 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
     ConnectionTableModel model;
     ConnectionFilterProxy proxy;
     proxy.setConnectionModel(&model);
+    // The dashboard's delegate; BENCH_STYLED_DELEGATE=1 measures QStyledItemDelegate instead.
+    CachedTextDelegate delegate;
+    const bool cachedText = !qEnvironmentVariableIsSet("BENCH_STYLED_DELEGATE");
     QTableView view;
     view.setModel(&proxy);
+    if (cachedText)
+        view.setItemDelegate(&delegate);
     view.setSortingEnabled(true);
     view.sortByColumn(sc.column, sc.order);
     view.resize(1200, 700);
@@ -106,6 +112,8 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
     groups.setSourceModel(&proxy);
     QTreeView tree;
     tree.setModel(&groups);
+    if (cachedText)
+        tree.setItemDelegate(&delegate);
     tree.setSelectionBehavior(QAbstractItemView::SelectRows);
     tree.setSelectionMode(QAbstractItemView::SingleSelection);
     tree.setUniformRowHeights(true);

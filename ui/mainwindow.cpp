@@ -2,6 +2,7 @@
 #include "ui/mainwindow.h"
 
 #include "server/serverhost.h"
+#include "ui/cachedtextdelegate.h"
 #include "ui/confirmdialog.h"
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiongroupmodel.h"
@@ -90,6 +91,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     m_connectionsProxy->setConnectionModel(m_connections);
     m_connectionsView->setObjectName(QStringLiteral("connections"));
     m_connectionsView->setModel(m_connectionsProxy);
+    m_connectionsView->setItemDelegate(new CachedTextDelegate(m_connectionsView));
     m_connectionsView->setSortingEnabled(true);
     m_connectionsView->sortByColumn(int(ConnectionTableModel::Column::Id), Qt::AscendingOrder);
     m_connectionsView->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -123,6 +125,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     m_groups->setSourceModel(m_connectionsProxy);
     m_groupView->setObjectName(QStringLiteral("connectionGroups"));
     m_groupView->setModel(m_groups);
+    m_groupView->setItemDelegate(new CachedTextDelegate(m_groupView));
     m_groupView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_groupView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_groupView->setContextMenuPolicy(Qt::ActionsContextMenu);
