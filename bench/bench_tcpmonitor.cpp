@@ -253,10 +253,10 @@ int main(int argc, char **argv)
 
         // What serving it costs: match + JSON for the whole snapshot.
         if (source == TcpSnapshot::Source::Netlink) {
-            QHash<QString, ConnectionId> ids;
+            QHash<TcpTuple, ConnectionId> ids;
             ConnectionId id = 1;
             for (const TcpSocketInfo &socket : std::as_const(snap.sockets))
-                ids.insert(socket.key(), id++);
+                ids.insert(socket.tuple(), id++);
             std::vector<qint64> serve;
             for (int i = 0; i < 5 && total.elapsed() < BudgetMs - 5000; ++i) {
                 QElapsedTimer t;

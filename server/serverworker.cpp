@@ -325,7 +325,7 @@ void ServerWorker::pollTcp(TcpSnapshot::Scope scope)
     addFamilies(m_config.listenAddress, &ipv4, &ipv6);
     m_tcpMonitor.setAddressFamilies(ipv4, ipv6);
     TcpSnapshot snap = m_tcpMonitor.poll(ports, scope);
-    TcpMonitor::matchConnections(&snap, m_connectionByTcpKey);
+    TcpMonitor::matchConnections(&snap, m_connectionByTcpTuple);
     // Only a full snapshot says something about every connection; after a partial one the
     // connections keep the state of the last full poll (readers ask for a fresh one).
     const bool full = snap.isAvailable() && snap.scope == TcpSnapshot::Scope::Full;
@@ -901,8 +901,8 @@ void ServerWorker::onWebSocket(WebSocketConnection *socket)
                           : ConnectionInfo::Endpoint::Raw;
     c.info.connectedAtMs = now();
     c.info.socketState = int(socket->state());
-    c.tcpKey = TcpSocketInfo::keyFor(localAddress, c.info.localAddress, peerAddress, c.info.peer);
-    m_connectionByTcpKey.insert(c.tcpKey, id);
+    c.tcpTuple = TcpTuple::of(localAddress, socket->localPort(), peerAddress, socket->peerPort());
+    m_connectionByTcpTuple.insert(c.tcpTuple, id);
     ++m_connectionsPerIp[peerAddress.toString()];
     m_connections.insert(id, c);
     ++m_accepted;
@@ -1329,7 +1329,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
         return;
     Connection c = *it;
     m_connections.erase(it);
-    m_connectionByTcpKey.remove(c.tcpKey);
+    m_connectionByTcpTuple.remove(c.tcpTuple);
     const QString ip = c.socket->peerAddress().toString();
     if (--m_connectionsPerIp[ip] <= 0)
         m_connectionsPerIp.remove(ip);
@@ -1845,7 +1845,7 @@ void ServerWorker::restartNow()
         c.socket->deleteLater();
     }
     m_connections.clear();
-    m_connectionByTcpKey.clear();
+    m_connectionByTcpTuple.clear();
     m_connectionDeadlines.clear();
     m_dirty.clear();
     m_frontend.reset();

@@ -191,7 +191,7 @@ private:
         QByteArray tokenHash;
         quint16 closeCode = 0; // set when Warden starts the close
         QString closeReason;
-        QString tcpKey; // TcpSocketInfo::keyFor(local, peer)
+        TcpTuple tcpTuple; // what the TCP monitor's sockets are matched by
         // Socket.IO endpoint only.
         bool sioConnected = false; // the namespace "/" is connected (CONNECT accepted)
         bool awaitingPong = false;
@@ -304,7 +304,7 @@ private:
 
     TcpMonitor m_tcpMonitor;
     TcpSnapshot m_tcpSnapshot;
-    QHash<QString, ConnectionId> m_connectionByTcpKey;
+    QHash<TcpTuple, ConnectionId> m_connectionByTcpTuple;
     QList<quint16> m_extraTcpPorts;
     bool m_extraTcpIpv4 = false; // an extra port's listener can have IPv4 sockets
     bool m_extraTcpIpv6 = false;

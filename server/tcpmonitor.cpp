@@ -535,10 +535,10 @@ TcpSnapshot TcpMonitor::poll(const QList<quint16> &requested, TcpSnapshot::Scope
 }
 
 void TcpMonitor::matchConnections(TcpSnapshot *snapshot,
-                                  const QHash<QString, ConnectionId> &idByKey)
+                                  const QHash<TcpTuple, ConnectionId> &idByTuple)
 {
     for (TcpSocketInfo &s : snapshot->sockets)
-        s.connectionId = idByKey.value(s.key(), 0);
+        s.connectionId = idByTuple.value(s.tuple(), 0);
 }
 
 QList<TcpSocketInfo> TcpMonitor::closeWaitAlarms(const TcpSnapshot &snapshot, qint64 nowMs,

@@ -17,7 +17,7 @@
 //
 // Typical use, on a timer in the worker:
 //     TcpSnapshot snap = m_tcpMonitor.poll({m_mainPort});
-//     QHash<QString, ConnectionId> ids; // TcpSocketInfo::keyFor(c.localAddress, c.peer) -> c.id
+//     QHash<TcpTuple, ConnectionId> ids; // TcpTuple::of(local, localPort, peer, peerPort) -> id
 //     TcpMonitor::matchConnections(&snap, ids);
 //     for (const TcpSocketInfo &s : m_tcpMonitor.closeWaitAlarms(snap, nowMs, 30000)) { ... }
 //     emit the snapshot (a copyable metatype) to the host / admin API.
@@ -59,10 +59,10 @@ public:
     TcpSnapshot poll(const QList<quint16> &ports,
                      TcpSnapshot::Scope scope = TcpSnapshot::Scope::Full) const;
 
-    // Fills TcpSocketInfo::connectionId from idByKey (TcpSocketInfo::key() -> id): one hash
-    // lookup per socket. Sockets without an entry get 0.
+    // Fills TcpSocketInfo::connectionId from idByTuple (TcpSocketInfo::tuple() -> id): one hash
+    // lookup of 36 bytes per socket, no text. Sockets without an entry get 0.
     static void matchConnections(TcpSnapshot *snapshot,
-                                 const QHash<QString, ConnectionId> &idByKey);
+                                 const QHash<TcpTuple, ConnectionId> &idByTuple);
 
     // The CLOSE_WAIT sockets (keyed by 4-tuple) seen in CLOSE_WAIT in every snapshot passed here
     // for longer than alarmAfterMs, each returned once. A socket that leaves CLOSE_WAIT (or

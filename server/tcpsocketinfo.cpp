@@ -3,6 +3,8 @@
 
 #include <QtCore/QJsonArray>
 
+#include <cstring>
+
 namespace {
 
 // IPv4-mapped IPv6 (what a dual-stack listener sees for an IPv4 peer) is written as plain IPv4 so
@@ -51,6 +53,29 @@ QJsonValue optional(bool known, quint32 value)
 }
 
 } // namespace
+
+TcpTuple TcpTuple::of(const QHostAddress &localAddress, quint16 localPort,
+                      const QHostAddress &peerAddress, quint16 peerPort)
+{
+    const auto bytes = [](const QHostAddress &a, std::array<quint8, 16> *out) {
+        if (a.protocol() == QAbstractSocket::IPv4Protocol) {
+            const quint32 v4 = a.toIPv4Address();
+            (*out)[10] = 0xff;
+            (*out)[11] = 0xff;
+            for (int i = 0; i < 4; ++i)
+                (*out)[size_t(12 + i)] = quint8(v4 >> (24 - 8 * i));
+        } else if (a.protocol() == QAbstractSocket::IPv6Protocol) {
+            const Q_IPV6ADDR v6 = a.toIPv6Address();
+            std::memcpy(out->data(), v6.c, 16);
+        }
+    };
+    TcpTuple t;
+    bytes(localAddress, &t.local);
+    bytes(peerAddress, &t.peer);
+    t.localPort = localPort;
+    t.peerPort = peerPort;
+    return t;
+}
 
 QString TcpSocketInfo::endpoint(const QHostAddress &address, quint16 port)
 {

@@ -3,6 +3,7 @@
 
 #include "server/serverevent.h"
 
+#include <QtCore/QHashFunctions>
 #include <QtCore/QJsonObject>
 #include <QtCore/QList>
 #include <QtCore/QMetaType>
@@ -10,6 +11,31 @@
 #include <QtNetwork/QHostAddress>
 
 #include <array>
+
+// A TCP 4-tuple as bytes, to match kernel sockets to connections without writing addresses out:
+// every address as 16 bytes of IPv6, IPv4 (and IPv4-mapped IPv6) as ::ffff:a.b.c.d, so both
+// spellings of a dual-stack connection are one tuple. A copyable value.
+struct TcpTuple
+{
+    std::array<quint8, 16> local{};
+    std::array<quint8, 16> peer{};
+    quint16 localPort = 0;
+    quint16 peerPort = 0;
+
+    static TcpTuple of(const QHostAddress &localAddress, quint16 localPort,
+                       const QHostAddress &peerAddress, quint16 peerPort);
+    bool operator==(const TcpTuple &o) const
+    {
+        return localPort == o.localPort && peerPort == o.peerPort && local == o.local
+               && peer == o.peer;
+    }
+    bool operator!=(const TcpTuple &o) const { return !(*this == o); }
+    friend size_t qHash(const TcpTuple &t, size_t seed = 0) noexcept
+    {
+        return qHashBits(&t, sizeof t, seed); // no padding: 16 + 16 + 2 + 2 bytes
+    }
+};
+static_assert(sizeof(TcpTuple) == 36, "TcpTuple is hashed as raw bytes");
 
 // One kernel TCP socket on one of Warden's ports, as read by TcpMonitor; a copyable value.
 struct TcpSocketInfo
@@ -61,7 +87,10 @@ struct TcpSocketInfo
     QString peerEndpoint() const { return endpoint(peerAddress, peerPort); }
     static QString endpoint(const QHostAddress &address, quint16 port);
 
-    // The 4-tuple key "local|peer" used to match sockets to connections and to track CLOSE_WAIT.
+    // Its 4-tuple, what TcpMonitor::matchConnections() looks up.
+    TcpTuple tuple() const { return TcpTuple::of(localAddress, localPort, peerAddress, peerPort); }
+
+    // The 4-tuple key "local|peer" that tracks CLOSE_WAIT sockets (and readers' texts).
     // IPv4-mapped IPv6 addresses (a dual-stack listener) are written as plain IPv4, so a key built
     // from ConnectionInfo::localAddress / ::peer with keyFor() matches the kernel's view.
     QString key() const;

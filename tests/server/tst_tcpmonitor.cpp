@@ -159,6 +159,7 @@ private Q_SLOTS:
     void procParser();
     void keyFor_data();
     void keyFor();
+    void tupleOf();
     void matchConnections();
     void json();
 };
@@ -937,6 +938,40 @@ void tst_TcpMonitor::keyFor()
     }
 }
 
+void tst_TcpMonitor::tupleOf()
+{
+    const QHostAddress v4(QStringLiteral("127.0.0.1"));
+    const QHostAddress mapped(QStringLiteral("::ffff:127.0.0.1"));
+    const QHostAddress peer(QStringLiteral("10.0.0.2"));
+    const QHostAddress peerMapped(QStringLiteral("::ffff:10.0.0.2"));
+    const TcpTuple t = TcpTuple::of(v4, 8080, peer, 5000);
+    // A dual-stack listener's spelling of the same connection is the same tuple.
+    QCOMPARE(TcpTuple::of(mapped, 8080, peerMapped, 5000), t);
+    QCOMPARE(qHash(TcpTuple::of(mapped, 8080, peerMapped, 5000)), qHash(t));
+    QCOMPARE(t.local[10], quint8(0xff));
+    QCOMPARE(t.local[12], quint8(127));
+    QCOMPARE(t.local[15], quint8(1));
+    // Every part counts.
+    QVERIFY(TcpTuple::of(v4, 8081, peer, 5000) != t);
+    QVERIFY(TcpTuple::of(v4, 8080, peer, 5001) != t);
+    QVERIFY(TcpTuple::of(peer, 8080, v4, 5000) != t);
+    QVERIFY(TcpTuple::of(QHostAddress(QStringLiteral("127.0.0.2")), 8080, peer, 5000) != t);
+    // IPv6 as it is; ::1 is not 127.0.0.1.
+    const QHostAddress v6(QStringLiteral("2001:db8::2"));
+    const TcpTuple t6 = TcpTuple::of(QHostAddress::LocalHostIPv6, 8080, v6, 5000);
+    QCOMPARE(t6.local[15], quint8(1));
+    QCOMPARE(t6.local[10], quint8(0));
+    QCOMPARE(TcpTuple::of(QHostAddress(QStringLiteral("0:0:0:0:0:0:0:1")), 8080, v6, 5000), t6);
+    QVERIFY(TcpTuple::of(QHostAddress::LocalHost, 8080, v6, 5000) != t6);
+    // The socket's own tuple is built the same way.
+    TcpSocketInfo s;
+    s.localAddress = mapped;
+    s.localPort = 8080;
+    s.peerAddress = peer;
+    s.peerPort = 5000;
+    QCOMPARE(s.tuple(), t);
+}
+
 void tst_TcpMonitor::matchConnections()
 {
     FdServer server;
@@ -946,14 +981,14 @@ void tst_TcpMonitor::matchConnections()
     if (QTest::currentTestFailed())
         return;
 
-    // What the worker would build from its ConnectionInfo rows (localAddress, peer).
-    QHash<QString, ConnectionId> ids;
+    // What the worker builds from each accepted socket's addresses.
+    QHash<TcpTuple, ConnectionId> ids;
     QHash<quint16, ConnectionId> idByPeerPort;
     ConnectionId next = 100;
     for (const auto &c : clients) {
-        const QString local = QLatin1String("127.0.0.1:") + QString::number(server.serverPort());
-        const QString peer = QLatin1String("127.0.0.1:") + QString::number(c->localPort());
-        ids.insert(TcpSocketInfo::keyFor(local, peer), next);
+        ids.insert(TcpTuple::of(QHostAddress::LocalHost, server.serverPort(),
+                                QHostAddress::LocalHost, c->localPort()),
+                   next);
         idByPeerPort.insert(c->localPort(), next);
         ++next;
     }
