@@ -113,6 +113,8 @@ void AdmissionPolicy::recordLoginFailure(const QHostAddress &peer, qint64 nowMs)
 
 bool AdmissionPolicy::isBanned(const QHostAddress &peer, qint64 nowMs) const
 {
+    if (m_failures.isEmpty())
+        return false; // the usual case: no address to write out and look up
     const auto it = m_failures.constFind(peer.toString());
     return it != m_failures.cend() && it->bannedUntilMs > nowMs;
 }

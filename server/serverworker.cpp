@@ -167,25 +167,26 @@ void ServerWorker::start(const ServerConfig &config)
         return HttpRoutes::answer(req, ctx);
     });
     applyAdmissionSettings();
-    m_frontend->setAdmissionCheck([this](const HttpRequest &req,
-                                         const QHostAddress &peer) -> std::optional<HttpResponse> {
-        const auto refusal = m_admission.check(req, peer, int(m_connections.size()),
-                                               m_connectionsPerIp.value(peer.toString()), now());
-        if (!refusal)
-            return std::nullopt;
-        ServerEvent e = makeEvent(ServerEvent::Type::Rejected);
-        e.peer = peer.toString();
-        e.details.insert(QLatin1String("status"), refusal->status);
-        e.details.insert(QLatin1String("reason"), refusal->reason);
-        e.details.insert(QLatin1String("detail"), refusal->detail);
-        if (!req.header("origin").isEmpty())
-            e.details.insert(QLatin1String("origin"),
-                             QString::fromUtf8(req.header("origin").left(200)));
-        log(e);
-        HttpResponse r = AdmissionPolicy::toResponse(*refusal);
-        r.alreadyLogged = true;
-        return r;
-    });
+    m_frontend->setAdmissionCheck(
+        [this](const HttpRequest &req, const QHostAddress &peer) -> std::optional<HttpResponse> {
+            const auto refusal
+                = m_admission.check(req, peer, int(m_connections.size()),
+                                    m_connectionsPerIp.value(AddressKey::of(peer)), now());
+            if (!refusal)
+                return std::nullopt;
+            ServerEvent e = makeEvent(ServerEvent::Type::Rejected);
+            e.peer = peer.toString();
+            e.details.insert(QLatin1String("status"), refusal->status);
+            e.details.insert(QLatin1String("reason"), refusal->reason);
+            e.details.insert(QLatin1String("detail"), refusal->detail);
+            if (!req.header("origin").isEmpty())
+                e.details.insert(QLatin1String("origin"),
+                                 QString::fromUtf8(req.header("origin").left(200)));
+            log(e);
+            HttpResponse r = AdmissionPolicy::toResponse(*refusal);
+            r.alreadyLogged = true;
+            return r;
+        });
     m_frontend->setUpgradeFilter(
         [](const HttpRequest &req, const QHostAddress &) { return HttpRoutes::checkUpgrade(req); });
     connect(m_frontend.get(), &HttpFrontend::webSocketAccepted, this, &ServerWorker::onWebSocket);
@@ -903,7 +904,7 @@ void ServerWorker::onWebSocket(WebSocketConnection *socket)
     c.info.socketState = int(socket->state());
     c.tcpTuple = TcpTuple::of(localAddress, socket->localPort(), peerAddress, socket->peerPort());
     m_connectionByTcpTuple.insert(c.tcpTuple, id);
-    ++m_connectionsPerIp[peerAddress.toString()];
+    ++m_connectionsPerIp[AddressKey::of(peerAddress)];
     m_connections.insert(id, c);
     ++m_accepted;
 
@@ -1161,7 +1162,12 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
             refuseLogin(c, 422, QStringLiteral("missing_token"), 0);
         return;
     }
-    const QByteArray hash = IssuedTokens::hashOf(token);
+    // What tells this token from another: an issued token's SHA-256 (what the store and the
+    // cluster know it by), a JWT's signature segment (it binds the header and payload; no hashing
+    // per login, nor per repeated loginCheck).
+    const bool opaque = IssuedTokens::looksIssued(token);
+    const QByteArray hash
+        = opaque ? IssuedTokens::hashOf(token) : token.sliced(token.lastIndexOf('.') + 1);
     if (c.info.authenticated) {
         // The seed polls loginCheck every 50 ms: same token -> silence, and no activity.
         if (hash != c.tokenHash)
@@ -1171,8 +1177,8 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
 
     const qint64 t = now();
     // A JWT has dots, an issued token none: only the latter is looked up.
-    const bool issuedHere = IssuedTokens::looksIssued(token) && m_issuedTokens.contains(hash);
-    if (m_cluster && !issuedHere && IssuedTokens::looksIssued(token)) {
+    const bool issuedHere = opaque && m_issuedTokens.contains(hash);
+    if (m_cluster && !issuedHere && opaque) {
         // An opaque token another node may have issued: Redis knows it by its hash.
         clusterLookupToken(c, tokenValue, hash);
         return;
@@ -1330,7 +1336,7 @@ void ServerWorker::onDisconnected(ConnectionId id)
     Connection c = *it;
     m_connections.erase(it);
     m_connectionByTcpTuple.remove(c.tcpTuple);
-    const QString ip = c.socket->peerAddress().toString();
+    const AddressKey ip = AddressKey::of(c.socket->peerAddress());
     if (--m_connectionsPerIp[ip] <= 0)
         m_connectionsPerIp.remove(ip);
     m_connectionDeadlines.remove(id);

@@ -188,7 +188,7 @@ private:
     {
         WebSocketConnection *socket = nullptr; // NativeWebSocket or QtWebSocketConnection
         ConnectionInfo info;
-        QByteArray tokenHash;
+        QByteArray tokenHash; // tells its token from another on a repeated loginCheck
         quint16 closeCode = 0; // set when Warden starts the close
         QString closeReason;
         TcpTuple tcpTuple; // what the TCP monitor's sockets are matched by
@@ -299,7 +299,7 @@ private:
     QTimer m_snapshotFlush;
 
     AdmissionPolicy m_admission;
-    QHash<QString, int> m_connectionsPerIp; // peer address -> open WebSockets
+    QHash<AddressKey, int> m_connectionsPerIp; // peer address -> open WebSockets
     void applyAdmissionSettings();
 
     TcpMonitor m_tcpMonitor;

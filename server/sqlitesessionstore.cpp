@@ -68,15 +68,6 @@ bool reasonFromName(const QString &name, EndReason *out)
 }
 
 // Binds a QString as UTF-16 text; the string must outlive the step (it is not copied).
-void bindText(sqlite3_stmt *st, int column, const QString &s)
-{
-    // A null QString would bind as SQL NULL; the columns are NOT NULL with '' meaning "none".
-    static const char16_t empty[] = u"";
-    const void *data
-        = s.isNull() ? static_cast<const void *>(empty) : static_cast<const void *>(s.utf16());
-    sqlite3_bind_text16(st, column, data, int(s.size() * 2), SQLITE_STATIC);
-}
-
 // Steps a bound statement once and resets it for the next use.
 bool stepOnce(sqlite3 *db, sqlite3_stmt *st, QString *error)
 {
@@ -397,6 +388,17 @@ bool SqliteSessionStore::hasPending() const
 {
     return !m_pendingSessions.isEmpty() || !m_pendingEnds.isEmpty() || !m_pendingEvents.isEmpty()
            || !m_pendingTokens.isEmpty();
+}
+
+void SqliteSessionStore::bindText(sqlite3_stmt *st, int column, const QString &s)
+{
+    Q_ASSERT(column >= 1 && size_t(column) < m_textBuffers.size());
+    QByteArray &buffer = m_textBuffers[size_t(column)];
+    buffer.resize(m_utf8.requiredSpace(s.size()));
+    const char *end = m_utf8.appendToBuffer(buffer.data(), s);
+    // Never SQL NULL: the columns are NOT NULL with '' meaning "none" (a null QString included);
+    // data() of an empty buffer is a valid pointer to "".
+    sqlite3_bind_text(st, column, buffer.constData(), int(end - buffer.constData()), SQLITE_STATIC);
 }
 
 bool SqliteSessionStore::writeRevocation(const Revocation &r, QString *error)

@@ -4,6 +4,7 @@
 #include "server/sessionstore.h"
 
 #include <QtCore/QHash>
+#include <QtCore/QStringEncoder>
 #include <QtSql/QSqlDatabase>
 
 #include <array>
@@ -63,6 +64,12 @@ private:
     enum class Write { Session, Token, Event, SessionState, Revocation, TokensOfSession, Count };
     sqlite3_stmt *statement(Write which, QString *error);
     void finalizeStatements();
+    // Binds s to parameter column (1-8) of st as UTF-8, the file's encoding: SQLite converted
+    // every UTF-16 text itself, slower than Qt's encoder. The bytes live in a buffer per column,
+    // reused from row to row, until the statement is stepped.
+    void bindText(sqlite3_stmt *st, int column, const QString &s);
+    std::array<QByteArray, 9> m_textBuffers;
+    QStringEncoder m_utf8{QStringEncoder::Utf8, QStringConverter::Flag::Stateless};
     sqlite3 *m_handle = nullptr;
     std::array<sqlite3_stmt *, size_t(Write::Count)> m_statements{};
 

@@ -54,24 +54,28 @@ QJsonValue optional(bool known, quint32 value)
 
 } // namespace
 
+AddressKey AddressKey::of(const QHostAddress &address)
+{
+    AddressKey k;
+    if (address.protocol() == QAbstractSocket::IPv4Protocol) {
+        const quint32 v4 = address.toIPv4Address();
+        k.bytes[10] = 0xff;
+        k.bytes[11] = 0xff;
+        for (int i = 0; i < 4; ++i)
+            k.bytes[size_t(12 + i)] = quint8(v4 >> (24 - 8 * i));
+    } else if (address.protocol() == QAbstractSocket::IPv6Protocol) {
+        const Q_IPV6ADDR v6 = address.toIPv6Address();
+        std::memcpy(k.bytes.data(), v6.c, 16);
+    }
+    return k;
+}
+
 TcpTuple TcpTuple::of(const QHostAddress &localAddress, quint16 localPort,
                       const QHostAddress &peerAddress, quint16 peerPort)
 {
-    const auto bytes = [](const QHostAddress &a, std::array<quint8, 16> *out) {
-        if (a.protocol() == QAbstractSocket::IPv4Protocol) {
-            const quint32 v4 = a.toIPv4Address();
-            (*out)[10] = 0xff;
-            (*out)[11] = 0xff;
-            for (int i = 0; i < 4; ++i)
-                (*out)[size_t(12 + i)] = quint8(v4 >> (24 - 8 * i));
-        } else if (a.protocol() == QAbstractSocket::IPv6Protocol) {
-            const Q_IPV6ADDR v6 = a.toIPv6Address();
-            std::memcpy(out->data(), v6.c, 16);
-        }
-    };
     TcpTuple t;
-    bytes(localAddress, &t.local);
-    bytes(peerAddress, &t.peer);
+    t.local = AddressKey::of(localAddress).bytes;
+    t.peer = AddressKey::of(peerAddress).bytes;
     t.localPort = localPort;
     t.peerPort = peerPort;
     return t;
@@ -79,6 +83,29 @@ TcpTuple TcpTuple::of(const QHostAddress &localAddress, quint16 localPort,
 
 QString TcpSocketInfo::endpoint(const QHostAddress &address, quint16 port)
 {
+    if (address.protocol() == QAbstractSocket::IPv4Protocol) {
+        // "a.b.c.d:port" written here: what QHostAddress::toString() gives, without its
+        // general formatter (every connection has two of these).
+        const quint32 v4 = address.toIPv4Address();
+        char text[22];
+        char *p = text;
+        const auto number = [&p](unsigned n) {
+            char digits[5];
+            int count = 0;
+            do {
+                digits[count++] = char('0' + n % 10);
+                n /= 10;
+            } while (n);
+            while (count)
+                *p++ = digits[--count];
+        };
+        for (int i = 0; i < 4; ++i) {
+            number((v4 >> (24 - 8 * i)) & 0xff);
+            *p++ = i < 3 ? '.' : ':';
+        }
+        number(port);
+        return QString::fromLatin1(text, p - text);
+    }
     const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
                              ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
                              : address.toString();

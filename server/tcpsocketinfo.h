@@ -12,6 +12,21 @@
 
 #include <array>
 
+// An IP address as 16 bytes of IPv6, IPv4 (and IPv4-mapped IPv6) as ::ffff:a.b.c.d: a hash key
+// for per-address bookkeeping that does not write the address out as text. A copyable value.
+struct AddressKey
+{
+    std::array<quint8, 16> bytes{};
+
+    static AddressKey of(const QHostAddress &address);
+    bool operator==(const AddressKey &o) const { return bytes == o.bytes; }
+    bool operator!=(const AddressKey &o) const { return bytes != o.bytes; }
+    friend size_t qHash(const AddressKey &k, size_t seed = 0) noexcept
+    {
+        return qHashBits(k.bytes.data(), k.bytes.size(), seed);
+    }
+};
+
 // A TCP 4-tuple as bytes, to match kernel sockets to connections without writing addresses out:
 // every address as 16 bytes of IPv6, IPv4 (and IPv4-mapped IPv6) as ::ffff:a.b.c.d, so both
 // spellings of a dual-stack connection are one tuple. A copyable value.

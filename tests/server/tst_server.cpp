@@ -44,6 +44,7 @@ private Q_SLOTS:
     void loginWithSeedAndLoginForms_data();
     void loginWithSeedAndLoginForms();
     void repeatedLoginCheckIsSilentAndNotActivity();
+    void anotherTokenOnALoggedInConnectionIs409();
     void missingTokenGets422AndStays();
     void invalidTokenIsRefused_data();
     void invalidTokenIsRefused();
@@ -247,6 +248,36 @@ void tst_Server::repeatedLoginCheckIsSilentAndNotActivity()
                  .value(QStringLiteral("reason"))
                  .toString(),
              QStringLiteral("idle_timeout"));
+}
+
+void tst_Server::anotherTokenOnALoggedInConnectionIs409()
+{
+    // The same token again is silence; any other token (another user, or the same user with
+    // another session) is 409 already_logged_in, and the connection stays as it was.
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray token = m_server->token(QStringLiteral("alice"));
+    auto c = loggedIn(token);
+    QVERIFY(c);
+    c->loginCheck(token);
+    QVERIFY(c->roundTrip());
+    QCOMPARE(c->framesOf(QStringLiteral("message")).size(), 1); // the login's success only
+    qsizetype answers = 1;
+    for (const QByteArray &other :
+         {m_server->token(QStringLiteral("bob")),
+          m_server->token(QStringLiteral("alice"), QStringLiteral("another-session"))}) {
+        QVERIFY(other != token);
+        c->loginCheck(other);
+        ++answers;
+        QTRY_COMPARE(c->framesOf(QStringLiteral("message")).size(), answers);
+        const QJsonObject answer = c->framesOf(QStringLiteral("message")).last().data.toObject();
+        QCOMPARE(answer.value(QStringLiteral("code")).toInt(), 409);
+        QCOMPARE(answer.value(QStringLiteral("reason")).toString(),
+                 QStringLiteral("already_logged_in"));
+        c->loginCheck(token);
+        QVERIFY(c->roundTrip());
+        QCOMPARE(c->framesOf(QStringLiteral("message")).size(), answers);
+        QVERIFY(c->isConnected());
+    }
 }
 
 void tst_Server::missingTokenGets422AndStays()

@@ -105,6 +105,7 @@ private Q_SLOTS:
     void revocationIsDurableBeforeReturning();
     void endedAndExpiredSessionsAreNotLoaded();
     void eventsAreKeptAcrossReopenAndPaged();
+    void textsAreUtf8AndComeBackExactly();
     void retentionByAgeAndRows();
     void refusesFilesItCannotVouchFor_data();
     void refusesFilesItCannotVouchFor();
@@ -392,6 +393,71 @@ void tst_SessionStore::eventsAreKeptAcrossReopenAndPaged()
     QCOMPARE(audit.size(), qsizetype(5));
     for (const ServerEvent &e : audit)
         QCOMPARE(e.type, ServerEvent::Type::Audit);
+}
+
+void tst_SessionStore::textsAreUtf8AndComeBackExactly()
+{
+    // Texts are bound as UTF-8 (the file's encoding): Chinese, an emoji (a surrogate pair), a
+    // long id, an empty name, in sessions, events and revocations alike.
+    const QString id = QStringLiteral("会话-") + QString(300, QLatin1Char('x'));
+    const QString user = QStringLiteral("张三");
+    const QString name = QStringLiteral("Zoë \U0001F600");
+    const QString ended = QStringLiteral("ended-ü");
+    {
+        SqliteSessionStore store(dbPath());
+        QString error;
+        QVERIFY(store.open(&error));
+        SessionStore::StoredSession s = session(id, 2000);
+        s.user = user;
+        s.name = name;
+        store.saveSession(s);
+        SessionStore::StoredSession empty = session(QStringLiteral("plain"), 2000);
+        empty.name = QString();
+        store.saveSession(empty);
+        store.saveSession(session(ended, 2000));
+        ServerEvent e = storedEvent(1, 2000);
+        e.sessionId = id;
+        e.user = user;
+        e.peer = QStringLiteral("[::1]:5000");
+        store.appendEvent(e);
+        QVERIFY2(store.flush(&error), qPrintable(error));
+        QVERIFY2(store.revoke({{ended, EndReason::Kicked, 2500, 10'000'000}}, &error),
+                 qPrintable(error));
+        store.close();
+    }
+    Reader r(dbPath());
+    QCOMPARE(r.value(QStringLiteral("SELECT hex(user) FROM sessions WHERE length(id) > 300"))
+                 .toString()
+                 .toLatin1(),
+             user.toUtf8().toHex().toUpper());
+    QCOMPARE(r.value(QStringLiteral("SELECT name FROM sessions WHERE id = 'plain'")).toString(),
+             QString());
+    QCOMPARE(
+        r.value(QStringLiteral("SELECT typeof(name) FROM sessions WHERE id = 'plain'")).toString(),
+        QStringLiteral("text"));
+
+    SqliteSessionStore store(dbPath());
+    QString error;
+    QVERIFY(store.open(&error));
+    const SessionStore::Snapshot snap = store.load(3000);
+    bool found = false;
+    for (const SessionStore::StoredSession &s : snap.sessions) {
+        if (s.id == id) {
+            found = true;
+            QCOMPARE(s.user, user);
+            QCOMPARE(s.name, name);
+        }
+    }
+    QVERIFY(found);
+    bool revoked = false;
+    for (const SessionStore::Revocation &rv : snap.revocations)
+        revoked = revoked || rv.sessionId == ended;
+    QVERIFY(revoked);
+    const QList<ServerEvent> events = store.eventsBefore(0, 10, {});
+    QCOMPARE(events.size(), qsizetype(1));
+    QCOMPARE(events.first().sessionId, id);
+    QCOMPARE(events.first().user, user);
+    QCOMPARE(events.first().peer, QStringLiteral("[::1]:5000"));
 }
 
 void tst_SessionStore::retentionByAgeAndRows()

@@ -7,6 +7,7 @@
 #include <QtCore/QFile>
 #include <QtCore/QJsonArray>
 #include <QtCore/QProcess>
+#include <QtCore/QRandomGenerator>
 #include <QtCore/QSet>
 #include <QtCore/QStandardPaths>
 #include <QtCore/QSysInfo>
@@ -160,6 +161,7 @@ private Q_SLOTS:
     void keyFor_data();
     void keyFor();
     void tupleOf();
+    void endpointTextIsQtsText();
     void matchConnections();
     void json();
 };
@@ -935,6 +937,33 @@ void tst_TcpMonitor::keyFor()
         QCOMPARE(TcpSocketInfo::keyFor(l, TcpSocketInfo::endpoint(l, lp), p,
                                        TcpSocketInfo::endpoint(p, pp)),
                  key);
+    }
+}
+
+void tst_TcpMonitor::endpointTextIsQtsText()
+{
+    // IPv4 endpoints are written without QHostAddress::toString(): the same text for the edge
+    // cases and for 20,000 random addresses and ports.
+    const auto expected = [](const QHostAddress &a, quint16 port) -> QString {
+        const QString host = a.protocol() == QAbstractSocket::IPv6Protocol
+                                 ? QLatin1Char('[') + a.toString() + QLatin1Char(']')
+                                 : a.toString();
+        return host + QLatin1Char(':') + QString::number(port);
+    };
+    const QList<QHostAddress> fixed{
+        QHostAddress(QStringLiteral("0.0.0.0")),    QHostAddress(QStringLiteral("255.255.255.255")),
+        QHostAddress(QStringLiteral("10.0.0.1")),   QHostAddress(QStringLiteral("127.0.0.1")),
+        QHostAddress(QStringLiteral("::1")),        QHostAddress(QStringLiteral("::ffff:10.0.0.2")),
+        QHostAddress(QStringLiteral("2001:db8::2"))};
+    for (const QHostAddress &a : fixed) {
+        for (quint16 port : {quint16(0), quint16(9), quint16(80), quint16(65535)})
+            QCOMPARE(TcpSocketInfo::endpoint(a, port), expected(a, port));
+    }
+    QRandomGenerator rng(20261129);
+    for (int i = 0; i < 20000; ++i) {
+        const QHostAddress a(rng.generate());
+        const quint16 port = quint16(rng.bounded(65536));
+        QCOMPARE(TcpSocketInfo::endpoint(a, port), expected(a, port));
     }
 }
 
