@@ -923,8 +923,7 @@ void ServerWorker::onWebSocket(WebSocketConnection *socket)
     armTimer();
 
     ServerEvent e = makeEvent(ServerEvent::Type::Connected, &m_connections[id]);
-    e.details.insert(QLatin1String("path"), c.info.path);
-    e.details.insert(QLatin1String("endpoint"), ConnectionInfo::endpointName(c.info.endpoint));
+    e.details = connectedDetails(c.info.path, c.info.endpoint);
     log(e);
     markDirty(id);
 }
@@ -1154,6 +1153,36 @@ void ServerWorker::refuseInvalidToken(Connection &c, const QString &detail)
                 QJsonObject{{QLatin1String("detail"), detail}});
 }
 
+QJsonObject ServerWorker::connectedDetails(const QString &path, ConnectionInfo::Endpoint endpoint)
+{
+    if (m_connectedDetails.isEmpty() || path != m_connectedPath
+        || endpoint != m_connectedEndpoint) {
+        m_connectedPath = path;
+        m_connectedEndpoint = endpoint;
+        m_connectedDetails
+            = QJsonObject{{QLatin1String("path"), path},
+                          {QLatin1String("endpoint"), ConnectionInfo::endpointName(endpoint)}};
+    }
+    return m_connectedDetails;
+}
+
+QJsonObject ServerWorker::authenticatedDetails(bool newSession, int tabs, const QString &name)
+{
+    const auto build = [&] {
+        QJsonObject d{{QLatin1String("new_session"), newSession}, {QLatin1String("tabs"), tabs}};
+        if (!name.isEmpty())
+            d.insert(QLatin1String("name"), name);
+        return d;
+    };
+    const size_t slot = size_t(tabs) * 2 + (newSession ? 1 : 0);
+    if (!name.isEmpty() || tabs < 0 || slot >= m_authenticatedDetails.size())
+        return build();
+    QJsonObject &cached = m_authenticatedDetails[slot];
+    if (cached.isEmpty())
+        cached = build();
+    return cached;
+}
+
 void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
 {
     const QByteArray token = tokenValue.toString().toUtf8();
@@ -1255,11 +1284,8 @@ void ServerWorker::handleLogin(Connection &c, const QJsonValue &tokenValue)
                                            double(m_sessions.idleTimeoutOf(*s)) / 1000.0)));
 
     ServerEvent e = makeEvent(ServerEvent::Type::Authenticated, &c);
-    e.details.insert(QLatin1String("new_session"),
-                     joined.outcome == SessionRegistry::JoinOutcome::Created);
-    e.details.insert(QLatin1String("tabs"), int(s->connections.size()));
-    if (!s->name.isEmpty())
-        e.details.insert(QLatin1String("name"), s->name);
+    e.details = authenticatedDetails(joined.outcome == SessionRegistry::JoinOutcome::Created,
+                                     int(s->connections.size()), s->name);
     log(e);
     if (joined.outcome == SessionRegistry::JoinOutcome::Created) {
         // Written at once (one row per session, not per message): a session lost in a crash would

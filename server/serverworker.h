@@ -24,6 +24,7 @@
 #include <QtCore/QTimer>
 #include <QtNetwork/QHostAddress>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -267,6 +268,11 @@ private:
     void onTimer();
 
     ServerEvent makeEvent(ServerEvent::Type type, const Connection *c = nullptr) const;
+    // The details of the two events of every login, which repeat from connection to connection:
+    // built once and copied (one reference count), where each QJsonObject::insert() cost
+    // thousands of instructions per login.
+    QJsonObject connectedDetails(const QString &path, ConnectionInfo::Endpoint endpoint);
+    QJsonObject authenticatedDetails(bool newSession, int tabs, const QString &name);
     void log(ServerEvent event);
     void markDirty(ConnectionId id);
     void flushEvents();
@@ -347,6 +353,10 @@ private:
 
     // Connections whose 401 push is out and whose close frame follows (closeSessionConnections).
     std::unique_ptr<ParallelSender> m_sender; // made on first use
+    QString m_connectedPath;
+    ConnectionInfo::Endpoint m_connectedEndpoint = ConnectionInfo::Endpoint::Raw;
+    QJsonObject m_connectedDetails;
+    std::array<QJsonObject, 16> m_authenticatedDetails; // by tabs * 2 + new_session
     QList<ConnectionId> m_closeQueue;
     qsizetype m_closeQueueHead = 0;
     QTimer m_closeDrain; // 0 ms: the next event-loop turn

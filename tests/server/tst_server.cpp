@@ -45,6 +45,7 @@ private Q_SLOTS:
     void loginWithSeedAndLoginForms();
     void repeatedLoginCheckIsSilentAndNotActivity();
     void anotherTokenOnALoggedInConnectionIs409();
+    void loginEventsCarryTheirDetails();
     void missingTokenGets422AndStays();
     void invalidTokenIsRefused_data();
     void invalidTokenIsRefused();
@@ -277,6 +278,43 @@ void tst_Server::anotherTokenOnALoggedInConnectionIs409()
         QVERIFY(c->roundTrip());
         QCOMPARE(c->framesOf(QStringLiteral("message")).size(), answers);
         QVERIFY(c->isConnected());
+    }
+}
+
+void tst_Server::loginEventsCarryTheirDetails()
+{
+    // connected: path and endpoint; authenticated: new_session, tabs, and name when the token has
+    // one. Built once and reused while they repeat: each event must still carry its own values.
+    QVERIFY(m_server->start(m_server->defaultConfig()));
+    const QByteArray alice = m_server->token(QStringLiteral("alice"), QStringLiteral("s1"));
+    const QByteArray named
+        = Jwt::sign(QByteArrayLiteral(R"({"sub":"carol","sid":"s2","name":"Carol \u5f20"})"),
+                    ServerFixture::secret());
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (const QByteArray &token : {alice, alice, alice, named, named}) {
+        clients.push_back(loggedIn(token));
+        QVERIFY(clients.back());
+    }
+    QTRY_COMPARE(m_server->eventsOf(ServerEvent::Type::Authenticated).size(), qsizetype(5));
+    const ServerEventList auth = m_server->eventsOf(ServerEvent::Type::Authenticated);
+    const QList<std::tuple<bool, int, QString>> expected{
+        {true, 1, QString()},
+        {false, 2, QString()},
+        {false, 3, QString()},
+        {true, 1, QStringLiteral("Carol \u5f20")},
+        {false, 2, QStringLiteral("Carol \u5f20")}};
+    for (qsizetype i = 0; i < auth.size(); ++i) {
+        const QJsonObject d = auth.at(i).details;
+        QCOMPARE(d.value(QStringLiteral("new_session")).toBool(), std::get<0>(expected.at(i)));
+        QCOMPARE(d.value(QStringLiteral("tabs")).toInt(), std::get<1>(expected.at(i)));
+        QCOMPARE(d.value(QStringLiteral("name")).toString(), std::get<2>(expected.at(i)));
+        QCOMPARE(d.contains(QStringLiteral("name")), !std::get<2>(expected.at(i)).isEmpty());
+    }
+    const ServerEventList connected = m_server->eventsOf(ServerEvent::Type::Connected);
+    QCOMPARE(connected.size(), qsizetype(5));
+    for (const ServerEvent &e : connected) {
+        QCOMPARE(e.details.value(QStringLiteral("path")).toString(), QStringLiteral("/"));
+        QCOMPARE(e.details.value(QStringLiteral("endpoint")).toString(), QStringLiteral("raw"));
     }
 }
 
