@@ -1514,15 +1514,28 @@ void ServerWorker::sendDirect(const std::vector<ConnectionId> &ids, const QStrin
     if (ids.empty())
         return;
     const QByteArray frame = NativeWebSocket::textFrame(text.toUtf8());
+    // Looked up again: a connection that meanwhile queued output (or went) takes the usual path.
+    std::vector<ConnectionId> direct;
     std::vector<ParallelSender::Target> targets;
+    direct.reserve(ids.size());
     targets.reserve(ids.size());
-    for (ConnectionId id : ids)
-        targets.push_back({m_connections.find(id)->socket->directWriteFd()});
+    for (ConnectionId id : ids) {
+        auto it = m_connections.find(id);
+        if (it == m_connections.end())
+            continue;
+        const int fd = it->socket->directWriteFd();
+        if (fd < 0) {
+            sendRaw(*it, text);
+            continue;
+        }
+        direct.push_back(id);
+        targets.push_back({fd});
+    }
     if (!m_sender)
         m_sender = std::make_unique<ParallelSender>(ParallelSender::defaultHelpers());
     m_sender->sendToAll(frame, targets);
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        auto it = m_connections.find(ids[i]);
+    for (std::size_t i = 0; i < direct.size(); ++i) {
+        auto it = m_connections.find(direct[i]);
         it->socket->directWriteDone(frame, targets[i].sent, targets[i].error);
         noteSent(*it, text.size());
     }
@@ -1550,8 +1563,11 @@ void ServerWorker::endConnections(const QList<SessionRegistry::Expired> &ended)
     }
     for (const auto &[reason, ids] : direct) {
         sendDirect(ids, endedPushFrame(pushes[reason], reason, false));
-        for (ConnectionId id : ids)
-            queueEndClose(*m_connections.find(id), reason);
+        for (ConnectionId id : ids) {
+            auto it = m_connections.find(id);
+            if (it != m_connections.end())
+                queueEndClose(*it, reason);
+        }
     }
     if (m_closeQueueHead < m_closeQueue.size() && !m_closeDrain.isActive())
         m_closeDrain.start();
