@@ -311,6 +311,12 @@ void TestEpollEventDispatcher::timerPrecision()
 
 void TestEpollEventDispatcher::longWaitEndsOnTime()
 {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    // Seen under ASan after the 1,200-socket test: the 3 s timerfd wake itself came 3-4 ms late
+    // in every attempt (the same binary without ASan: 0.2 ms). A bound of a few ms says nothing
+    // about an instrumented build; the plain build's run of this suite decides.
+    QSKIP("timer precision is not measured in sanitizer builds");
+#endif
     // A wait of seconds must not take the kernel's poll slack (0.1% of the timeout: 3 ms here,
     // up to 100 ms for the minutes a session deadline is away): it ends on a timerfd. Compared
     // with a 15 ms wait (slack 15 us), so that a loaded machine, which wakes both late, does not
