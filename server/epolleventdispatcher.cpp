@@ -479,8 +479,7 @@ void EpollEventDispatcher::wakeUp()
 {
     int expected = 0;
     if (m_wakeUps.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
-        while (eventfd_write(m_wakeFd, 1) != 0 && errno == EINTR) {
-        }
+        while (eventfd_write(m_wakeFd, 1) != 0 && errno == EINTR) { }
     } // else a wakeup is pending already
     TsanSync::release(this); // see the destructor
 }
