@@ -751,8 +751,8 @@ OperatorResult ServerWorker::broadcastNow(const QString &event, const QJsonValue
             400, QStringLiteral("'%1' is reserved by the protocol").arg(event));
     OperatorResult r;
     QSet<QString> sessions;
-    // One encoding per endpoint kind; the native connections with nothing queued are written
-    // by the ParallelSender, all at once.
+    // One encoding per endpoint kind; sendDirect() writes the raw-endpoint ones, those of them
+    // with nothing queued through the ParallelSender, all at once.
     QString raw;
     QString socketIo;
     std::vector<ConnectionId> direct;
@@ -769,10 +769,7 @@ OperatorResult ServerWorker::broadcastNow(const QString &event, const QJsonValue
         }
         if (raw.isEmpty())
             raw = FrameCodec::encode(event, data);
-        if (c.socket->directWriteFd() >= 0)
-            direct.push_back(c.info.id);
-        else
-            sendRaw(c, raw);
+        direct.push_back(c.info.id);
     }
     sendDirect(direct, raw);
     r.sessions = int(sessions.size());
@@ -1514,7 +1511,7 @@ void ServerWorker::sendDirect(const std::vector<ConnectionId> &ids, const QStrin
     if (ids.empty())
         return;
     const QByteArray frame = NativeWebSocket::textFrame(text.toUtf8());
-    // Looked up again: a connection that meanwhile queued output (or went) takes the usual path.
+    // A connection with output queued (or not native) takes the usual path, behind it.
     std::vector<ConnectionId> direct;
     std::vector<ParallelSender::Target> targets;
     direct.reserve(ids.size());
@@ -1546,22 +1543,21 @@ void ServerWorker::endConnections(const QList<SessionRegistry::Expired> &ended)
     // The same push for every tab: encoded once per reason and endpoint kind, not once per
     // connection.
     std::map<EndReason, EndedPush> pushes;
-    std::map<EndReason, std::vector<ConnectionId>> direct;
+    std::map<EndReason, std::vector<ConnectionId>> raw; // sendDirect() picks the path of each
     for (const SessionRegistry::Expired &e : ended) {
         for (ConnectionId id : e.connections) {
             auto it = m_connections.find(id);
             if (it == m_connections.end() || it->closeCode)
                 continue;
-            const bool sio = it->info.endpoint == ConnectionInfo::Endpoint::SocketIo;
-            if (!sio && it->socket->directWriteFd() >= 0) {
-                direct[e.reason].push_back(id);
+            if (it->info.endpoint != ConnectionInfo::Endpoint::SocketIo) {
+                raw[e.reason].push_back(id);
                 continue;
             }
-            sendRaw(*it, endedPushFrame(pushes[e.reason], e.reason, sio));
+            sendRaw(*it, endedPushFrame(pushes[e.reason], e.reason, true));
             queueEndClose(*it, e.reason);
         }
     }
-    for (const auto &[reason, ids] : direct) {
+    for (const auto &[reason, ids] : raw) {
         sendDirect(ids, endedPushFrame(pushes[reason], reason, false));
         for (ConnectionId id : ids) {
             auto it = m_connections.find(id);

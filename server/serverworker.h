@@ -232,8 +232,9 @@ private:
     // The bookkeeping of a frame of textSize characters sent to c: counters, the dashboard, and
     // the slow-consumer check.
     void noteSent(Connection &c, qsizetype textSize);
-    // Writes text as one frame to each of ids, native connections with nothing queued
-    // (directWriteFd() >= 0), through the ParallelSender, then does each one's bookkeeping.
+    // Writes text as one frame to each of ids (raw-endpoint connections): those that are native
+    // with nothing queued (directWriteFd() >= 0) through the ParallelSender, all at once, the
+    // others through sendRaw(); then each one's bookkeeping.
     void sendDirect(const std::vector<ConnectionId> &ids, const QString &text);
     void sendMessage(Connection &c, int code, const QString &reason);
     void closeConnection(Connection &c, quint16 code, const QString &reason);
