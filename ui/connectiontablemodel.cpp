@@ -113,6 +113,13 @@ const QString *textOf(const ConnectionInfo &c, Column column)
     }
 }
 
+// Whether textOf() has a text for the column, without a row (rows are scattered in memory).
+bool isTextColumn(Column column)
+{
+    return column == Column::User || column == Column::Session || column == Column::Peer
+           || column == Column::Node;
+}
+
 bool same(const QString &a, const QString &b)
 {
     return a.isSharedWith(b) || a == b;
@@ -380,8 +387,10 @@ bool ConnectionTableModel::entryLess(const OrderEntry &a, const OrderEntry &b) c
 {
     const OrderEntry &x = m_sortOrder == Qt::AscendingOrder ? a : b;
     const OrderEntry &y = m_sortOrder == Qt::AscendingOrder ? b : a;
-    if (const QString *tx = stringKey(m_slots[size_t(x.slot)])) {
-        const int c = tx->compare(*stringKey(m_slots[size_t(y.slot)]));
+    // Numeric keys are in the entries; only a text column reads the rows.
+    if (isTextColumn(Column(m_sortColumn))) {
+        const int c
+            = stringKey(m_slots[size_t(x.slot)])->compare(*stringKey(m_slots[size_t(y.slot)]));
         if (c != 0)
             return c < 0;
     } else if (x.key != y.key) {
