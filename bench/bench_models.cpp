@@ -4,7 +4,8 @@
 // arrivals and departures, as the server's 250 ms snapshot deltas bring them). Prints the
 // GUI-thread time per batch and per countdown tick, for several sort columns and with a text
 // filter. A benchmark, not a test. Usage: bench_models [rows] [changes] [bursts] [scenario]
-// (all scenarios unless one index is given; runs offscreen unless a display is set)
+// (all scenarios unless one index is given; runs offscreen unless a display is set;
+// BENCH_EACH=1 prints every batch's applyDelta CPU time)
 #include "ui/cachedtextdelegate.h"
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiongroupmodel.h"
@@ -206,6 +207,8 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
         model.applyDelta(delta);
         applyMs.push_back(double(t.nsecsElapsed()) / 1e6);
         applyCpuMs.push_back(threadCpuMs() - cpu);
+        if (qEnvironmentVariableIsSet("BENCH_EACH"))
+            std::printf("batch %d: apply %.2f ms CPU\n", b, applyCpuMs.back());
         if (sc.grouped) {
             // What the batch costs the grouped view: its update (a zero timer after the batch)
             // with the layout change and the tree's relayout.
