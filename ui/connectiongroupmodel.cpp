@@ -3,6 +3,7 @@
 
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiontablemodel.h"
+#include "ui/reserveahead.h"
 
 #include <QtCore/QDateTime>
 #include <QtGui/QBrush>
@@ -140,6 +141,12 @@ void ConnectionGroupModel::collect()
     m_rowTop.clear();
     m_rowId.clear();
     const int rows = m_table->rowCount();
+    const size_t shown = size_t(m_proxy->rowCount());
+    reserveAhead(m_nextTop, shown);
+    reserveAhead(m_rowTop, shown);
+    reserveAhead(m_rowId, shown);
+    reserveAhead(m_nextOffset, shown + 1);
+    reserveAhead(m_nextChildren, shown);
     const bool all = m_proxy->rowCount() == rows;
     for (int row = 0; row < rows; ++row) {
         const int slot = m_table->slotAt(row);

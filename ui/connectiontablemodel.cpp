@@ -2,6 +2,7 @@
 #include "ui/connectiontablemodel.h"
 
 #include "server/tcpsocketinfo.h"
+#include "ui/reserveahead.h"
 
 #include <QtCore/QDateTime>
 #include <QtGui/QBrush>
@@ -610,6 +611,7 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
     // Arrivals go to the end first (one insert), then into place with the moved rows.
     if (!addedSlots.empty()) {
         const int first = int(m_order.size());
+        reserveAhead(m_order, m_order.size() + addedSlots.size());
         beginInsertRows({}, first, first + int(addedSlots.size()) - 1);
         for (int slot : addedSlots) {
             m_rowOfSlot[size_t(slot)] = int(m_order.size());
@@ -628,7 +630,7 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         std::vector<OrderEntry> movers;
         std::vector<OrderEntry> leaving;
         stay.clear();
-        stay.reserve(m_order.size());
+        reserveAhead(stay, m_order.size());
         for (const OrderEntry &e : m_order) {
             const quint8 mark = m_marks[size_t(e.slot)];
             if (!(mark & (Removed | Added | Moved)))
@@ -644,7 +646,7 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         std::sort(movers.begin(), movers.end(), less);
         std::vector<OrderEntry> &order = m_scratchOrder;
         order.clear();
-        order.reserve(m_order.size());
+        reserveAhead(order, m_order.size());
         // A merge that binary-searches each mover's place and copies the rows in between: the
         // string columns compare k log n times instead of n times.
         auto from = stay.cbegin();
