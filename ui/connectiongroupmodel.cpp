@@ -148,7 +148,17 @@ void ConnectionGroupModel::collect()
     reserveAhead(m_nextOffset, shown + 1);
     reserveAhead(m_nextChildren, shown);
     const bool all = m_proxy->rowCount() == rows;
+    // Rows are sorted by anything, so their slots (and groups) are scattered in memory: the
+    // hint of a row a few ahead, and its group's pass number, are fetched early.
+    constexpr int Ahead = 16;
     for (int row = 0; row < rows; ++row) {
+        if (row + Ahead < rows) {
+            const int ahead = m_table->groupHint(m_table->slotAt(row + Ahead));
+            if (ahead >= 0)
+                __builtin_prefetch(&m_nodePass[size_t(ahead)]);
+            if (row + 2 * Ahead < rows)
+                __builtin_prefetch(m_table->groupHintAddress(m_table->slotAt(row + 2 * Ahead)));
+        }
         const int slot = m_table->slotAt(row);
         int node = m_table->groupHint(slot);
         if (node < 0) {

@@ -120,6 +120,7 @@ public:
     // a new row and after a change of login, user, session or peer. One grouping view per model.
     int groupHint(int slot) const { return m_groupHints[size_t(slot)]; }
     void setGroupHint(int slot, int group) const { m_groupHints[size_t(slot)] = group; }
+    const int *groupHintAddress(int slot) const { return &m_groupHints[size_t(slot)]; }
     void forgetGroupHints() const;
     // Live connections per QAbstractSocket::SocketState, kept up to date by applyDelta().
     const QMap<int, int> &socketStateCounts() const { return m_stateCounts; }
