@@ -36,7 +36,7 @@ void CachedTextDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
     const QStyleOptionViewItem::ViewItemFeatures other = QStyleOptionViewItem::HasDecoration
                                                          | QStyleOptionViewItem::HasCheckIndicator
                                                          | QStyleOptionViewItem::WrapText;
-    if ((opt.features & other) || opt.text.isEmpty() || opt.text.contains(QLatin1Char('\n'))
+    if ((opt.features & other) || opt.text.contains(QLatin1Char('\n'))
         || opt.text.contains(QChar::LineSeparator)) {
         QStyledItemDelegate::paint(painter, option, index);
         return;
@@ -51,11 +51,14 @@ void CachedTextDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
     painter->save();
     painter->setClipRect(opt.rect);
     style->drawPrimitive(QStyle::PE_PanelItemViewItem, &opt, painter, widget);
-    const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
-    const QRect rect = style->subElementRect(QStyle::SE_ItemViewItemText, &opt, widget)
-                           .adjusted(margin, 0, -margin, 0);
-    if (rect.width() > 0)
-        drawText(painter, opt, text, rect);
+    // An empty cell (a session row's connection columns) is its panel and focus frame only.
+    if (!text.isEmpty()) {
+        const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
+        const QRect rect = style->subElementRect(QStyle::SE_ItemViewItemText, &opt, widget)
+                               .adjusted(margin, 0, -margin, 0);
+        if (rect.width() > 0)
+            drawText(painter, opt, text, rect);
+    }
     if (opt.state & QStyle::State_HasFocus) {
         QStyleOptionFocusRect focus;
         focus.QStyleOption::operator=(opt);

@@ -10,7 +10,8 @@
 // QStyledItemDelegate paints, but a plain one-line text cell draws its text from a cache of
 // laid-out text (QStaticText) instead of shaping it again on every repaint: after each update
 // batch every visible cell is repainted, and shaping was most of that repaint. Cells with an
-// icon, a check box, several lines or word wrap take QStyledItemDelegate's path.
+// icon, a check box, several lines or word wrap take QStyledItemDelegate's path; an empty cell
+// is its panel and focus frame only.
 class CachedTextDelegate final : public QStyledItemDelegate
 {
     Q_OBJECT

@@ -55,6 +55,9 @@ void TestCachedTextDelegate::init()
     // Too long for its column: elided.
     row({QStringLiteral("a-user-name-far-too-long-for-its-column@example.com"),
          QStringLiteral("9999999999999999999"), QStringLiteral("—"), QStringLiteral("-")});
+    // Empty cells (a session row's connection columns), one with a background of its own.
+    auto empty = row({QStringLiteral("carol"), QString(), QString(), QStringLiteral("SYN_SENT")});
+    empty[2]->setBackground(QColor(0xff, 0xe0, 0x80));
     // Chinese, as the zh_CN dashboard shows it.
     row({QStringLiteral("张三"), QStringLiteral("已连接"), QStringLiteral("空闲超时"),
          QStringLiteral("会话")});
@@ -127,6 +130,8 @@ void TestCachedTextDelegate::paintsWhatTheStyledDelegatePaints_data()
         QTest::addRow("%s, a row selected", view) << table << 1 << false;
         QTest::addRow("%s, a row selected, focus", view) << table << 1 << true;
         QTest::addRow("%s, the elided row selected, focus", view) << table << 2 << true;
+        QTest::addRow("%s, the row with empty cells selected, focus", view) << table << 3 << true;
+        QTest::addRow("%s, the row with empty cells selected", view) << table << 3 << false;
     }
 }
 
