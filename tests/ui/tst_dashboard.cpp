@@ -143,6 +143,37 @@ std::unique_ptr<TestClient> tst_Dashboard::loggedIn(const QString &user, const Q
     return c;
 }
 
+namespace {
+// What the random model tests draw their rows from.
+struct RandomRows
+{
+    int anonymousOneIn; // not logged in: one row in this many
+    QString userFormat; // %1: a number below users
+    int users;
+    int sessions;
+    int warnedOneIn; // 0: never warned
+    int ports;
+};
+
+ConnectionInfo randomConnection(QRandomGenerator &rng, ConnectionId id, const RandomRows &r)
+{
+    ConnectionInfo c;
+    c.id = id;
+    c.authenticated = rng.bounded(r.anonymousOneIn) != 0;
+    if (c.authenticated) {
+        c.user = r.userFormat.arg(rng.bounded(r.users));
+        c.sessionId = QStringLiteral("s-%1").arg(rng.bounded(r.sessions));
+        c.expiresAtMs = 1000000 + rng.bounded(50) * 1000;
+        if (r.warnedOneIn > 0)
+            c.warned = rng.bounded(r.warnedOneIn) == 0;
+    }
+    c.peer = QStringLiteral("127.0.0.%1:%2").arg(rng.bounded(3) + 1).arg(rng.bounded(r.ports));
+    c.msgsIn = rng.bounded(30);
+    c.socketState = 3;
+    return c;
+}
+} // namespace
+
 QString tst_Dashboard::cell(int proxyRow, Column column) const
 {
     const QAbstractItemModel *proxy = m_window->connectionsProxy();
@@ -985,18 +1016,7 @@ void tst_Dashboard::modelKeepsSortOrderThroughBatches()
     QMap<ConnectionId, ConnectionInfo> expected;
     ConnectionId next = 1;
     auto randomRow = [&](ConnectionId id) {
-        ConnectionInfo c;
-        c.id = id;
-        c.authenticated = rng.bounded(4) != 0;
-        if (c.authenticated) {
-            c.user = QStringLiteral("u%1").arg(rng.bounded(6));
-            c.sessionId = QStringLiteral("s-%1").arg(rng.bounded(9));
-            c.expiresAtMs = 1000000 + rng.bounded(50) * 1000;
-        }
-        c.peer = QStringLiteral("127.0.0.%1:%2").arg(rng.bounded(3) + 1).arg(rng.bounded(40000));
-        c.msgsIn = rng.bounded(30);
-        c.socketState = 3;
-        return c;
+        return randomConnection(rng, id, {4, QStringLiteral("u%1"), 6, 9, 0, 40000});
     };
     auto matches = [&](const ConnectionInfo &c) {
         const QString f = filter.toLower();
@@ -1092,19 +1112,7 @@ void tst_Dashboard::filterProxyMatchesItsFilterThroughBatches()
     QMap<ConnectionId, ConnectionInfo> live;
     ConnectionId next = 1;
     auto randomRow = [&](ConnectionId id) {
-        ConnectionInfo c;
-        c.id = id;
-        c.authenticated = rng.bounded(3) != 0;
-        if (c.authenticated) {
-            c.user = QStringLiteral("User%1").arg(rng.bounded(5));
-            c.sessionId = QStringLiteral("s-%1").arg(rng.bounded(12));
-            c.expiresAtMs = 1000000 + rng.bounded(50) * 1000;
-            c.warned = rng.bounded(4) == 0;
-        }
-        c.peer = QStringLiteral("127.0.0.%1:%2").arg(rng.bounded(3) + 1).arg(rng.bounded(9000));
-        c.msgsIn = rng.bounded(30);
-        c.socketState = 3;
-        return c;
+        return randomConnection(rng, id, {3, QStringLiteral("User%1"), 5, 12, 4, 9000});
     };
     QString text;
     bool loggedInOnly = false;
