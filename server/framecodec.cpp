@@ -19,6 +19,39 @@ DecodedFrame invalid(const QString &why)
 
 DecodedFrame FrameCodec::decode(const QString &text)
 {
+    // The commonest frames, ["name"] and ["name",{}] with a plain ASCII name (activity, pings of
+    // the application), optionally after up to two prefix digits, are read here without the
+    // JSON parser (and its UTF-8 copy and containers); anything else, including any white space
+    // or escape, goes to decodeGeneral(), whose answer this must equal (tst_framecodec,
+    // fuzz_framecodec).
+    const QChar *p = text.constData();
+    const qsizetype n = text.size();
+    qsizetype i = 0;
+    while (i < 2 && i < n && p[i].unicode() >= '0' && p[i].unicode() <= '9')
+        ++i;
+    if (n - i >= 5 && p[i] == u'[' && p[i + 1] == u'"') {
+        const qsizetype nameAt = i + 2;
+        qsizetype e = nameAt;
+        while (e < n && p[e].unicode() >= 0x20 && p[e].unicode() < 0x7f && p[e] != u'"'
+               && p[e] != u'\\')
+            ++e;
+        const qsizetype nameLength = e - nameAt;
+        if (nameLength > 0 && nameLength <= MaxEventNameLength && e < n && p[e] == u'"') {
+            const QStringView rest = QStringView(text).sliced(e + 1);
+            if (rest == u"]" || rest == u",{}]") {
+                DecodedFrame f;
+                f.kind = DecodedFrame::Kind::Event;
+                f.event = text.sliced(nameAt, nameLength);
+                f.data = QJsonObject();
+                return f;
+            }
+        }
+    }
+    return decodeGeneral(text);
+}
+
+DecodedFrame FrameCodec::decodeGeneral(const QString &text)
+{
     qsizetype digits = 0;
     while (digits < text.size() && text.at(digits).isDigit() && text.at(digits).unicode() < 128)
         ++digits;

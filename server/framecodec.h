@@ -28,6 +28,9 @@ namespace FrameCodec {
 constexpr int MaxEventNameLength = 128;
 
 DecodedFrame decode(const QString &text);
+// decode() through the JSON parser for every frame: what decode() must answer (it reads the
+// commonest frames without the parser).
+DecodedFrame decodeGeneral(const QString &text);
 QString encode(const QString &event, const QJsonValue &data);
 // The same frame with data already written as JSON text.
 QString encodeJson(const QString &event, QByteArrayView dataJson);

@@ -5,6 +5,7 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
+#include <QtCore/QRandomGenerator>
 #include <QtTest/QTest>
 
 #include <limits>
@@ -19,6 +20,9 @@ private Q_SLOTS:
     void rejectsMalformed_data();
     void rejectsMalformed();
     void pingAndPong();
+    void shortcutAnswersWhatTheParserAnswers_data();
+    void shortcutAnswersWhatTheParserAnswers();
+    void shortcutAgreesOnRandomFrames();
     void encodeIsSeedReadable_data();
     void encodeIsSeedReadable();
     void jsonWriterMatchesQtByteForByte();
@@ -102,6 +106,120 @@ void tst_FrameCodec::pingAndPong()
 {
     QCOMPARE(FrameCodec::decode(QStringLiteral("2")).kind, DecodedFrame::Kind::Ping);
     QCOMPARE(FrameCodec::decode(QStringLiteral("3")).kind, DecodedFrame::Kind::Pong);
+}
+
+namespace {
+// decode() and decodeGeneral() must give the same answer, field by field.
+bool sameAnswer(const QString &frame, QString *why)
+{
+    const DecodedFrame fast = FrameCodec::decode(frame);
+    const DecodedFrame general = FrameCodec::decodeGeneral(frame);
+    if (fast.kind != general.kind)
+        *why = QStringLiteral("kind %1 vs %2").arg(int(fast.kind)).arg(int(general.kind));
+    else if (fast.event != general.event)
+        *why = QStringLiteral("event '%1' vs '%2'").arg(fast.event, general.event);
+    else if (fast.data != general.data)
+        *why = QStringLiteral("data differs");
+    else if (fast.error != general.error)
+        *why = QStringLiteral("error '%1' vs '%2'").arg(fast.error, general.error);
+    else
+        return true;
+    return false;
+}
+} // namespace
+
+void tst_FrameCodec::shortcutAnswersWhatTheParserAnswers_data()
+{
+    // decode() reads ["name"] and ["name",{}] with a plain ASCII name itself; everything near
+    // that shape must come out as the JSON parser says, taken by the shortcut or not.
+    QTest::addColumn<QString>("frame");
+    const QString longest(FrameCodec::MaxEventNameLength, QLatin1Char('n'));
+    const QStringList frames = {QStringLiteral("[\"activity\",{}]"),
+                                QStringLiteral("[\"activity\"]"),
+                                QStringLiteral("42[\"activity\",{}]"),
+                                QStringLiteral("4[\"activity\"]"),
+                                QStringLiteral("421[\"activity\"]"),
+                                QStringLiteral("[\"a\"]"),
+                                QStringLiteral("[\"\"]"),
+                                QStringLiteral("[\"\",{}]"),
+                                QStringLiteral("[\"") + longest + QStringLiteral("\"]"),
+                                QStringLiteral("[\"") + longest + QStringLiteral("n\"]"),
+                                QStringLiteral("[\"activity\", {}]"),
+                                QStringLiteral(" [\"activity\"]"),
+                                QStringLiteral("[\"activity\"] "),
+                                QStringLiteral("[\"activity\",{ }]"),
+                                QStringLiteral("[\"activity\",{}] "),
+                                QStringLiteral("[\"activity\",{}]]"),
+                                QStringLiteral("[\"activity\",{},1]"),
+                                QStringLiteral("[\"activity\",[]]"),
+                                QStringLiteral("[\"activity\",{\"a\":1}]"),
+                                QStringLiteral("[\"activity\",null]"),
+                                QStringLiteral("[\"activity\",{}"),
+                                QStringLiteral("[\"activity\""),
+                                QStringLiteral("[\"activity"),
+                                QStringLiteral("[\"act\\\"ivity\"]"),
+                                QStringLiteral("[\"act\\u0041\"]"),
+                                QStringLiteral("[\"act\\\\\"]"),
+                                QStringLiteral("[\"tab\there\"]"),
+                                QStringLiteral("[\"new\nline\"]"),
+                                QStringLiteral("[\"del\x7f\"]"),
+                                QStringLiteral("[\"caf\u00e9\"]"),
+                                QStringLiteral("[\"\u4f1a\u8bdd\",{}]"),
+                                QStringLiteral("[\"with space\",{}]"),
+                                QStringLiteral("[\"{}[],:'\"]"),
+                                QStringLiteral("[\"logout\"]"),
+                                QStringLiteral("[\"loginCheck\",{}]"),
+                                QStringLiteral("[\"x\",{}]x"),
+                                QStringLiteral("[\"x\"]x"),
+                                QStringLiteral("[\"x\",{}"),
+                                QStringLiteral("[\"x\",]"),
+                                QStringLiteral("[\"x\",{]"),
+                                QStringLiteral("[\"x\"}]"),
+                                QStringLiteral("[1]"),
+                                QStringLiteral("[]"),
+                                QStringLiteral("[\""),
+                                QStringLiteral("[\"\"")};
+    for (const QString &f : frames)
+        QTest::newRow(qPrintable(f.left(40))) << f;
+}
+
+void tst_FrameCodec::shortcutAnswersWhatTheParserAnswers()
+{
+    QFETCH(QString, frame);
+    QString why;
+    QVERIFY2(sameAnswer(frame, &why), qPrintable(why));
+}
+
+void tst_FrameCodec::shortcutAgreesOnRandomFrames()
+{
+    // Frames built from the characters that matter to either path, most of them close to the
+    // shortcut's shape.
+    QRandomGenerator rng(2911);
+    const QString alphabet = QStringLiteral("[]{}\",:\\ ab4209u\u00e9\t\x7f");
+    const QStringList pieces = {QStringLiteral("["),   QStringLiteral("\""), QStringLiteral("]"),
+                                QStringLiteral(",{}"), QStringLiteral("42"), QStringLiteral("name"),
+                                QStringLiteral("\\"),  QStringLiteral(" "),  QStringLiteral("{}")};
+    int shortcutShape = 0;
+    for (int round = 0; round < 20000; ++round) {
+        QString frame;
+        if (rng.bounded(2)) {
+            const int prefix = int(rng.bounded(4));
+            frame = QString(prefix, QLatin1Char('4')) + QStringLiteral("[\"");
+            const int length = int(rng.bounded(FrameCodec::MaxEventNameLength + 3));
+            for (int i = 0; i < length; ++i)
+                frame += QChar(char16_t(0x20 + rng.bounded(0x60)));
+            frame += rng.bounded(2) ? QStringLiteral("\"]") : QStringLiteral("\",{}]");
+            ++shortcutShape;
+        } else {
+            const int parts = int(rng.bounded(1, 10));
+            for (int i = 0; i < parts; ++i)
+                frame += rng.bounded(2) ? pieces.at(rng.bounded(int(pieces.size())))
+                                        : QString(alphabet.at(rng.bounded(int(alphabet.size()))));
+        }
+        QString why;
+        QVERIFY2(sameAnswer(frame, &why), qPrintable(frame + QStringLiteral(": ") + why));
+    }
+    QVERIFY(shortcutShape > 5000);
 }
 
 void tst_FrameCodec::encodeIsSeedReadable_data()
