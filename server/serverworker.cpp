@@ -1098,7 +1098,10 @@ void ServerWorker::handleEvent(Connection &c, const QString &event, const QJsonV
         sendExtended(sid);
     clusterActivity(sid);
     updateSessionFields(sid);
-    storeSession(sid);
+    // Most events of a busy tab come while its row waits for the next flush: then only the
+    // pending row's time moves.
+    if (!m_store || !m_store->isOpen() || !m_store->touchPendingSession(sid, t))
+        storeSession(sid);
     if (ackId >= 0) {
         // The ack answers the event: the session's new deadline.
         const SessionRegistry::Session *s = m_sessions.find(sid);

@@ -73,6 +73,10 @@ public:
 
     // Batched; the last value written for a session wins.
     virtual void saveSession(const StoredSession &session) = 0;
+    // Activity on a session whose row is in the pending batch already: only its last activity
+    // moves (one lookup, where saveSession() takes a whole row; a busy tab sends many events
+    // between two flushes). False when no row of it is pending: the caller saves the session.
+    virtual bool touchPendingSession(const QString &sessionId, qint64 lastActivityMs) = 0;
     // Batched: a session that ended on its own (idle timeout, hard end).
     virtual void endSession(const Revocation &revocation) = 0;
     virtual void appendEvent(const ServerEvent &event) = 0;

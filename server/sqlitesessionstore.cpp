@@ -371,6 +371,15 @@ void SqliteSessionStore::saveSession(const StoredSession &session)
     m_pendingSessions.insert(session.id, session);
 }
 
+bool SqliteSessionStore::touchPendingSession(const QString &sessionId, qint64 lastActivityMs)
+{
+    const auto it = m_pendingSessions.find(sessionId);
+    if (it == m_pendingSessions.end())
+        return false;
+    it->lastActivityMs = qMax(it->lastActivityMs, lastActivityMs);
+    return true;
+}
+
 void SqliteSessionStore::endSession(const Revocation &revocation)
 {
     m_pendingSessions.remove(revocation.sessionId);

@@ -36,6 +36,7 @@ public:
     Snapshot load(qint64 nowMs) override;
 
     void saveSession(const StoredSession &session) override;
+    bool touchPendingSession(const QString &sessionId, qint64 lastActivityMs) override;
     void endSession(const Revocation &revocation) override;
     void appendEvent(const ServerEvent &event) override;
     bool hasPending() const override;

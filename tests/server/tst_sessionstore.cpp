@@ -288,6 +288,23 @@ void tst_SessionStore::batchedWritesWaitForFlushAndLastValueWins()
     QCOMPARE(r.value(QStringLiteral("SELECT COUNT(*) FROM events")).toInt(), 2);
     QCOMPARE(store.eventsBefore(0, 10, {}).size(), qsizetype(2));
     QVERIFY(store.flush(&error)); // nothing pending: fine
+
+    // Activity on a pending row moves its time only (never back); with no pending row the
+    // caller has to save the session.
+    QVERIFY(!store.touchPendingSession(QStringLiteral("a"), 5000));
+    store.saveSession(session(QStringLiteral("a"), 5000));
+    QVERIFY(store.touchPendingSession(QStringLiteral("a"), 6000));
+    QVERIFY(store.touchPendingSession(QStringLiteral("a"), 5500));
+    QVERIFY(!store.touchPendingSession(QStringLiteral("b"), 6000));
+    QCOMPARE(r.value(QStringLiteral("SELECT last_activity_ms FROM sessions")).toLongLong(),
+             qint64(4000));
+    QVERIFY2(store.flush(&error), qPrintable(error));
+    QCOMPARE(r.value(QStringLiteral("SELECT COUNT(*) FROM sessions")).toInt(), 1);
+    QCOMPARE(r.value(QStringLiteral("SELECT last_activity_ms FROM sessions")).toLongLong(),
+             qint64(6000));
+    QCOMPARE(r.value(QStringLiteral("SELECT user FROM sessions")).toString(),
+             QStringLiteral("user-a"));
+    QVERIFY(!store.touchPendingSession(QStringLiteral("a"), 7000)); // flushed: nothing pending
 }
 
 void tst_SessionStore::revocationIsDurableBeforeReturning()
