@@ -3,6 +3,7 @@
 
 #include "server/clusterlink.h"
 #include "server/inifile.h"
+#include "server/iothreads.h"
 #include "server/tlsfiles.h"
 
 #include <QtCore/QDir>
@@ -95,6 +96,22 @@ const QList<KeySpec> &specs()
                  c.transport = ServerConfig::Transport::Qt;
              else
                  return QStringLiteral("'%1' is not a transport (native, qt)").arg(v);
+             return QString();
+         }},
+        {"server/io_threads",
+         [](const QString &v, ServerConfig &c) {
+             const QString t = v.trimmed();
+             if (t == QLatin1String("auto")) {
+                 c.ioThreads = ServerConfig::AutoIoThreads;
+                 return QString();
+             }
+             qint64 n = 0;
+             const QString err = parseInt(t, 0, IoThreads::MaxThreads, &n);
+             if (!err.isEmpty())
+                 return QStringLiteral("'%1' is not auto or a number of threads from 0 to %2")
+                     .arg(v)
+                     .arg(IoThreads::MaxThreads);
+             c.ioThreads = int(n);
              return QString();
          }},
         {"server/data_dir",

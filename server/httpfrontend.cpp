@@ -3,6 +3,7 @@
 #include "server/digest.h"
 
 #include "server/clientframeguard.h"
+#include "server/iothreads.h"
 #include "server/nativewebsocket.h"
 #include "server/qtwebsocketconnection.h"
 #include "server/tcplistener.h"
@@ -445,8 +446,9 @@ void HttpFrontend::onRawReadable(DeadlineIndex::Key key)
     p.fd = -1; // the connection takes it
     dropRaw(key);
     // Its protocol violations go to whoever takes it (WebSocketConnection::protocolViolation).
-    Q_EMIT webSocketAccepted(
-        new NativeWebSocket(fd, endpoint, QUrl::fromEncoded(request.target).path(), answer));
+    const QString path = QUrl::fromEncoded(request.target).path();
+    Q_EMIT webSocketAccepted(m_io ? m_io->adopt(fd, endpoint, path, answer)
+                                  : new NativeWebSocket(fd, endpoint, path, answer));
 }
 
 void HttpFrontend::dropRaw(DeadlineIndex::Key key)

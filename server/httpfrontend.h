@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 class ClientFrameGuard;
+class IoThreads;
 class QTcpServer;
 class QTcpSocket;
 class QWebSocketServer;
@@ -60,6 +61,8 @@ public:
     quint16 port() const;
 
     void setHandshakeTimeout(int ms) { m_handshakeTimeoutMs = ms; }
+    // Native connections go to these I/O threads (nullptr: they run in this thread).
+    void setIoThreads(IoThreads *io) { m_io = io; }
     void setHttpHandler(HttpHandler handler) { m_httpHandler = std::move(handler); }
     void setUpgradeFilter(UpgradeFilter filter) { m_upgradeFilter = std::move(filter); }
     // Runs before the upgrade filter: origin and connection-limit checks.
@@ -130,6 +133,7 @@ private:
     UpgradeFilter m_upgradeFilter;
     UpgradeFilter m_admissionCheck;
     int m_handshakeTimeoutMs = 10000;
+    IoThreads *m_io = nullptr;
     std::optional<QSslConfiguration> m_tls;
     bool m_native = true;
 

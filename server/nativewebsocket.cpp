@@ -15,7 +15,8 @@ namespace {
 constexpr qsizetype ScratchSize = 64 * 1024;
 // Queued output is moved to the front of its buffer once this much of it has been sent.
 constexpr qsizetype CompactAfter = 256 * 1024;
-int g_closeTimeoutMs = 3000;
+// Set by tests before connections exist; read by every thread that runs connections.
+std::atomic<int> g_closeTimeoutMs{3000};
 
 // One receive buffer for every connection of the thread: a read is parsed before the next one.
 struct Scratch
@@ -77,7 +78,13 @@ NativeWebSocket::~NativeWebSocket()
 
 void NativeWebSocket::setCloseTimeoutMs(int ms)
 {
-    g_closeTimeoutMs = ms;
+    g_closeTimeoutMs.store(ms, std::memory_order_relaxed);
+}
+
+void NativeWebSocket::setOutputCounter(std::atomic<qint64> *counter)
+{
+    m_outputCounter = counter;
+    publishQueued();
 }
 
 qsizetype NativeWebSocket::bufferedBytes() const
@@ -268,6 +275,7 @@ void NativeWebSocket::write(const char *a, qsizetype aSize, const char *b, qsize
         m_out.append(a, aSize);
         if (bSize > 0)
             m_out.append(b, bSize);
+        publishQueued();
         return;
     }
     iovec iov[2];
@@ -319,6 +327,7 @@ void NativeWebSocket::written(const char *a, qsizetype aSize, const char *b, qsi
     } else {
         m_writeNotifier->setEnabled(true);
     }
+    publishQueued();
 }
 
 void NativeWebSocket::writeQueued()
@@ -340,11 +349,13 @@ void NativeWebSocket::writeQueued()
             m_out.remove(0, m_outHead);
             m_outHead = 0;
         }
+        publishQueued();
         return;
     }
     // Drained: the buffer and the write notifier go until the kernel refuses something again.
     m_out = QByteArray();
     m_outHead = 0;
+    publishQueued();
     if (m_writeNotifier)
         m_writeNotifier->setEnabled(false);
     if (m_shutdownWhenWritten && m_fd >= 0 && !m_writeBroken)
@@ -392,7 +403,7 @@ void NativeWebSocket::startCloseTimer()
 {
     // A timer id on this object, not a QTimer: a mass close arms thousands of them at once.
     if (m_closeTimer == 0)
-        m_closeTimer = startTimer(g_closeTimeoutMs, Qt::CoarseTimer);
+        m_closeTimer = startTimer(g_closeTimeoutMs.load(std::memory_order_relaxed), Qt::CoarseTimer);
 }
 
 void NativeWebSocket::timerEvent(QTimerEvent *event)
@@ -420,6 +431,7 @@ void NativeWebSocket::finish()
     m_fd = -1;
     m_out = QByteArray();
     m_outHead = 0;
+    publishQueued();
     deliverDisconnected();
 }
 

@@ -4,6 +4,8 @@
 #include "server/websocketconnection.h"
 #include "server/wsframereader.h"
 
+#include <atomic>
+
 class QSocketNotifier;
 
 // The server side of RFC 6455 on a raw non-blocking TCP socket that HttpFrontend has already
@@ -60,6 +62,9 @@ public:
     static void setCloseTimeoutMs(int ms);
     // Heap bytes this connection holds for input and output right now (tests, benchmarks).
     qsizetype bufferedBytes() const;
+    // Keeps *counter equal to bytesToWrite() from now on, for a reader in another thread
+    // (IoThreads: the server thread's slow-consumer check). nullptr stops it.
+    void setOutputCounter(std::atomic<qint64> *counter);
 
 private:
     enum class State : quint8 { Open, Closing, Closed };
@@ -76,6 +81,11 @@ private:
     void written(const char *a, qsizetype aSize, const char *b, qsizetype bSize, qsizetype sent,
                  int error);
     void writeQueued();
+    void publishQueued()
+    {
+        if (m_outputCounter)
+            m_outputCounter->store(m_out.size() - m_outHead, std::memory_order_relaxed);
+    }
     void sendCloseFrame(quint16 code, const QString &reason);
     // Fails the connection: close frame with code and reason, then wait for the peer.
     void fail(quint16 code, const QString &reason);
@@ -102,6 +112,7 @@ private:
     QSocketNotifier *m_writeNotifier = nullptr; // only while output is queued
     QByteArray m_out; // what the kernel refused, from m_outHead on
     qsizetype m_outHead = 0;
+    std::atomic<qint64> *m_outputCounter = nullptr;
     WsFrameReader m_reader;
     Endpoint m_endpoint;
     QString m_path;

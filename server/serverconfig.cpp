@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/serverconfig.h"
 
+#include "server/iothreads.h"
+
 #include <QtCore/QCryptographicHash>
 #include <QtCore/QUrl>
 
@@ -61,6 +63,8 @@ QMap<QString, QString> ServerConfig::describe() const
         {QStringLiteral("server/data_dir"), dataDir},
         {QStringLiteral("server/transport"),
          QLatin1String(transport == Transport::Qt ? "qt" : "native")},
+        {QStringLiteral("server/io_threads"),
+         ioThreads == AutoIoThreads ? QStringLiteral("auto") : QString::number(ioThreads)},
         {QStringLiteral("auth/jwt_secret"), secret},
         {QStringLiteral("session/idle_timeout"), seconds(idleTimeoutMs)},
         {QStringLiteral("session/warning"), seconds(warningMs)},
@@ -121,4 +125,9 @@ QStringList ServerConfig::changedKeys(const ServerConfig &newer) const
             changed.append(it.key());
     }
     return changed;
+}
+
+int ServerConfig::effectiveIoThreads(int cores) const
+{
+    return ioThreads == AutoIoThreads ? IoThreads::autoCount(cores) : ioThreads;
 }

@@ -29,6 +29,14 @@ struct ServerConfig
     // Applies to connections accepted after a reload; open ones keep theirs.
     enum class Transport : quint8 { Native, Qt };
     Transport transport = Transport::Native;
+    // [server] io_threads: threads that run the native connections' socket work (reading,
+    // frames, writing; server/iothreads.h) while the server thread keeps the sessions. 0 = none
+    // (the server thread does it all), AutoIoThreads = IoThreads::autoCount(cores). Read at
+    // start: a reload reports it as needing a restart.
+    static constexpr int AutoIoThreads = -1;
+    int ioThreads = AutoIoThreads;
+    // What ioThreads comes to on a machine with `cores` cores.
+    int effectiveIoThreads(int cores) const;
 
     qint64 maxMessageBytes = 64 * 1024;
     int maxConnections = 0; // 0 = no limit

@@ -7,6 +7,7 @@
 #include "server/framecodec.h"
 #include "server/httpfrontend.h"
 #include "server/httproutes.h"
+#include "server/iothreads.h"
 #include "server/jwt.h"
 #include "server/nativewebsocket.h"
 #include "server/parallelsender.h"
@@ -20,6 +21,7 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QRandomGenerator>
+#include <QtCore/QThread>
 
 #include <algorithm>
 
@@ -150,6 +152,13 @@ void ServerWorker::start(const ServerConfig &config)
 
     m_frontend = std::make_unique<HttpFrontend>();
     m_frontend->setHandshakeTimeout(config.handshakeTimeoutMs);
+    // A restart keeps the threads when their number stays; every connection is gone by now.
+    const int ioThreads = config.effectiveIoThreads(QThread::idealThreadCount());
+    if (!m_io || m_io->count() != ioThreads)
+        m_io.reset();
+    if (ioThreads > 0 && !m_io)
+        m_io = std::make_unique<IoThreads>(ioThreads);
+    m_frontend->setIoThreads(m_io.get());
     QString unused; // not listening yet: nothing to rebind
     m_frontend->setNativeTransport(config.transport == ServerConfig::Transport::Native, &unused);
     if (config.tlsEnabled()) {
@@ -216,6 +225,7 @@ void ServerWorker::start(const ServerConfig &config)
     ServerEvent e = makeEvent(ServerEvent::Type::Listening);
     e.details.insert(QLatin1String("address"), m_config.listenString());
     e.details.insert(QLatin1String("tls"), m_frontend->isTls());
+    e.details.insert(QLatin1String("io_threads"), m_io ? m_io->count() : 0);
     if (m_store) {
         e.details.insert(QLatin1String("store"), m_store->location());
         e.details.insert(QLatin1String("sessions_restored"), m_restoredSessions);
@@ -383,7 +393,8 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     const QStringList changed = m_config.changedKeys(next);
     // The store stays where it was opened until the next start.
     static const QStringList restartKeys
-        = {QStringLiteral("server/data_dir"), QStringLiteral("cluster/redis"),
+        = {QStringLiteral("server/data_dir"), QStringLiteral("server/io_threads"),
+           QStringLiteral("cluster/redis"),
            QStringLiteral("cluster/node_id"), QStringLiteral("cluster/prefix"),
            QStringLiteral("cluster/on_redis_down")};
     QStringList appliedLive;
@@ -391,6 +402,7 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     for (const QString &key : changed)
         (restartKeys.contains(key) ? restartRequired : appliedLive).append(key);
     next.dataDir = m_config.dataDir;
+    next.ioThreads = m_config.ioThreads;
     next.clusterRedis = m_config.clusterRedis;
     next.clusterNodeId = m_config.clusterNodeId;
     next.clusterPrefix = m_config.clusterPrefix;

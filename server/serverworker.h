@@ -33,6 +33,7 @@
 class AdminServer;
 class ClusterLink;
 class HttpFrontend;
+class IoThreads;
 class ParallelSender;
 
 // The whole server: the main port, its connections, the sessions and their deadlines, the expiry
@@ -162,6 +163,8 @@ public:
     AdminServer *adminServer() const { return m_admin.get(); }
     // The main port's acceptor (nullptr before start); its unupgraded sockets are its children.
     HttpFrontend *frontend() const { return m_frontend.get(); }
+    // The I/O threads of [server] io_threads (nullptr when there are none).
+    IoThreads *ioThreads() const { return m_io.get(); }
     qint64 currentTimeMs() const { return now(); }
     // [cluster]: this node, Redis' state and every live node as last seen (null when alone).
     QJsonValue clusterInfo() const;
@@ -286,6 +289,8 @@ private:
 
     Clock m_clock;
     ServerConfig m_config;
+    // [server] io_threads (null with none); before m_frontend, which hands connections to it.
+    std::unique_ptr<IoThreads> m_io;
     std::unique_ptr<HttpFrontend> m_frontend;
     SessionRegistry m_sessions;
     EventRing m_ring;

@@ -29,6 +29,10 @@ ServerConfig ServerFixture::defaultConfig() const
     // ctest runs tst_server a second time on QtWebSockets (tst_server_qt).
     if (qEnvironmentVariable("WARDEN_TEST_TRANSPORT") == QLatin1String("qt"))
         c.transport = ServerConfig::Transport::Qt;
+    // ... and with the native connections on I/O threads (tst_server_io); else as on this
+    // machine (io_threads = auto).
+    if (qEnvironmentVariableIsSet("WARDEN_TEST_IO_THREADS"))
+        c.ioThreads = qEnvironmentVariableIntValue("WARDEN_TEST_IO_THREADS");
     return c;
 }
 

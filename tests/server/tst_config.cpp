@@ -79,6 +79,10 @@ void tst_Config::defaultsAndGeneratedSecret()
     QCOMPARE(c.listenString(), QStringLiteral("127.0.0.1:1215"));
     QCOMPARE(c.locale, QStringLiteral("en"));
     QCOMPARE(c.transport, ServerConfig::Transport::Native);
+    QCOMPARE(c.ioThreads, ServerConfig::AutoIoThreads);
+    QCOMPARE(c.effectiveIoThreads(2), 0); // auto: none on 2 cores
+    QCOMPARE(c.effectiveIoThreads(4), 3);
+    QCOMPARE(c.effectiveIoThreads(64), 16);
     QCOMPARE(c.idleTimeoutMs, qint64(900000));
     QCOMPARE(c.warningMs, qint64(60000));
     QCOMPARE(c.loginTimeoutMs, qint64(30000));
@@ -137,6 +141,7 @@ void tst_Config::fullValidFile()
                                   "listen=[::1]:8080\n"
                                   "locale=zh_CN\n"
                                   "transport=qt\n"
+                                  "io_threads = 3\n"
                                   "data_dir="
                                   + dataDir
                                   + "\n"
@@ -172,6 +177,8 @@ void tst_Config::fullValidFile()
     QCOMPARE(c.listenString(), QStringLiteral("[::1]:8080"));
     QCOMPARE(c.locale, QStringLiteral("zh_CN"));
     QCOMPARE(c.transport, ServerConfig::Transport::Qt);
+    QCOMPARE(c.ioThreads, 3);
+    QCOMPARE(c.effectiveIoThreads(2), 3); // a number is taken as it is
     QCOMPARE(c.dataDir, QFile::decodeName(dataDir));
     QCOMPARE(c.jwtSecret, QByteArray("0123456789abcdef0123"));
     QCOMPARE(c.idleTimeoutMs, qint64(120000));
@@ -271,6 +278,9 @@ void tst_Config::badValues_data()
     row("empty locale", "[server]\nlocale=\n", "server/locale");
     row("bad transport", "[server]\ntransport=uws\n", "server/transport");
     row("transport case", "[server]\ntransport=Native\n", "server/transport");
+    row("negative io_threads", "[server]\nio_threads=-1\n", "server/io_threads");
+    row("65 io_threads", "[server]\nio_threads=65\n", "server/io_threads");
+    row("io_threads word", "[server]\nio_threads=many\n", "server/io_threads");
     row("short jwt_secret", "[auth]\njwt_secret=short\n", "auth/jwt_secret");
     row("15-char jwt_secret", "[auth]\njwt_secret=123456789012345\n", "auth/jwt_secret");
     row("idle_timeout=abc", "[session]\nidle_timeout=abc\n", "session/idle_timeout");

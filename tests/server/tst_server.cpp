@@ -3,6 +3,7 @@
 #include "server/clientmessages.h"
 #include "server/closecodes.h"
 #include "server/httpfrontend.h"
+#include "server/iothreads.h"
 #include "server/jwt.h"
 #include "server/nativewebsocket.h"
 #include "server/sqlitesessionstore.h"
@@ -17,6 +18,7 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QTemporaryDir>
+#include <QtCore/QThread>
 #include <QtCore/QTimer>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
@@ -32,6 +34,19 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+namespace {
+// Native connections that live on the worker's I/O threads (tst_server_io): their stand-ins.
+int openOnIoThreads(const ServerWorker &w)
+{
+    int n = 0;
+    if (w.ioThreads()) {
+        for (int open : w.ioThreads()->load())
+            n += open;
+    }
+    return n;
+}
+} // namespace
 
 class tst_Server : public QObject
 {
@@ -608,6 +623,8 @@ void tst_Server::closedConnectionsFreeTheirSockets()
     const auto sockets = [this] {
         return callSync<int>([](ServerWorker &w) {
                    qsizetype n = w.findChildren<NativeWebSocket *>().size();
+                   if (w.ioThreads()) // the stand-ins and what the I/O threads hold
+                       n += w.ioThreads()->socketsAlive() + openOnIoThreads(w);
                    if (w.frontend())
                        n += w.frontend()->findChildren<QTcpSocket *>().size();
                    return int(n);
@@ -616,13 +633,16 @@ void tst_Server::closedConnectionsFreeTheirSockets()
     };
     const int base = sockets();
     QVERIFY(base >= 0);
+    // On I/O threads a connection is its stand-in here and its socket there.
+    const int perConnection
+        = callSync<int>([](ServerWorker &w) { return w.ioThreads() ? 2 : 1; }).value_or(-1);
     std::vector<std::unique_ptr<TestClient>> clients;
     for (int i = 0; i < 20; ++i) {
         clients.push_back(loggedIn(
             m_server->token(QStringLiteral("u%1").arg(i), QStringLiteral("free%1").arg(i))));
         QVERIFY(clients.back());
     }
-    QCOMPARE(sockets(), base + 20);
+    QCOMPARE(sockets(), base + 20 * perConnection);
     // Half close themselves, half are logged out by the server.
     for (int i = 0; i < 10; ++i)
         clients[size_t(i)].reset();
@@ -1930,6 +1950,7 @@ void tst_Server::reloadAppliesEachLiveKey_data()
           "shutdown/spread_ms", "tcp/poll_interval_ms", "tcp/close_wait_alarm", "server/transport"})
         QTest::addRow("%s", k) << QString::fromLatin1(k) << true;
     QTest::addRow("server/data_dir") << QStringLiteral("server/data_dir") << false;
+    QTest::addRow("server/io_threads") << QStringLiteral("server/io_threads") << false;
 }
 
 void tst_Server::reloadAppliesEachLiveKey()
@@ -1975,6 +1996,8 @@ void tst_Server::reloadAppliesEachLiveKey()
         next.closeWaitAlarmMs = 2000;
     else if (key == QLatin1String("server/data_dir"))
         next.dataDir = otherDir.path();
+    else if (key == QLatin1String("server/io_threads"))
+        next.ioThreads = base.ioThreads == 3 ? 1 : 3;
     else if (key == QLatin1String("server/transport"))
         next.transport = base.transport == ServerConfig::Transport::Native
                              ? ServerConfig::Transport::Qt
@@ -2062,8 +2085,9 @@ void tst_Server::reloadAppliesEachLiveKey()
     } else if (key == QLatin1String("server/transport")) {
         // New connections get the new transport; the open one kept its own (round trip above).
         const auto natives = [this] {
-            return callWorker<int>(
-                [](ServerWorker &w) { return int(w.findChildren<NativeWebSocket *>().size()); });
+            return callWorker<int>([](ServerWorker &w) {
+                return int(w.findChildren<NativeWebSocket *>().size()) + openOnIoThreads(w);
+            });
         };
         const bool nativeBefore = base.transport == ServerConfig::Transport::Native;
         QCOMPARE(natives(), nativeBefore ? 1 : 0);
@@ -2078,6 +2102,12 @@ void tst_Server::reloadAppliesEachLiveKey()
         const StoreInfo info = callWorker<StoreInfo>([](ServerWorker &w) { return w.storeInfo(); });
         QVERIFY(info.location.startsWith(base.dataDir));
         QVERIFY(!QFile::exists(QDir(otherDir.path()).filePath(QStringLiteral("warden.db"))));
+    } else if (key == QLatin1String("server/io_threads")) {
+        // The threads stay as started until the next start.
+        QCOMPARE(running.ioThreads, base.ioThreads);
+        const int threads = callWorker<int>(
+            [](ServerWorker &w) { return w.ioThreads() ? w.ioThreads()->count() : 0; });
+        QCOMPARE(threads, base.effectiveIoThreads(QThread::idealThreadCount()));
     }
 }
 

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "server/nativewebsocket.h"
+
+#include <QtCore/QHash>
+#include <QtCore/QList>
+#include <QtCore/QObject>
+
+#include <memory>
+#include <vector>
+
+class QThread;
+
+// `[server] io_threads` (docs/performance.md, "I/O threads"): native ws:// connections whose
+// socket work runs on threads of their own, while the server thread keeps every session,
+// deadline and decision, as Redis' I/O threads do. An I/O thread reads, parses frames, checks
+// UTF-8, answers pings, writes, queues what the kernel refuses and runs the closing handshake;
+// the server thread gets whole messages and sends whole messages. Sessions need no agreement
+// between threads: one thread owns them all.
+//
+// Lives in the server thread. adopt() gives an upgraded descriptor to the I/O thread with the
+// fewest connections and returns the WebSocketConnection the server thread uses, a stand-in
+// that forwards calls to the I/O thread and delivers what the I/O thread reports. Both
+// directions go through a locked queue per I/O thread and one wake-up per batch, not per
+// message: a server-thread pass that sends 10,000 frames wakes each I/O thread once (an eventfd
+// that the other side's event loop watches).
+//
+// Back-pressure: an I/O thread that has MaxQueuedEvents messages (or MaxQueuedBytes) waiting for
+// the server thread stops reading until the server thread takes them, so a fast sender fills
+// its kernel buffers and its TCP window, as with one thread, instead of Warden's memory.
+class IoThreads final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(IoThreads)
+
+public:
+    static constexpr int MaxThreads = 64;
+    static constexpr qsizetype MaxQueuedEvents = 65536;
+    static constexpr qint64 MaxQueuedBytes = 32 * 1024 * 1024;
+
+    // Starts count threads (1..MaxThreads), each with Warden's epoll event dispatcher unless
+    // WARDEN_EVENT_DISPATCHER=qt.
+    explicit IoThreads(int count, QObject *parent = nullptr);
+    // Drops every connection still open on the I/O threads (as abort() would) and joins them.
+    // Stand-ins still alive turn closed and forward nothing.
+    ~IoThreads() override;
+
+    // `io_threads = auto`: none on a machine with 2 cores or fewer (the server thread and the
+    // clients' side already fill them), else one fewer than the cores, at most 16.
+    static int autoCount(int cores);
+
+    int count() const { return int(m_loops.size()); }
+    // Takes ownership of fd as NativeWebSocket's constructor does. The I/O thread starts reading
+    // once the server thread first calls the connection (setMaxAllowedIncomingMessageSize(),
+    // which ServerWorker calls first, or anything else), so no message slips past the limit.
+    WebSocketConnection *adopt(int fd, const NativeWebSocket::Endpoint &endpoint,
+                               const QString &path, const QByteArray &initialOutput);
+    // Open connections per I/O thread (stand-ins not yet deleted).
+    QList<int> load() const;
+    // NativeWebSockets that exist on the I/O threads right now, closed ones not yet freed
+    // included (tests: nothing may be left behind).
+    int socketsAlive() const;
+
+private:
+    class Loop;
+    class Waker;
+    class Connection;
+    struct Shared;
+    friend class Connection;
+
+    void drain();
+    void forget(Connection *connection);
+
+    struct Slot
+    {
+        QThread *thread = nullptr;
+        Loop *loop = nullptr;
+        int open = 0;
+    };
+    const int m_wakeFd; // the I/O threads' reports are waiting
+    std::unique_ptr<Waker> m_waker;
+    std::vector<Slot> m_loops;
+    QHash<quint64, Connection *> m_connections;
+    quint64 m_nextKey = 1;
+};

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+// IoThreads (`[server] io_threads`): native connections run on I/O threads while this thread,
+// standing in for the server thread, sees only WebSocketConnection stand-ins. The client side is
+// the other end of a socketpair, written and read by hand with raw frames; every wait spins this
+// thread's event loop (spies, QTRY_*), as the server thread's would. tst_server_io runs the whole
+// server suite on two I/O threads.
+#include "server/iothreads.h"
+#include "tests/common/wsframes.h"
+
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+#include <memory>
+#include <vector>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr int WaitMs = 5000;
+const QByteArray Greeting = QByteArrayLiteral("HTTP/1.1 101 Switching Protocols\r\n\r\n");
+
+// The client's end of one connection: a blocking descriptor read with poll() timeouts.
+class Peer
+{
+public:
+    Peer() = default;
+    Peer(const Peer &) = delete;
+    Peer &operator=(const Peer &) = delete;
+    ~Peer()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+
+    // Makes the pair; *serverFd is the non-blocking end that IoThreads takes.
+    bool open(int *serverFd)
+    {
+        int fds[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+            return false;
+        ::fcntl(fds[1], F_SETFL, ::fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+        m_fd = fds[0];
+        *serverFd = fds[1];
+        return true;
+    }
+    int fd() const { return m_fd; }
+
+    bool write(const QByteArray &bytes)
+    {
+        qsizetype done = 0;
+        while (done < bytes.size()) {
+            const ssize_t n = ::send(m_fd, bytes.constData() + done, size_t(bytes.size() - done),
+                                     MSG_NOSIGNAL);
+            if (n <= 0)
+                return false;
+            done += n;
+        }
+        return true;
+    }
+
+    // Exactly n bytes, or false on EOF or after WaitMs without progress.
+    bool read(qsizetype n, QByteArray *out)
+    {
+        while (m_in.size() < n) {
+            pollfd p{m_fd, POLLIN, 0};
+            if (::poll(&p, 1, WaitMs) <= 0)
+                return false;
+            char buffer[65536];
+            const ssize_t got = ::recv(m_fd, buffer, sizeof buffer, 0);
+            if (got <= 0)
+                return false;
+            m_in.append(buffer, got);
+        }
+        *out = m_in.left(n);
+        m_in.remove(0, n);
+        return true;
+    }
+
+    // The next server frame (never masked): opcode and payload.
+    bool frame(int *opcode, QByteArray *payload)
+    {
+        QByteArray head;
+        if (!read(2, &head))
+            return false;
+        *opcode = uchar(head.at(0)) & 0x0f;
+        quint64 n = uchar(head.at(1)) & 0x7f;
+        if (n >= 126) {
+            QByteArray ext;
+            if (!read(n == 126 ? 2 : 8, &ext))
+                return false;
+            n = 0;
+            for (char c : std::as_const(ext))
+                n = (n << 8) | uchar(c);
+        }
+        return read(qsizetype(n), payload);
+    }
+
+    // True once the server closed its end (EOF), with anything before it skipped.
+    bool waitForEof()
+    {
+        for (;;) {
+            pollfd p{m_fd, POLLIN, 0};
+            if (::poll(&p, 1, WaitMs) <= 0)
+                return false;
+            char buffer[4096];
+            const ssize_t got = ::recv(m_fd, buffer, sizeof buffer, 0);
+            if (got == 0)
+                return true;
+            if (got < 0)
+                return false;
+        }
+    }
+
+private:
+    int m_fd = -1;
+    QByteArray m_in;
+};
+
+QByteArray closePayload(quint16 code, const QByteArray &reason)
+{
+    QByteArray p;
+    p.append(char(code >> 8));
+    p.append(char(code & 0xff));
+    return p + reason;
+}
+
+} // namespace
+
+class tst_IoThreads : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void roundTripsOnEveryThread();
+    void limitHoldsFromTheFirstByte();
+    void bytesToWriteFollowsTheKernel();
+    void closesBothWaysAndAbort();
+    void floodStopsReadingUntilTaken();
+    void teardownWithConnectionsOpen();
+
+private:
+    struct Link
+    {
+        std::unique_ptr<Peer> peer;
+        std::unique_ptr<WebSocketConnection> socket;
+    };
+    static Link connect(IoThreads &io)
+    {
+        Link l;
+        l.peer = std::make_unique<Peer>();
+        int fd = -1;
+        if (!l.peer->open(&fd))
+            return {};
+        l.socket.reset(io.adopt(fd, NativeWebSocket::Endpoint{}, QStringLiteral("/ws"), Greeting));
+        return l;
+    }
+};
+
+void tst_IoThreads::roundTripsOnEveryThread()
+{
+    IoThreads io(2);
+    QCOMPARE(io.count(), 2);
+    std::vector<Link> links;
+    for (int i = 0; i < 4; ++i) {
+        links.push_back(connect(io));
+        QVERIFY(links.back().socket);
+    }
+    // The fewest connections first: two each.
+    QCOMPARE(io.load(), QList<int>({2, 2}));
+    for (int i = 0; i < 4; ++i) {
+        Link &l = links[size_t(i)];
+        QCOMPARE(l.socket->requestPath(), QStringLiteral("/ws"));
+        QSignalSpy texts(l.socket.get(), &WebSocketConnection::textMessageReceived);
+        l.socket->setMaxAllowedIncomingMessageSize(1024); // the hand-over
+        QByteArray greeting;
+        QVERIFY(l.peer->read(Greeting.size(), &greeting));
+        QCOMPARE(greeting, Greeting);
+        QVERIFY(l.peer->write(wsFrame(0x1, "hello " + QByteArray::number(i))));
+        QVERIFY(texts.wait(WaitMs));
+        QCOMPARE(texts.at(0).at(0).toString(), QStringLiteral("hello %1").arg(i));
+        l.socket->sendTextMessage(QStringLiteral("echo %1 \u00e9").arg(i));
+        int opcode = 0;
+        QByteArray payload;
+        QVERIFY(l.peer->frame(&opcode, &payload));
+        QCOMPARE(opcode, 0x1);
+        QCOMPARE(QString::fromUtf8(payload), QStringLiteral("echo %1 \u00e9").arg(i));
+        // A ping is answered on the I/O thread, without this thread.
+        QVERIFY(l.peer->write(wsFrame(0x9, "p" + QByteArray::number(i))));
+        QVERIFY(l.peer->frame(&opcode, &payload));
+        QCOMPARE(opcode, 0xa);
+        QCOMPARE(payload, "p" + QByteArray::number(i));
+    }
+    QCOMPARE(io.socketsAlive(), 4);
+    links.clear();
+    QCOMPARE(io.load(), QList<int>({0, 0}));
+    QTRY_COMPARE(io.socketsAlive(), 0);
+}
+
+void tst_IoThreads::limitHoldsFromTheFirstByte()
+{
+    // The client's oversized message is there before the server thread sets the limit: the I/O
+    // thread must not read before it has the limit.
+    IoThreads io(1);
+    Link l = connect(io);
+    QVERIFY(l.socket);
+    QSignalSpy texts(l.socket.get(), &WebSocketConnection::textMessageReceived);
+    QSignalSpy violations(l.socket.get(), &WebSocketConnection::protocolViolation);
+    QSignalSpy gone(l.socket.get(), &WebSocketConnection::disconnected);
+    QVERIFY(l.peer->write(wsFrame(0x1, QByteArray(2000, 'x'))));
+    l.socket->setMaxAllowedIncomingMessageSize(1024);
+    QVERIFY(violations.wait(WaitMs));
+    QCOMPARE(violations.at(0).at(0).toInt(), 1009);
+    QByteArray greeting;
+    QVERIFY(l.peer->read(Greeting.size(), &greeting));
+    int opcode = 0;
+    QByteArray payload;
+    QVERIFY(l.peer->frame(&opcode, &payload));
+    QCOMPARE(opcode, 0x8);
+    QCOMPARE(payload.left(2), closePayload(1009, {}));
+    QVERIFY(l.peer->write(wsFrame(0x8, closePayload(1009, {}))));
+    QVERIFY(gone.wait(WaitMs));
+    QCOMPARE(texts.size(), 0);
+    QCOMPARE(l.socket->closeCode(), 1009);
+}
+
+void tst_IoThreads::bytesToWriteFollowsTheKernel()
+{
+    // The server thread's slow-consumer check reads bytesToWrite(): what it handed over and the
+    // I/O thread has not yet written, plus what the kernel refused so far.
+    IoThreads io(1);
+    Link l = connect(io);
+    QVERIFY(l.socket);
+    l.socket->setMaxAllowedIncomingMessageSize(1024);
+    const QString chunk(64 * 1024, QLatin1Char('a'));
+    constexpr int Chunks = 64; // 4 MiB: far more than a socketpair's buffers
+    for (int i = 0; i < Chunks; ++i)
+        l.socket->sendTextMessage(chunk);
+    QVERIFY(l.socket->bytesToWrite() > 0);
+    // The peer reads nothing yet: what the kernel refused stays counted.
+    QTRY_VERIFY_WITH_TIMEOUT(l.socket->bytesToWrite() > 2 * 1024 * 1024, WaitMs);
+    QByteArray greeting;
+    QVERIFY(l.peer->read(Greeting.size(), &greeting));
+    for (int i = 0; i < Chunks; ++i) {
+        int opcode = 0;
+        QByteArray payload;
+        QVERIFY(l.peer->frame(&opcode, &payload));
+        QCOMPARE(payload.size(), chunk.size());
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(l.socket->bytesToWrite(), 0, WaitMs);
+}
+
+void tst_IoThreads::closesBothWaysAndAbort()
+{
+    IoThreads io(2);
+    {
+        // The peer closes: the code and reason come with disconnected().
+        Link l = connect(io);
+        QVERIFY(l.socket);
+        QSignalSpy gone(l.socket.get(), &WebSocketConnection::disconnected);
+        l.socket->setMaxAllowedIncomingMessageSize(1024);
+        QVERIFY(l.peer->write(wsFrame(0x8, closePayload(1000, "bye"))));
+        QVERIFY(gone.wait(WaitMs));
+        QCOMPARE(l.socket->closeCode(), 1000);
+        QCOMPARE(l.socket->closeReason(), QStringLiteral("bye"));
+        QCOMPARE(l.socket->state(), QAbstractSocket::UnconnectedState);
+        QVERIFY(l.peer->waitForEof());
+    }
+    {
+        // Warden closes: closing at once, messages that were on their way are not delivered,
+        // and the end comes with the peer's answer.
+        Link l = connect(io);
+        QVERIFY(l.socket);
+        QSignalSpy texts(l.socket.get(), &WebSocketConnection::textMessageReceived);
+        QSignalSpy gone(l.socket.get(), &WebSocketConnection::disconnected);
+        l.socket->setMaxAllowedIncomingMessageSize(1024);
+        l.socket->sendTextMessage(QStringLiteral("last words"));
+        l.socket->close(4001, QStringLiteral("shutting_down"));
+        QCOMPARE(l.socket->state(), QAbstractSocket::ClosingState);
+        QCOMPARE(gone.size(), 0); // never from inside close()
+        QByteArray greeting;
+        QVERIFY(l.peer->read(Greeting.size(), &greeting));
+        int opcode = 0;
+        QByteArray payload;
+        QVERIFY(l.peer->frame(&opcode, &payload));
+        QCOMPARE(payload, QByteArray("last words"));
+        QVERIFY(l.peer->frame(&opcode, &payload));
+        QCOMPARE(opcode, 0x8);
+        QCOMPARE(payload, closePayload(4001, "shutting_down"));
+        QVERIFY(l.peer->write(wsFrame(0x1, "too late") + wsFrame(0x8, closePayload(4001, {}))));
+        QVERIFY(gone.wait(WaitMs));
+        QCOMPARE(texts.size(), 0);
+        QCOMPARE(l.socket->closeCode(), 4001);
+    }
+    {
+        // abort(): disconnected() before it returns, the descriptor closed on the I/O thread.
+        Link l = connect(io);
+        QVERIFY(l.socket);
+        QSignalSpy gone(l.socket.get(), &WebSocketConnection::disconnected);
+        l.socket->setMaxAllowedIncomingMessageSize(1024);
+        l.socket->abort();
+        QCOMPARE(gone.size(), 1);
+        QVERIFY(l.peer->waitForEof());
+        l.socket->sendTextMessage(QStringLiteral("nothing")); // ignored, no crash
+        QTest::qWait(0);
+        QCOMPARE(gone.size(), 1); // the I/O thread's own report of the end is not a second one
+    }
+    {
+        // Never handed over (dropped before the first call): the descriptor is closed here.
+        Link l = connect(io);
+        QVERIFY(l.socket);
+        l.socket.reset();
+        QVERIFY(l.peer->waitForEof());
+    }
+    QTRY_COMPARE(io.socketsAlive(), 0);
+    QCOMPARE(io.load(), QList<int>({0, 0}));
+}
+
+void tst_IoThreads::floodStopsReadingUntilTaken()
+{
+    // This thread does not take the I/O thread's reports while the peer floods: after
+    // MaxQueuedEvents messages the I/O thread stops reading, the kernel buffers fill and the
+    // peer's writes stall. Nothing is lost: once this thread takes them, every message arrives,
+    // in order, and reading resumes.
+    IoThreads io(1);
+    Link l = connect(io);
+    QVERIFY(l.socket);
+    qsizetype received = 0;
+    bool inOrder = true;
+    QObject::connect(l.socket.get(), &WebSocketConnection::textMessageReceived, l.socket.get(),
+                     [&](const QString &text) {
+                         inOrder = inOrder && text == QString::number(received);
+                         ++received;
+                     });
+    l.socket->setMaxAllowedIncomingMessageSize(1024);
+    ::fcntl(l.peer->fd(), F_SETFL, ::fcntl(l.peer->fd(), F_GETFL) | O_NONBLOCK);
+    constexpr qsizetype Bound = 4 * IoThreads::MaxQueuedEvents;
+    qsizetype sent = 0;
+    bool stalled = false;
+    QByteArray pending;
+    while (sent < Bound || !pending.isEmpty()) {
+        if (pending.isEmpty()) {
+            for (int i = 0; i < 256 && sent < Bound; ++i)
+                pending += wsFrame(0x1, QByteArray::number(sent++));
+        }
+        const ssize_t n = ::send(l.peer->fd(), pending.constData(), size_t(pending.size()),
+                                 MSG_NOSIGNAL);
+        if (n > 0) {
+            pending.remove(0, n);
+            continue;
+        }
+        QVERIFY2(n < 0 && errno == EAGAIN, strerror(errno));
+        // Stalled for good: no room for a whole second while the I/O thread would be reading.
+        pollfd p{l.peer->fd(), POLLOUT, 0};
+        if (::poll(&p, 1, 1000) == 0) {
+            stalled = true;
+            break;
+        }
+    }
+    QVERIFY2(stalled, "the I/O thread kept reading with nobody taking its messages");
+    QVERIFY(sent < Bound);
+    QCOMPARE(received, 0);
+    // Taken now: everything arrives, and the rest of the flood gets through.
+    while (!pending.isEmpty()) {
+        QCoreApplication::processEvents();
+        const ssize_t n = ::send(l.peer->fd(), pending.constData(), size_t(pending.size()),
+                                 MSG_NOSIGNAL);
+        if (n > 0)
+            pending.remove(0, n);
+        else
+            QVERIFY(QTest::qWaitFor([&] {
+                pollfd p{l.peer->fd(), POLLOUT, 0};
+                return ::poll(&p, 1, 0) > 0;
+            }, WaitMs));
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(received, sent, 4 * WaitMs);
+    QVERIFY(inOrder);
+}
+
+void tst_IoThreads::teardownWithConnectionsOpen()
+{
+    // The pool goes before its stand-ins (a worker's teardown): every descriptor is closed, the
+    // threads end, and the stand-ins turn closed and forward nothing.
+    auto io = std::make_unique<IoThreads>(2);
+    std::vector<Link> links;
+    for (int i = 0; i < 6; ++i) {
+        links.push_back(connect(*io));
+        QVERIFY(links.back().socket);
+        if (i % 2 == 0) // half handed over, half not yet
+            links.back().socket->setMaxAllowedIncomingMessageSize(1024);
+    }
+    io.reset();
+    for (Link &l : links) {
+        QVERIFY(l.peer->waitForEof());
+        QCOMPARE(l.socket->state(), QAbstractSocket::UnconnectedState);
+        l.socket->sendTextMessage(QStringLiteral("after"));
+        l.socket->close(1000, QString());
+    }
+}
+
+QTEST_GUILESS_MAIN(tst_IoThreads)
+#include "tst_iothreads.moc"
