@@ -259,48 +259,43 @@ private:
         });
     }
 
-    void connectionText(quint64 tag, const QString &text) override
+    void report(Event::Kind kind, quint64 key, quint16 code, const QString &text,
+                const QByteArray &data = {})
     {
         Event e;
-        e.kind = Event::Kind::Text;
-        e.key = tag;
+        e.kind = kind;
+        e.key = key;
+        e.code = code;
         e.text = text;
-        report(std::move(e));
-    }
-    void connectionBinary(quint64 tag, const QByteArray &data) override
-    {
-        Event e;
-        e.kind = Event::Kind::Binary;
-        e.key = tag;
         e.data = data;
         report(std::move(e));
     }
+    void connectionText(quint64 tag, const QString &text) override
+    {
+        report(Event::Kind::Text, tag, 0, text);
+    }
+    void connectionBinary(quint64 tag, const QByteArray &data) override
+    {
+        report(Event::Kind::Binary, tag, 0, QString(), data);
+    }
     void connectionViolation(quint64 tag, int closeCode, const QString &reason) override
     {
-        Event e;
-        e.kind = Event::Kind::Violation;
-        e.key = tag;
-        e.code = quint16(closeCode);
-        e.text = reason;
-        report(std::move(e));
+        report(Event::Kind::Violation, tag, quint16(closeCode), reason);
     }
     void connectionDisconnected(quint64 tag) override
     {
         const Entry entry = m_sockets.take(tag);
         if (!entry.socket)
             return;
-        Event e;
-        e.kind = Event::Kind::Disconnected;
-        e.key = tag;
-        e.code = entry.socket->closeCode();
-        e.text = entry.socket->closeReason();
+        const quint16 code = entry.socket->closeCode();
+        const QString reason = entry.socket->closeReason();
         entry.socket->setOutputCounter(nullptr);
         entry.socket->setListener(nullptr, 0);
         // Freed on the next turn: its own call may be on the stack.
         if (m_graveyard.empty())
             QMetaObject::invokeMethod(this, [this] { bury(); }, Qt::QueuedConnection);
         m_graveyard.push_back(entry.socket);
-        report(std::move(e));
+        report(Event::Kind::Disconnected, tag, code, reason);
     }
 
     void bury()
@@ -359,25 +354,19 @@ public:
 
     void sendTextMessage(const QString &text) override
     {
-        if (m_state == QAbstractSocket::UnconnectedState)
-            return;
         Loop::Command c;
         c.kind = Loop::Command::Kind::Text;
         c.number = text.size();
         c.text = text;
-        m_shared->inFlight.fetch_add(c.number, std::memory_order_relaxed);
-        post(std::move(c));
+        send(std::move(c));
     }
     void sendBinaryMessage(const QByteArray &data) override
     {
-        if (m_state == QAbstractSocket::UnconnectedState)
-            return;
         Loop::Command c;
         c.kind = Loop::Command::Kind::Binary;
         c.number = data.size();
         c.data = data;
-        m_shared->inFlight.fetch_add(c.number, std::memory_order_relaxed);
-        post(std::move(c));
+        send(std::move(c));
     }
     void close(quint16 code, const QString &reason) override
     {
@@ -466,6 +455,14 @@ public:
     }
 
 private:
+    // A message: counted in flight until the I/O thread has handed it to the socket.
+    void send(Loop::Command &&c)
+    {
+        if (m_state == QAbstractSocket::UnconnectedState)
+            return;
+        m_shared->inFlight.fetch_add(c.number, std::memory_order_relaxed);
+        post(std::move(c));
+    }
     void drop()
     {
         m_state = QAbstractSocket::UnconnectedState;
