@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -293,7 +293,8 @@ private:
         entry.socket->setListener(nullptr, 0);
         // Freed on the next turn: its own call may be on the stack.
         if (m_graveyard.empty())
-            QMetaObject::invokeMethod(this, [this] { bury(); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this] { bury(); }, Qt::QueuedConnection);
         m_graveyard.push_back(entry.socket);
         report(Event::Kind::Disconnected, tag, code, reason);
     }
@@ -538,8 +539,8 @@ IoThreads::IoThreads(int count, QObject *parent)
             qFatal("IoThreads: eventfd: %s", strerror(errno));
         s.loop->moveToThread(s.thread);
         Loop *loop = s.loop;
-        connect(s.thread, &QThread::started, loop, [loop] { loop->begin(); },
-                Qt::DirectConnection);
+        connect(
+            s.thread, &QThread::started, loop, [loop] { loop->begin(); }, Qt::DirectConnection);
         s.thread->start();
     }
 }

@@ -403,7 +403,8 @@ void NativeWebSocket::startCloseTimer()
 {
     // A timer id on this object, not a QTimer: a mass close arms thousands of them at once.
     if (m_closeTimer == 0)
-        m_closeTimer = startTimer(g_closeTimeoutMs.load(std::memory_order_relaxed), Qt::CoarseTimer);
+        m_closeTimer
+            = startTimer(g_closeTimeoutMs.load(std::memory_order_relaxed), Qt::CoarseTimer);
 }
 
 void NativeWebSocket::timerEvent(QTimerEvent *event)

@@ -394,9 +394,8 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     // The store stays where it was opened until the next start.
     static const QStringList restartKeys
         = {QStringLiteral("server/data_dir"), QStringLiteral("server/io_threads"),
-           QStringLiteral("cluster/redis"),
-           QStringLiteral("cluster/node_id"), QStringLiteral("cluster/prefix"),
-           QStringLiteral("cluster/on_redis_down")};
+           QStringLiteral("cluster/redis"),   QStringLiteral("cluster/node_id"),
+           QStringLiteral("cluster/prefix"),  QStringLiteral("cluster/on_redis_down")};
     QStringList appliedLive;
     QStringList restartRequired;
     for (const QString &key : changed)

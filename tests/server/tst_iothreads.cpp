@@ -54,8 +54,8 @@ public:
     {
         qsizetype done = 0;
         while (done < bytes.size()) {
-            const ssize_t n = ::send(m_fd, bytes.constData() + done, size_t(bytes.size() - done),
-                                     MSG_NOSIGNAL);
+            const ssize_t n
+                = ::send(m_fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
             if (n <= 0)
                 return false;
             done += n;
@@ -347,8 +347,8 @@ void tst_IoThreads::floodStopsReadingUntilTaken()
             for (int i = 0; i < 256 && sent < Bound; ++i)
                 pending += wsFrame(0x1, QByteArray::number(sent++));
         }
-        const ssize_t n = ::send(l.peer->fd(), pending.constData(), size_t(pending.size()),
-                                 MSG_NOSIGNAL);
+        const ssize_t n
+            = ::send(l.peer->fd(), pending.constData(), size_t(pending.size()), MSG_NOSIGNAL);
         if (n > 0) {
             pending.remove(0, n);
             continue;
@@ -367,15 +367,17 @@ void tst_IoThreads::floodStopsReadingUntilTaken()
     // Taken now: everything arrives, and the rest of the flood gets through.
     while (!pending.isEmpty()) {
         QCoreApplication::processEvents();
-        const ssize_t n = ::send(l.peer->fd(), pending.constData(), size_t(pending.size()),
-                                 MSG_NOSIGNAL);
+        const ssize_t n
+            = ::send(l.peer->fd(), pending.constData(), size_t(pending.size()), MSG_NOSIGNAL);
         if (n > 0)
             pending.remove(0, n);
         else
-            QVERIFY(QTest::qWaitFor([&] {
-                pollfd p{l.peer->fd(), POLLOUT, 0};
-                return ::poll(&p, 1, 0) > 0;
-            }, WaitMs));
+            QVERIFY(QTest::qWaitFor(
+                [&] {
+                    pollfd p{l.peer->fd(), POLLOUT, 0};
+                    return ::poll(&p, 1, 0) > 0;
+                },
+                WaitMs));
     }
     QTRY_COMPARE_WITH_TIMEOUT(received, sent, 4 * WaitMs);
     QVERIFY(inOrder);
