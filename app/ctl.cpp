@@ -634,6 +634,16 @@ int runCommand(const Args &a)
         for (const char *k : {"version", "pid", "uptime_s", "listen", "admin_listen", "connections",
                               "sessions", "connections_accepted", "config_file"})
             rows.append({QLatin1String(k), cell(o.value(QLatin1String(k)))});
+        // [server] io_threads: how many run and the open connections on each.
+        const QJsonArray io = o.value(QLatin1String("io_threads")).toArray();
+        QStringList perThread;
+        for (const QJsonValue &v : io)
+            perThread.append(QString::number(v.toInt()));
+        rows.append({QStringLiteral("io_threads"),
+                     io.isEmpty() ? QStringLiteral("0")
+                                  : QStringLiteral("%1 (connections: %2)")
+                                        .arg(io.size())
+                                        .arg(perThread.join(QLatin1String(", ")))});
         // [cluster]: this node, Redis, the cluster's counts and its live nodes.
         const QJsonObject cluster = o.value(QLatin1String("cluster")).toObject();
         if (!cluster.isEmpty()) {

@@ -2,6 +2,7 @@
 #include "server/adminapi.h"
 
 #include "server/configloader.h"
+#include "server/iothreads.h"
 #include "server/jwt.h"
 #include "server/serverworker.h"
 #include "server/tcpsocketinfo.h"
@@ -495,6 +496,8 @@ HttpResponse AdminApi::metrics() const
                                                        m_worker.config().tcpPollIntervalMs);
     g.tcpAvailable = tcp.isAvailable();
     g.tcpStates = tcp.stateCounts;
+    if (const IoThreads *io = m_worker.ioThreads())
+        g.ioThreadConnections = io->load();
     HttpResponse resp;
     resp.contentType = "text/plain; version=0.0.4; charset=utf-8";
     resp.body = m_worker.metrics().render(g);
@@ -530,6 +533,13 @@ HttpResponse AdminApi::info() const
         {QLatin1String("config"), config},
         {QLatin1String("cluster"), m_worker.clusterInfo()},
     };
+    // The I/O threads that run: open connections on each (empty when there are none).
+    QJsonArray io;
+    if (const IoThreads *threads = m_worker.ioThreads()) {
+        for (int open : threads->load())
+            io.append(open);
+    }
+    o.insert(QLatin1String("io_threads"), io);
     return jsonResponse(200, o);
 }
 

@@ -103,6 +103,12 @@ QByteArray Metrics::render(const Gauges &g) const
         }
     }
 
+    family(out, "warden_io_thread_connections", "gauge",
+           "Open connections per I/O thread ([server] io_threads; absent when there are none).");
+    for (int i = 0; i < g.ioThreadConnections.size(); ++i)
+        sample(out, "warden_io_thread_connections", number(quint64(g.ioThreadConnections[i])),
+               "thread=\"" + number(quint64(i)) + '"');
+
     family(out, "warden_expiry_lateness_seconds", "histogram",
            "How late the expiry timer ended sessions after their deadline.");
     quint64 cumulative = 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QtCore/QByteArray>
+#include <QtCore/QList>
 #include <QtCore/QMap>
 #include <QtCore/QtGlobal>
 
@@ -27,6 +28,7 @@ public:
         bool tcpAvailable = false;
         std::array<int, 12> tcpStates{}; // index = kernel state, 1..11
         quint64 eventsTotal = 0;
+        QList<int> ioThreadConnections; // open connections per I/O thread (none: empty)
     };
 
     void messageIn(qint64 bytes)

@@ -12,6 +12,7 @@
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QProcess>
+#include <QtCore/QRegularExpression>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -45,6 +46,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void infosListSessionsTablesAndJson();
+    void infosShowIoThreads();
     void kickAndLogoutReachRealClients();
     void sessionCreateExtendTouchBroadcast();
     void reloadWithDryRun();
@@ -59,7 +61,7 @@ private Q_SLOTS:
     void httpsAdminWithCacertOrInsecure();
 
 private:
-    void startWarden(const QByteArray &adminIni);
+    void startWarden(const QByteArray &adminIni, const QByteArray &serverIni = {});
     Run ctl(QStringList args);
     std::unique_ptr<TestClient> loggedIn(const QByteArray &token);
     QJsonObject waitForLine(const QString &type, int timeoutMs = 5000);
@@ -85,15 +87,15 @@ void tst_Ctl::init()
     startWarden(QByteArray());
 }
 
-void tst_Ctl::startWarden(const QByteArray &adminIni)
+void tst_Ctl::startWarden(const QByteArray &adminIni, const QByteArray &serverIni)
 {
     static int n = 0;
     m_data = m_dir.filePath(QStringLiteral("data%1").arg(++n));
     m_config = m_dir.filePath(QStringLiteral("warden%1.ini").arg(n));
     QFile f(m_config);
     QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write("[server]\nlisten = 127.0.0.1:0\ndata_dir = " + m_data.toUtf8()
-            + "\n[auth]\njwt_secret = " + kSecret + "\n[admin]\nlisten = 127.0.0.1:0\n" + adminIni);
+    f.write("[server]\nlisten = 127.0.0.1:0\ndata_dir = " + m_data.toUtf8() + "\n" + serverIni
+            + "[auth]\njwt_secret = " + kSecret + "\n[admin]\nlisten = 127.0.0.1:0\n" + adminIni);
     f.close();
     m_lines.clear();
     m_buffer.clear();
@@ -200,6 +202,26 @@ void tst_Ctl::infosListSessionsTablesAndJson()
     const Run sessions = ctl({QStringLiteral("sessions")});
     QCOMPARE(sessions.code, 0);
     QVERIFY(sessions.out.contains("s-alice"));
+}
+
+void tst_Ctl::infosShowIoThreads()
+{
+    // The default here (auto on a 2-core machine: none) and two I/O threads set in the file.
+    const Run before = ctl({QStringLiteral("infos"), QStringLiteral("--json")});
+    QCOMPARE(before.code, 0);
+    QVERIFY(before.json().value(QStringLiteral("io_threads")).isArray());
+    cleanup();
+    startWarden(QByteArray(), "io_threads = 2\n");
+    QCOMPARE(waitForLine(QStringLiteral("listening")).value(QStringLiteral("io_threads")).toInt(),
+             2);
+    auto a = loggedIn(Jwt::mint(kSecret, QStringLiteral("alice"), QStringLiteral("s-a")));
+    QVERIFY(a);
+    const Run infos = ctl({QStringLiteral("infos")});
+    QCOMPARE(infos.code, 0);
+    // One connection: on one of the two threads.
+    const QRegularExpression row(QStringLiteral("io_threads +2 \\(connections: (1, 0|0, 1)\\)"));
+    QVERIFY2(row.match(QString::fromUtf8(infos.out)).hasMatch(), infos.out.constData());
+    QVERIFY(infos.out.contains("server/io_threads"));
 }
 
 void tst_Ctl::kickAndLogoutReachRealClients()

@@ -21,8 +21,10 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <vector>
 
 namespace {
 struct Http
@@ -154,6 +156,7 @@ private Q_SLOTS:
     void logoutUserDryRunBroadcastExtend();
     void eventsAndAuditEntries();
     void infoAndTcp();
+    void ioThreadsInInfoAndMetrics();
     void tcpReadersPollOnDemand();
     void reloadDryRunInvalidAndApplied();
     void metricsParseAsPrometheusText();
@@ -685,6 +688,7 @@ void tst_AdminApi::infoAndTcp()
     QCOMPARE(info.value(QStringLiteral("listen")).toString(),
              QStringLiteral("127.0.0.1:%1").arg(m_server->port()));
     QVERIFY(info.value(QStringLiteral("uptime_s")).isDouble());
+    QVERIFY(info.value(QStringLiteral("io_threads")).isArray());
     const QJsonObject cfg = info.value(QStringLiteral("config")).toObject();
     const QString secret = cfg.value(QStringLiteral("auth"))
                                .toObject()
@@ -698,6 +702,36 @@ void tst_AdminApi::infoAndTcp()
     const QJsonObject tcp = request("GET", "/api/v1/tcp", {}, "readonly").json();
     QVERIFY(tcp.contains(QStringLiteral("source")));
     QVERIFY(tcp.contains(QStringLiteral("states")));
+}
+
+// [server] io_threads = 2: the operator sees how many run and how the connections spread.
+void tst_AdminApi::ioThreadsInInfoAndMetrics()
+{
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.ioThreads = 2;
+    QVERIFY(startServer(cfg));
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (const char *user : {"ann", "bob", "cat"}) {
+        clients.push_back(loggedIn(m_server->token(QLatin1String(user))));
+        QVERIFY(clients.back());
+    }
+    const auto perThread = [this] {
+        QList<int> open;
+        for (const QJsonValue &v :
+             request("GET", "/api/v1/info").json().value(QStringLiteral("io_threads")).toArray())
+            open.append(v.toInt());
+        return open;
+    };
+    QList<int> open = perThread();
+    std::sort(open.begin(), open.end());
+    QCOMPARE(open, QList<int>({1, 2})); // the fewest connections first
+    QMap<QString, double> samples;
+    QVERIFY(parsePrometheus(request("GET", "/metrics", {}, QByteArray()).body, &samples).isEmpty());
+    QCOMPARE(samples.value(QStringLiteral("warden_io_thread_connections{thread=\"0\"}"))
+                 + samples.value(QStringLiteral("warden_io_thread_connections{thread=\"1\"}")),
+             3.0);
+    clients.front().reset();
+    QTRY_COMPARE(perThread().value(0) + perThread().value(1), 2);
 }
 
 // No dashboard: the periodic poll looks only for CLOSE_WAIT, so every reader of the rest has the
