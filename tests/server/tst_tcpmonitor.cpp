@@ -588,10 +588,14 @@ void tst_TcpMonitor::addressFamilies()
     TcpMonitor monitor;
     monitor.setForcedSource(source);
     const quint16 port = v4.serverPort();
+    // The test's own sockets: another connection on this machine can have the same local port
+    // number (an ephemeral one, e.g. in TIME_WAIT) and is not the test's to count.
     const auto protocols = [](const TcpSnapshot &snap) {
         QMap<QAbstractSocket::NetworkLayerProtocol, int> n;
-        for (const TcpSocketInfo &s : snap.sockets)
-            ++n[s.localAddress.protocol()];
+        for (const TcpSocketInfo &s : snap.sockets) {
+            if (s.state == TcpSocketInfo::Established || s.state == TcpSocketInfo::Listen)
+                ++n[s.localAddress.protocol()];
+        }
         return n;
     };
     QTRY_COMPARE(monitor.poll({port}).count(TcpSocketInfo::Established), 3);
