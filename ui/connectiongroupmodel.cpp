@@ -312,13 +312,31 @@ QModelIndex ConnectionGroupModel::indexOfConnection(ConnectionId id) const
     return it == last ? QModelIndex() : createIndex(int(it - first), 0, quintptr(group.row()) + 1);
 }
 
+// index(), hasChildren() and flags() are asked for every session row at each relayout of the
+// tree: answered from the arrays, without the base class's virtual rowCount()/columnCount().
 QModelIndex ConnectionGroupModel::index(int row, int column, const QModelIndex &parent) const
 {
-    if (!hasIndex(row, column, parent))
+    if (row < 0 || column < 0 || column >= int(Column::Count))
         return {};
     if (!parent.isValid())
-        return createIndex(row, column, GroupRow);
+        return row < int(m_top.size()) ? createIndex(row, column, GroupRow) : QModelIndex();
+    if (parent.model() != this || parent.internalId() != GroupRow || parent.column() != 0
+        || row >= childCount(parent.row()))
+        return {};
     return createIndex(row, column, quintptr(parent.row()) + 1);
+}
+
+bool ConnectionGroupModel::hasChildren(const QModelIndex &parent) const
+{
+    if (!parent.isValid())
+        return !m_top.empty();
+    return parent.model() == this && parent.internalId() == GroupRow && parent.column() == 0
+           && childCount(parent.row()) > 0;
+}
+
+Qt::ItemFlags ConnectionGroupModel::flags(const QModelIndex &index) const
+{
+    return index.isValid() ? Qt::ItemIsSelectable | Qt::ItemIsEnabled : Qt::NoItemFlags;
 }
 
 QModelIndex ConnectionGroupModel::parent(const QModelIndex &child) const

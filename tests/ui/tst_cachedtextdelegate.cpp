@@ -2,6 +2,7 @@
 #include "ui/cachedtextdelegate.h"
 
 #include <QtGui/QStandardItemModel>
+#include <QtGui/QTextLayout>
 #include <QtTest/QtTest>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QHeaderView>
@@ -21,9 +22,11 @@ private Q_SLOTS:
     void paintsWhatTheStyledDelegatePaints_data();
     void paintsWhatTheStyledDelegatePaints();
     void cacheKeepsEachTextOnce();
+    void interactingGlyphsAreShaped();
 
 private:
     QImage grab(QAbstractItemDelegate *delegate);
+    void compareWithStyled(CachedTextDelegate *cached);
 
     // The grouped view is a tree, the connection list a table: both use the delegate.
     void showView(bool table);
@@ -149,11 +152,20 @@ void TestCachedTextDelegate::paintsWhatTheStyledDelegatePaints()
     }
     if (selectedRow >= 0)
         m_view->setCurrentIndex(m_model->index(selectedRow, 1));
-    QStyledItemDelegate styled;
     CachedTextDelegate cached;
+    compareWithStyled(&cached);
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY(cached.cachedTexts() > 0); // the cached path ran
+    QVERIFY(cached.unshapedTexts() > 0); // and placed some texts without shaping
+    m_view->setItemDelegate(nullptr);
+}
+
+void TestCachedTextDelegate::compareWithStyled(CachedTextDelegate *cached)
+{
+    QStyledItemDelegate styled;
     const QImage expected = grab(&styled);
-    const QImage actual = grab(&cached);
-    QVERIFY(cached.cachedTexts() > 0); // the fast path ran
+    const QImage actual = grab(cached);
     QCOMPARE(actual.size(), expected.size());
     if (actual != expected) {
         int differing = 0;
@@ -166,7 +178,6 @@ void TestCachedTextDelegate::paintsWhatTheStyledDelegatePaints()
                              .arg(differing)
                              .arg(QDir::tempPath())));
     }
-    m_view->setItemDelegate(nullptr);
 }
 
 void TestCachedTextDelegate::cacheKeepsEachTextOnce()
@@ -180,6 +191,52 @@ void TestCachedTextDelegate::cacheKeepsEachTextOnce()
     m_model->item(0, 1)->setText(QStringLiteral("13"));
     grab(&cached);
     QCOMPARE(cached.cachedTexts(), first + 1);
+    m_view->setItemDelegate(nullptr);
+}
+
+// Kerning pairs and ligatures change the glyphs or their places when shaped together: such texts
+// must be shaped, not assembled from single characters. Which pairs interact depends on the font
+// installed, so Qt's own layout decides here which texts interact.
+void TestCachedTextDelegate::interactingGlyphsAreShaped()
+{
+    const QFont font = QApplication::font();
+    const auto width = [&font](const QString &text) {
+        QTextLayout layout(text, font);
+        layout.beginLayout();
+        const QTextLine line = layout.createLine();
+        layout.endLayout();
+        return line.naturalTextWidth();
+    };
+    const auto interacts = [&](const QString &text) {
+        qreal sum = 0;
+        for (QChar c : text)
+            sum += width(QString(c));
+        return !qFuzzyCompare(sum, width(text));
+    };
+    QStringList interacting;
+    for (const char *candidate :
+         {"AVATAR", "To Yo", "Te LT", "office", "12.5 KiB", "WAVE", "fly"}) {
+        if (interacts(QString::fromLatin1(candidate)))
+            interacting << QString::fromLatin1(candidate);
+    }
+    if (interacting.isEmpty())
+        QSKIP("the installed font kerns none of the candidate pairs");
+    const QStringList plain{QStringLiteral("54m 38s"), QStringLiteral("1,234,567"),
+                            QStringLiteral("2m 41s ago")};
+    for (const QString &text : plain)
+        QVERIFY2(!interacts(text), qPrintable(text));
+
+    m_model = std::make_unique<QStandardItemModel>(0, 1);
+    for (const QString &text : interacting + plain)
+        m_model->appendRow(new QStandardItem(text));
+    showView(false);
+    m_view->resize(420, 260);
+    CachedTextDelegate cached;
+    compareWithStyled(&cached);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(cached.cachedTexts(), interacting.size() + plain.size());
+    QCOMPARE(cached.unshapedTexts(), plain.size());
     m_view->setItemDelegate(nullptr);
 }
 
