@@ -62,9 +62,7 @@ void ConnectionGroupModel::clear()
     m_nodes.clear();
     m_freeNodes.clear();
     m_nodeBySession.clear();
-    m_nodePass.clear();
-    m_nodeNextRow.clear();
-    m_nodeCount.clear();
+    m_walk.clear();
     m_nodeRow.clear();
     m_top.clear();
     m_offset.assign(1, 0);
@@ -103,7 +101,8 @@ void ConnectionGroupModel::update()
     for (const QModelIndex &p : from) {
         if (p.internalId() == GroupRow) {
             const int node = m_top[size_t(p.row())];
-            const int row = m_nodePass[size_t(node)] == m_pass ? m_nodeNextRow[size_t(node)] : -1;
+            const NodeWalk &w = m_walk[size_t(node)];
+            const int row = w.pass == m_pass ? w.nextRow : -1;
             to.append(row < 0 ? QModelIndex() : createIndex(row, p.column(), GroupRow));
         } else {
             // A connection row follows its connection, into another session if it moved.
@@ -121,9 +120,9 @@ QModelIndex ConnectionGroupModel::nextIndexOf(ConnectionId id, int column) const
     const ConnectionInfo *c = m_table->byId(id);
     const int node
         = c ? m_nodeBySession.value(c->authenticated ? c->sessionId : QString(), -1) : -1;
-    if (node < 0 || m_nodePass[size_t(node)] != m_pass || m_nodeNextRow[size_t(node)] < 0)
+    if (node < 0 || m_walk[size_t(node)].pass != m_pass || m_walk[size_t(node)].nextRow < 0)
         return {};
-    const int row = m_nodeNextRow[size_t(node)];
+    const int row = m_walk[size_t(node)].nextRow;
     const auto first = m_nextChildren.cbegin() + m_nextOffset[size_t(row)];
     const auto last = m_nextChildren.cbegin() + m_nextOffset[size_t(row) + 1];
     const auto it = std::find(first, last, id);
@@ -155,7 +154,7 @@ void ConnectionGroupModel::collect()
         if (row + Ahead < rows) {
             const int ahead = m_table->groupHint(m_table->slotAt(row + Ahead));
             if (ahead >= 0)
-                __builtin_prefetch(&m_nodePass[size_t(ahead)]);
+                __builtin_prefetch(&m_walk[size_t(ahead)].pass);
             if (row + 2 * Ahead < rows)
                 __builtin_prefetch(m_table->groupHintAddress(m_table->slotAt(row + 2 * Ahead)));
         }
@@ -165,32 +164,32 @@ void ConnectionGroupModel::collect()
             node = nodeFor(m_table->at(row));
             m_table->setGroupHint(slot, node);
         }
-        const size_t n = size_t(node);
-        if (m_nodePass[n] != m_pass) {
-            m_nodePass[n] = m_pass;
-            m_nodeNextRow[n] = -1;
-            m_nodeCount[n] = 0;
+        NodeWalk &w = m_walk[size_t(node)];
+        if (w.pass != m_pass) {
+            w.pass = m_pass;
+            w.nextRow = -1;
+            w.count = 0;
         }
         if (!all && !m_proxy->showsSourceRow(row))
             continue;
-        if (m_nodeNextRow[n] < 0) {
-            m_nodeNextRow[n] = int(m_nextTop.size());
+        if (w.nextRow < 0) {
+            w.nextRow = int(m_nextTop.size());
             m_nextTop.push_back(node);
         }
-        ++m_nodeCount[n];
-        m_rowTop.push_back(m_nodeNextRow[n]);
+        ++w.count;
+        m_rowTop.push_back(w.nextRow);
         m_rowId.push_back(m_table->idAt(row));
     }
     // The connections of each group together, in row order: a counting sort by group.
     m_nextOffset.assign(m_nextTop.size() + 1, 0);
     for (size_t t = 0; t < m_nextTop.size(); ++t)
-        m_nextOffset[t + 1] = m_nextOffset[t] + m_nodeCount[size_t(m_nextTop[t])];
+        m_nextOffset[t + 1] = m_nextOffset[t] + m_walk[size_t(m_nextTop[t])].count;
     m_nextChildren.resize(m_rowId.size());
     for (size_t t = 0; t < m_nextTop.size(); ++t) // a cursor per group, reusing the counts
-        m_nodeCount[size_t(m_nextTop[t])] = m_nextOffset[t];
+        m_walk[size_t(m_nextTop[t])].count = m_nextOffset[t];
     for (size_t i = 0; i < m_rowId.size(); ++i) {
         const size_t t = size_t(m_rowTop[i]);
-        m_nextChildren[size_t(m_nodeCount[size_t(m_nextTop[t])]++)] = m_rowId[i];
+        m_nextChildren[size_t(m_walk[size_t(m_nextTop[t])].count++)] = m_rowId[i];
     }
 }
 
@@ -206,9 +205,7 @@ int ConnectionGroupModel::nodeFor(const ConnectionInfo &c)
     } else {
         node = int(m_nodes.size());
         m_nodes.emplace_back();
-        m_nodePass.push_back(0);
-        m_nodeNextRow.push_back(-1);
-        m_nodeCount.push_back(0);
+        m_walk.push_back(NodeWalk());
         m_nodeRow.push_back(-1);
     }
     Node &n = m_nodes[size_t(node)];
@@ -216,7 +213,7 @@ int ConnectionGroupModel::nodeFor(const ConnectionInfo &c)
     n.group.user = c.authenticated ? c.user : QString();
     n.alive = true;
     n.summed = 0;
-    m_nodePass[size_t(node)] = 0;
+    m_walk[size_t(node)].pass = 0;
     m_nodeRow[size_t(node)] = -1;
     m_nodeBySession.insert(sid, node);
     return node;
@@ -232,8 +229,8 @@ void ConnectionGroupModel::commit()
         Node &n = m_nodes[node];
         if (!n.alive)
             continue;
-        if (m_nodePass[node] == m_pass) {
-            m_nodeRow[node] = m_nodeNextRow[node];
+        if (m_walk[node].pass == m_pass) {
+            m_nodeRow[node] = m_walk[node].nextRow;
             continue;
         }
         // No row of the table belongs to this session any more, so none holds its number.

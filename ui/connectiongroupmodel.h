@@ -112,12 +112,17 @@ private:
     mutable std::vector<Node> m_nodes;
     std::vector<int> m_freeNodes;
     QHash<QString, int> m_nodeBySession;
-    // Per node: the last pass that found a row of it, its row in that pass (-1: none shown),
-    // its shown connections in that pass, and its current top-level row (-1: not shown).
-    std::vector<quint64> m_nodePass;
-    std::vector<int> m_nodeNextRow;
-    std::vector<int> m_nodeCount;
-    std::vector<int> m_nodeRow;
+    // Per node, what the walk over the table reads and writes for each row, side by side (one
+    // cache line for the three): the last pass that found a row of it, its row in that pass
+    // (-1: none shown) and its shown connections in that pass.
+    struct NodeWalk
+    {
+        quint64 pass = 0;
+        int nextRow = -1;
+        int count = 0;
+    };
+    std::vector<NodeWalk> m_walk;
+    std::vector<int> m_nodeRow; // per node: its current top-level row (-1: not shown)
     // The tree: nodes in top-level row order; the connections of top-level row t are
     // m_children[m_offset[t] .. m_offset[t + 1]), in the table's order. m_next*: the pass's.
     std::vector<int> m_top;

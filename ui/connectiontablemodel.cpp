@@ -5,6 +5,7 @@
 #include "ui/reserveahead.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QtAlgorithms>
 #include <QtGui/QBrush>
 #include <QtGui/QColor>
 
@@ -400,6 +401,22 @@ bool ConnectionTableModel::entryLess(const OrderEntry &a, const OrderEntry &b) c
     return x.id < y.id; // a total order: equal keys never swap places between batches
 }
 
+template<typename F>
+void ConnectionTableModel::withEntryLess(F &&f) const
+{
+    if (isTextColumn(Column(m_sortColumn))) {
+        f([this](const OrderEntry &a, const OrderEntry &b) { return entryLess(a, b); });
+    } else if (m_sortOrder == Qt::AscendingOrder) {
+        f([](const OrderEntry &a, const OrderEntry &b) {
+            return a.key != b.key ? a.key < b.key : a.id < b.id;
+        });
+    } else {
+        f([](const OrderEntry &a, const OrderEntry &b) {
+            return a.key != b.key ? b.key < a.key : b.id < a.id;
+        });
+    }
+}
+
 ConnectionTableModel::OrderEntry ConnectionTableModel::entryFor(int slot) const
 {
     const ConnectionInfo &c = m_slots[size_t(slot)];
@@ -481,8 +498,7 @@ void ConnectionTableModel::sort(int column, Qt::SortOrder order)
     sorted.reserve(m_order.size());
     for (const OrderEntry &e : m_order)
         sorted.push_back(entryFor(e.slot));
-    std::sort(sorted.begin(), sorted.end(),
-              [this](const OrderEntry &a, const OrderEntry &b) { return entryLess(a, b); });
+    withEntryLess([&sorted](auto less) { std::sort(sorted.begin(), sorted.end(), less); });
     relayout(sorted);
 }
 
@@ -491,7 +507,20 @@ void ConnectionTableModel::emitChanged(QList<int> &rows, int minColumn)
     // One signal per run of adjacent rows; many runs: one span (each signal costs the proxy and
     // the views a pass of their own, a span only a walk over its rows).
     const int lastColumn = int(Column::Count) - 1;
-    std::sort(rows.begin(), rows.end());
+    if (rows.size() > 256) {
+        // A batch changes thousands of rows: a bitmap over the rows sorts them in one pass.
+        std::vector<quint64> &bits = m_scratchBits;
+        bits.assign((m_order.size() + 63) / 64, 0);
+        for (int row : std::as_const(rows))
+            bits[size_t(row) / 64] |= quint64(1) << (row % 64);
+        rows.clear();
+        for (size_t w = 0; w < bits.size(); ++w) {
+            for (quint64 word = bits[w]; word; word &= word - 1)
+                rows.append(int(w * 64) + qCountTrailingZeroBits(word));
+        }
+    } else {
+        std::sort(rows.begin(), rows.end());
+    }
     qsizetype runs = 1;
     for (qsizetype i = 1; i < rows.size() && runs <= MaxChangeRuns; ++i)
         runs += rows.at(i) > rows.at(i - 1) + 1;
@@ -606,6 +635,10 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         assign(old, c);
         if (identity)
             m_search[size_t(slot)] = searchText(c);
+        // A moved row's new place in the order comes from its new key: taken now, while the row
+        // is in the cache (the walk below would fetch it again from anywhere in memory).
+        if (mark & Moved)
+            m_order[size_t(m_rowOfSlot[size_t(slot)])] = entryFor(slot);
     }
 
     // Arrivals go to the end first (one insert), then into place with the moved rows.
@@ -638,25 +671,24 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
             else if (mark & Removed)
                 leaving.push_back(e);
             else
-                movers.push_back(entryFor(e.slot));
+                movers.push_back(e); // its entry is new: taken above (or at its arrival)
         }
-        const auto less = [this](const OrderEntry &a, const OrderEntry &b) {
-            return entryLess(a, b);
-        };
-        std::sort(movers.begin(), movers.end(), less);
         std::vector<OrderEntry> &order = m_scratchOrder;
         order.clear();
         reserveAhead(order, m_order.size());
-        // A merge that binary-searches each mover's place and copies the rows in between: the
-        // string columns compare k log n times instead of n times.
-        auto from = stay.cbegin();
-        for (const OrderEntry &m : movers) {
-            const auto to = std::upper_bound(from, stay.cend(), m, less);
-            order.insert(order.end(), from, to);
-            order.push_back(m);
-            from = to;
-        }
-        order.insert(order.end(), from, stay.cend());
+        withEntryLess([&](auto less) {
+            std::sort(movers.begin(), movers.end(), less);
+            // A merge that binary-searches each mover's place and copies the rows in between:
+            // the string columns compare k log n times instead of n times.
+            auto from = stay.cbegin();
+            for (const OrderEntry &m : movers) {
+                const auto to = std::upper_bound(from, stay.cend(), m, less);
+                order.insert(order.end(), from, to);
+                order.push_back(m);
+                from = to;
+            }
+            order.insert(order.end(), from, stay.cend());
+        });
         order.insert(order.end(), leaving.begin(), leaving.end());
         bool same = true;
         for (size_t row = 0; row < order.size() && same; ++row)

@@ -156,6 +156,10 @@ private:
     const QString *stringKey(const ConnectionInfo &c) const;
     bool sameKey(const ConnectionInfo &a, const ConnectionInfo &b) const;
     bool entryLess(const OrderEntry &a, const OrderEntry &b) const;
+    // Calls f with the order's comparison of two entries: for a numeric column a plain one on
+    // (key, id) that the sort and the merge inline; a text column's reads the rows.
+    template<typename F>
+    void withEntryLess(F &&f) const;
     OrderEntry entryFor(int slot) const;
     int allocSlot();
     // Moves the rows into a new order in one layout change, keeping persistent indexes.
@@ -176,6 +180,7 @@ private:
     std::vector<OrderEntry> m_scratchStay; // buffers reused by every batch
     std::vector<OrderEntry> m_scratchOrder;
     std::vector<int> m_scratchSlots;
+    std::vector<quint64> m_scratchBits;
     QHash<ConnectionId, int> m_slotById;
     int m_sortColumn = 0;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;

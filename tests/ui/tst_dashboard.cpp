@@ -79,6 +79,8 @@ private Q_SLOTS:
     void updateIniKeepsCommentsAndAddsKeys();
     void chineseTranslationOnActions();
     void modelAppliesMixedBatches();
+    void largeBatchSignalsChangedRuns_data();
+    void largeBatchSignalsChangedRuns();
     void groupModelFollowsRandomBatches();
     void modelKeepsSortOrderThroughBatches_data();
     void modelKeepsSortOrderThroughBatches();
@@ -836,6 +838,77 @@ void tst_Dashboard::modelAppliesMixedBatches()
                            .toULongLong());
         QCOMPARE(model.socketStateCounts().value(3), int(expected.size()));
     }
+}
+
+void tst_Dashboard::largeBatchSignalsChangedRuns_data()
+{
+    QTest::addColumn<int>("runs");
+    QTest::addColumn<int>("runLength");
+    // Few runs: one dataChanged per run of adjacent rows. Many: one span over all of them.
+    QTest::addRow("8 runs of 40 rows") << 8 << 40;
+    QTest::addRow("300 scattered rows") << 300 << 1;
+    QTest::addRow("64 runs of 5 rows") << 64 << 5;
+}
+
+void tst_Dashboard::largeBatchSignalsChangedRuns()
+{
+    // A batch that changes hundreds of rows, in random order: the model orders the changed rows
+    // (a bitmap above 256) and signals them as runs, or as one span when there are too many runs.
+    QFETCH(int, runs);
+    QFETCH(int, runLength);
+    ConnectionTableModel model;
+    const int rows = 3000;
+    ConnectionDelta fill;
+    for (int i = 1; i <= rows; ++i) {
+        ConnectionInfo c;
+        c.id = ConnectionId(i);
+        c.socketState = 3;
+        fill.upserts.append(c);
+    }
+    model.applyDelta(fill);
+    QRandomGenerator rng(quint32(runs * 1000 + runLength));
+    QSet<int> changed; // rows, which are ids - 1 (sorted by id)
+    while (changed.size() < runs * runLength) {
+        const int start = int(rng.bounded(rows / runLength)) * runLength;
+        bool free = true;
+        for (int r = start - 1; r <= start + runLength; ++r)
+            free = free && !changed.contains(r); // runs stay apart
+        for (int r = start; r < start + runLength && free; ++r)
+            changed.insert(r);
+    }
+    QList<int> order = changed.values();
+    std::shuffle(order.begin(), order.end(), rng);
+    ConnectionDelta delta;
+    for (int row : std::as_const(order)) {
+        ConnectionInfo c = model.at(row);
+        c.msgsIn = 7; // not the sort key: nothing moves
+        delta.upserts.append(c);
+    }
+    QSignalSpy spy(&model, &QAbstractItemModel::dataChanged);
+    QSignalSpy layouts(&model, &QAbstractItemModel::layoutChanged);
+    model.applyDelta(delta);
+    QCOMPARE(layouts.count(), 0);
+    QList<int> sorted = changed.values();
+    std::sort(sorted.begin(), sorted.end());
+    if (runs > 64) {
+        QCOMPARE(spy.count(), 1);
+        QCOMPARE(spy.at(0).at(0).toModelIndex().row(), sorted.first());
+        QCOMPARE(spy.at(0).at(1).toModelIndex().row(), sorted.last());
+    } else {
+        QCOMPARE(spy.count(), runs);
+        QList<int> signalled;
+        for (const QList<QVariant> &args : std::as_const(spy)) {
+            const int first = args.at(0).toModelIndex().row();
+            const int last = args.at(1).toModelIndex().row();
+            QCOMPARE(last - first + 1, runLength);
+            for (int r = first; r <= last; ++r)
+                signalled.append(r);
+        }
+        std::sort(signalled.begin(), signalled.end());
+        QCOMPARE(signalled, sorted);
+    }
+    for (int row : std::as_const(sorted))
+        QCOMPARE(model.at(row).msgsIn, quint64(7));
 }
 
 void tst_Dashboard::groupModelFollowsRandomBatches()
