@@ -7,6 +7,7 @@
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiongroupmodel.h"
 #include "ui/connectiontablemodel.h"
+#include "ui/connectiontreeview.h"
 #include "ui/eventfilterproxy.h"
 #include "ui/eventlogmodel.h"
 #include "ui/settingsdialog.h"
@@ -72,7 +73,7 @@ MainWindow::MainWindow(ServerHost *host, QWidget *parent)
     , m_connectionsView(new QTableView)
     , m_eventsView(new QTableView)
     , m_groups(new ConnectionGroupModel(this))
-    , m_groupView(new QTreeView)
+    , m_groupView(new ConnectionTreeView)
     , m_connectionsStack(new QStackedWidget)
     , m_filter(new QLineEdit)
     , m_loggedInOnly(new QCheckBox(tr("Logged in only")))

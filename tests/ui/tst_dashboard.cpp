@@ -11,6 +11,7 @@
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiongroupmodel.h"
 #include "ui/connectiontablemodel.h"
+#include "ui/connectiontreeview.h"
 #include "ui/eventfilterproxy.h"
 #include "ui/eventlogmodel.h"
 #include "ui/language.h"
@@ -82,6 +83,7 @@ private Q_SLOTS:
     void largeBatchSignalsChangedRuns_data();
     void largeBatchSignalsChangedRuns();
     void groupModelFollowsRandomBatches();
+    void groupTreeRepaintsWideSpansWithoutWalkingThem();
     void modelKeepsSortOrderThroughBatches_data();
     void modelKeepsSortOrderThroughBatches();
     void filterProxyMatchesItsFilterThroughBatches();
@@ -909,6 +911,95 @@ void tst_Dashboard::largeBatchSignalsChangedRuns()
     }
     for (int row : std::as_const(sorted))
         QCOMPARE(model.at(row).msgsIn, quint64(7));
+}
+
+namespace {
+// Rows of text that count the indexes a view asks for: what a walk over the rows costs.
+class CountingModel final : public QAbstractTableModel
+{
+public:
+    explicit CountingModel(int rows)
+        : m_rows(rows)
+    { }
+    int rowCount(const QModelIndex &parent = {}) const override
+    {
+        return parent.isValid() ? 0 : m_rows;
+    }
+    int columnCount(const QModelIndex &parent = {}) const override
+    {
+        return parent.isValid() ? 0 : 3;
+    }
+    QVariant data(const QModelIndex &index, int role) const override
+    {
+        if (role != Qt::DisplayRole)
+            return {};
+        return QStringLiteral("r%1 c%2%3")
+            .arg(index.row())
+            .arg(index.column())
+            .arg(index.row() == changedRow ? QStringLiteral(" changed") : QString());
+    }
+    QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override
+    {
+        ++indexCalls;
+        return QAbstractTableModel::index(row, column, parent);
+    }
+    void changeQuietly(int row) { changedRow = row; }
+    mutable int indexCalls = 0;
+
+private:
+    int m_rows;
+    int changedRow = -1;
+};
+
+// The regions of the paint events a widget gets.
+class PaintRecorder final : public QObject
+{
+public:
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        if (event->type() == QEvent::Paint)
+            painted += static_cast<QPaintEvent *>(event)->region();
+        return QObject::eventFilter(watched, event);
+    }
+    QRegion painted;
+    bool covers(const QRect &rect) const { return (QRegion(rect) - painted).isEmpty(); }
+};
+} // namespace
+
+void tst_Dashboard::groupTreeRepaintsWideSpansWithoutWalkingThem()
+{
+    // A batch in which no session moved ends in one dataChanged over every session row. The
+    // grouped tree must repaint what it shows without walking the rows above it.
+    const int rows = 4000;
+    CountingModel model(rows);
+    ConnectionTreeView view;
+    view.setUniformRowHeights(true);
+    view.setModel(&model);
+    view.resize(420, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.scrollTo(model.index(rows / 2, 0), QAbstractItemView::PositionAtTop);
+    PaintRecorder recorder;
+    view.viewport()->installEventFilter(&recorder);
+    QTRY_VERIFY(!recorder.painted.isEmpty()); // the scroll's repaint
+
+    // A wide span: the whole viewport repainted, a handful of indexes asked for.
+    recorder.painted = QRegion();
+    model.indexCalls = 0;
+    const QRect shownRow = view.visualRect(model.index(rows / 2 + 1, 0));
+    model.changeQuietly(rows / 2 + 1);
+    Q_EMIT model.dataChanged(model.index(0, 0), model.index(rows - 1, 2));
+    const int asked = model.indexCalls;
+    QTRY_VERIFY(recorder.covers(view.viewport()->rect()));
+    QVERIFY2(asked < ConnectionTreeView::WideSpan,
+             qPrintable(QStringLiteral("%1 indexes asked for").arg(asked)));
+
+    // A narrow span keeps QTreeView's own handling: only the rows it covers.
+    view.viewport()->repaint(); // nothing pending
+    recorder.painted = QRegion();
+    Q_EMIT model.dataChanged(model.index(rows / 2 + 1, 0), model.index(rows / 2 + 1, 2));
+    QTRY_VERIFY(recorder.covers(shownRow));
+    QVERIFY(!recorder.covers(view.viewport()->rect()));
 }
 
 void tst_Dashboard::groupModelFollowsRandomBatches()
