@@ -2,10 +2,11 @@
 // The dashboard's connection table at scale: 100,000 rows in ConnectionTableModel behind its
 // sorting/filtering proxy and a QTableView, then bursts of 10,000 changes (updates plus some
 // arrivals and departures, as the server's 250 ms snapshot deltas bring them). Prints the
-// GUI-thread time per batch and per countdown tick, for several sort columns and with a text
-// filter, and with updates only (no arrivals, no departures). A benchmark, not a test. Usage:
-// bench_models [rows] [changes] [bursts] [scenario] (all scenarios unless one index is given; runs
-// offscreen unless a display is set; BENCH_EACH=1 prints every batch's CPU times)
+// GUI-thread time per batch and per countdown tick, for several sort columns, with a text
+// filter, with the grouped view, and with updates only (no arrivals, no departures). A
+// benchmark, not a test. Usage: bench_models [rows] [changes] [bursts] [scenario] (all
+// scenarios unless one index is given; runs offscreen unless a display is set; BENCH_EACH=1
+// prints every batch's CPU times)
 #include "ui/cachedtextdelegate.h"
 #include "ui/connectionfilterproxy.h"
 #include "ui/connectiongroupmodel.h"
