@@ -17,6 +17,7 @@
 #include <QtCore/QRandomGenerator>
 #include <QtNetwork/QAbstractSocket>
 #include <QtWidgets/QApplication>
+#include <QtWidgets/QHeaderView>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QTreeView>
 
@@ -110,6 +111,14 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
         view.setItemDelegate(&delegate);
     view.setSortingEnabled(true);
     view.sortByColumn(sc.column, sc.order);
+    // As MainWindow sets the table up (with word wrap on, every cell took Qt's own delegate path).
+    view.setSelectionBehavior(QAbstractItemView::SelectRows);
+    view.setSelectionMode(QAbstractItemView::SingleSelection);
+    view.setAlternatingRowColors(true);
+    view.setWordWrap(false);
+    view.verticalHeader()->hide();
+    view.verticalHeader()->setDefaultSectionSize(view.fontMetrics().height() + 8);
+    view.horizontalHeader()->setStretchLastSection(true);
     view.resize(1200, 700);
     // The grouped view as the dashboard sets it up; shown instead of the table (a stack).
     ConnectionGroupModel groups;
@@ -120,8 +129,11 @@ void run(QApplication &app, const Scenario &sc, int rows, int changes, int burst
         tree.setItemDelegate(&delegate);
     tree.setSelectionBehavior(QAbstractItemView::SelectRows);
     tree.setSelectionMode(QAbstractItemView::SingleSelection);
+    tree.setAlternatingRowColors(true);
     tree.setUniformRowHeights(true);
     tree.setAllColumnsShowFocus(true);
+    tree.setWordWrap(false);
+    tree.header()->setStretchLastSection(true);
     tree.resize(1200, 700);
     if (sc.grouped)
         tree.show();
