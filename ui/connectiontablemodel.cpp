@@ -635,10 +635,6 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         assign(old, c);
         if (identity)
             m_search[size_t(slot)] = searchText(c);
-        // A moved row's new place in the order comes from its new key: taken now, while the row
-        // is in the cache (the walk below would fetch it again from anywhere in memory).
-        if (mark & Moved)
-            m_order[size_t(m_rowOfSlot[size_t(slot)])] = entryFor(slot);
     }
 
     // Arrivals go to the end first (one insert), then into place with the moved rows.
@@ -662,6 +658,16 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
         std::vector<OrderEntry> &stay = m_scratchStay; // kept: no page faults per batch
         std::vector<OrderEntry> movers;
         std::vector<OrderEntry> leaving;
+        // The moved rows' new entries, from the list of changed slots (each once), their rows
+        // fetched a few ahead: the walk over the order below would meet them in random order.
+        constexpr qsizetype MoverAhead = 8;
+        for (qsizetype i = 0; i < changedSlots.size(); ++i) {
+            if (i + MoverAhead < changedSlots.size())
+                __builtin_prefetch(&m_slots[size_t(changedSlots.at(i + MoverAhead))]);
+            const int slot = changedSlots.at(i);
+            if ((m_marks[size_t(slot)] & (Moved | Removed)) == Moved)
+                movers.push_back(entryFor(slot));
+        }
         stay.clear();
         reserveAhead(stay, m_order.size());
         for (const OrderEntry &e : m_order) {
@@ -670,8 +676,8 @@ void ConnectionTableModel::applyDelta(const ConnectionDelta &delta)
                 stay.push_back(e);
             else if (mark & Removed)
                 leaving.push_back(e);
-            else
-                movers.push_back(e); // its entry is new: taken above (or at its arrival)
+            else if (mark & Added)
+                movers.push_back(e); // its entry was taken at its arrival, after every update
         }
         std::vector<OrderEntry> &order = m_scratchOrder;
         order.clear();
