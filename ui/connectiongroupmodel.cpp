@@ -211,7 +211,6 @@ int ConnectionGroupModel::nodeFor(const ConnectionInfo &c)
     Node &n = m_nodes[size_t(node)];
     n.group.sessionId = sid;
     n.group.user = c.authenticated ? c.user : QString();
-    n.alive = true;
     n.summed = 0;
     m_walk[size_t(node)].pass = 0;
     m_nodeRow[size_t(node)] = -1;
@@ -225,18 +224,20 @@ void ConnectionGroupModel::commit()
     m_top.swap(m_nextTop);
     m_offset.swap(m_nextOffset);
     m_children.swap(m_nextChildren);
-    for (size_t node = 0; node < m_nodes.size(); ++node) {
-        Node &n = m_nodes[node];
-        if (!n.alive)
-            continue;
+    // Over the compact per-node arrays: a Node (strings, sums, connections) is read only when its
+    // session ends.
+    for (size_t node = 0; node < m_walk.size(); ++node) {
         if (m_walk[node].pass == m_pass) {
             m_nodeRow[node] = m_walk[node].nextRow;
             continue;
         }
+        if (m_nodeRow[node] == FreeNode)
+            continue;
         // No row of the table belongs to this session any more, so none holds its number.
+        Node &n = m_nodes[node];
         m_nodeBySession.remove(n.group.sessionId);
         n = Node();
-        m_nodeRow[node] = -1;
+        m_nodeRow[node] = FreeNode;
         m_freeNodes.push_back(int(node));
     }
 }

@@ -87,7 +87,6 @@ private:
     {
         Group group; // connections and sums filled by summed()
         quint64 summed = 0; // the generation of the sums in `group`
-        bool alive = false; // false: on the free list
     };
 
     void scheduleUpdate();
@@ -122,7 +121,9 @@ private:
         int count = 0;
     };
     std::vector<NodeWalk> m_walk;
-    std::vector<int> m_nodeRow; // per node: its current top-level row (-1: not shown)
+    // Per node: its current top-level row (-1: not shown; FreeNode: on the free list).
+    static constexpr int FreeNode = -2;
+    std::vector<int> m_nodeRow;
     // The tree: nodes in top-level row order; the connections of top-level row t are
     // m_children[m_offset[t] .. m_offset[t + 1]), in the table's order. m_next*: the pass's.
     std::vector<int> m_top;
