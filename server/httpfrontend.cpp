@@ -2,14 +2,15 @@
 #include "server/httpfrontend.h"
 #include "server/digest.h"
 
-#include "server/clientframeguard.h"
 #include "server/iothreads.h"
 #include "server/nativewebsocket.h"
+#include "server/qtupgrader.h"
 #include "server/qtwebsocketconnection.h"
 #include "server/tcplistener.h"
 
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QEvent>
+#include <QtCore/QPointer>
 #include <QtCore/QSocketNotifier>
 #include <QtCore/QUrl>
 
@@ -17,7 +18,6 @@
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
 #include <QtWebSockets/QWebSocket>
-#include <QtWebSockets/QWebSocketServer>
 #include <algorithm>
 #include <cerrno>
 #include <sys/socket.h>
@@ -32,14 +32,6 @@ qint64 monotonicMs()
     return QDeadlineTimer::current().deadline();
 }
 
-// QWebSocket does not expose its TCP socket; the address pair names the connection.
-QString upgradeKey(const QHostAddress &peer, quint16 peerPort, const QHostAddress &local,
-                   quint16 localPort)
-{
-    return peer.toString() + QLatin1Char(' ') + QString::number(peerPort) + QLatin1Char(' ')
-           + local.toString() + QLatin1Char(' ') + QString::number(localPort);
-}
-
 QString peerString(const QTcpSocket *s)
 {
     return s->peerAddress().toString() + QLatin1Char(':') + QString::number(s->peerPort());
@@ -48,12 +40,13 @@ QString peerString(const QTcpSocket *s)
 
 HttpFrontend::HttpFrontend(QObject *parent)
     : QObject(parent)
-    , m_ws(new QWebSocketServer(QStringLiteral("Warden"), QWebSocketServer::NonSecureMode, this))
+    , m_qt(new QtUpgrader(this))
     , m_timer(this)
 {
-    // Upgrades are handed over one by one and drained at once; the queue never grows.
-    m_ws->setMaxPendingConnections(1 << 20);
-    connect(m_ws, &QWebSocketServer::newConnection, this, &HttpFrontend::onWebSocketReady);
+    connect(m_qt, &QtUpgrader::upgraded, this, [this](QWebSocket *ws, QTcpSocket *) {
+        Q_EMIT webSocketAccepted(new QtWebSocketConnection(ws));
+    });
+    connect(m_qt, &QtUpgrader::refused, this, &HttpFrontend::requestRefused);
     m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::PreciseTimer);
     connect(&m_timer, &QTimer::timeout, this, &HttpFrontend::onTimer);
@@ -70,6 +63,19 @@ HttpFrontend::~HttpFrontend()
         entry.second.notifier.reset();
         ::close(entry.second.fd);
     }
+}
+
+void HttpFrontend::setIoThreads(IoThreads *io)
+{
+    if (m_io == io)
+        return;
+    if (m_io)
+        disconnect(m_io, nullptr, this, nullptr);
+    m_io = io;
+    if (!io)
+        return;
+    connect(io, &IoThreads::upgraded, this, &HttpFrontend::webSocketAccepted);
+    connect(io, &IoThreads::refused, this, &HttpFrontend::requestRefused);
 }
 
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
@@ -303,24 +309,34 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
     case Route::Kind::Upgrade:
         break;
     }
-    // QTcpServer accepts for TLS and for `transport = qt`: QtWebSockets answers the upgrade.
+    // QTcpServer accepts for TLS and for `transport = qt`: QtWebSockets answers the upgrade,
+    // on an I/O thread's QWebSocketServer when there are I/O threads, else on this thread's.
     forget(socket);
     socket->disconnect(this);
-    auto *guard = new ClientFrameGuard(socket, request.headBytes);
-    const QString peerText = peerString(socket);
-    connect(guard, &ClientFrameGuard::violation, this,
-            [this, peerText](int code, const QString &reason) {
-                Q_EMIT requestRefused(peerText, code, reason);
-            });
-    const QString key = upgradeKey(socket->peerAddress(), socket->peerPort(),
-                                   socket->localAddress(), socket->localPort());
-    m_upgrading.insert(key, guard);
-    connect(guard, &QObject::destroyed, this, [this, key, guard] {
-        const auto it = m_upgrading.constFind(key);
-        if (it != m_upgrading.cend() && it.value() == guard)
-            m_upgrading.erase(it);
-    });
-    m_ws->handleConnection(socket);
+    if (m_io) {
+        // QSslServer keeps connections to the sockets it made (its error signals); they must
+        // not call into this thread once the socket runs on another.
+        if (m_tcp)
+            disconnect(socket, nullptr, m_tcp.get(), nullptr);
+        // Not from inside its readyRead(): the socket goes on using itself in this thread after
+        // the signal returns. On the next turn nothing of it is on the stack.
+        const qint64 headBytes = request.headBytes;
+        QMetaObject::invokeMethod(
+            this,
+            [this, socket = QPointer<QTcpSocket>(socket), headBytes] {
+                if (!socket)
+                    return;
+                if (socket->state() != QAbstractSocket::ConnectedState || !m_io) {
+                    socket->abort();
+                    socket->deleteLater();
+                    return;
+                }
+                m_io->adoptUpgrade(socket, headBytes, m_maxMessageBytes);
+            },
+            Qt::QueuedConnection);
+        return;
+    }
+    m_qt->handOver(socket, request.headBytes);
 }
 
 QByteArray HttpFrontend::nativeUpgradeAnswer(const HttpRequest &request, HttpResponse *refusal)
@@ -480,35 +496,6 @@ void HttpFrontend::respondRaw(DeadlineIndex::Key key, const HttpResponse &respon
         return;
     }
     respond(socket, response, headOnly);
-}
-
-void HttpFrontend::onWebSocketReady()
-{
-    while (m_ws->hasPendingConnections()) {
-        QWebSocket *ws = m_ws->nextPendingConnection();
-        ws->setParent(nullptr);
-        // The guard of this socket starts reading frames now that QtWebSockets has taken the
-        // request head and connected its reader.
-        if (ClientFrameGuard *guard = m_upgrading.take(upgradeKey(
-                ws->peerAddress(), ws->peerPort(), ws->localAddress(), ws->localPort()))) {
-            guard->upgraded(ws);
-            releaseFromServer(guard->socket());
-        }
-        Q_EMIT webSocketAccepted(new QtWebSocketConnection(ws));
-    }
-}
-
-void HttpFrontend::releaseFromServer(QTcpSocket *socket)
-{
-    // QWebSocketServer keeps a connection from each accepted socket's disconnected() to a slot
-    // that finds the socket with QObject::sender(), which walks the server's list of every
-    // sender: O(connections) per close, so a mass close was quadratic (84% of a 10,000-session
-    // expiry in one Qt function, docs/performance.md). Once upgraded, the socket is cut from the
-    // server and frees itself the same way, with no walk.
-    if (!socket)
-        return;
-    disconnect(socket, &QAbstractSocket::disconnected, m_ws, nullptr);
-    connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
 }
 
 void HttpFrontend::respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly)

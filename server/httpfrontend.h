@@ -16,11 +16,10 @@
 #include <optional>
 #include <unordered_map>
 
-class ClientFrameGuard;
 class IoThreads;
 class QTcpServer;
 class QTcpSocket;
-class QWebSocketServer;
+class QtUpgrader;
 class TcpListener;
 class WebSocketConnection;
 
@@ -30,7 +29,8 @@ class WebSocketConnection;
 // small buffer per connection) and the descriptor goes to a NativeWebSocket: no QTcpSocket is
 // made for a WebSocket connection, only for a plain HTTP answer. With TLS, or with
 // `[server] transport = qt`, a QTcpServer accepts, and upgrades go to a QWebSocketServer through
-// handleConnection(). Lives in the server worker thread.
+// handleConnection() (QtUpgrader: this thread's, or an I/O thread's). Lives in the server worker
+// thread.
 class HttpFrontend final : public QObject
 {
     Q_OBJECT
@@ -61,8 +61,13 @@ public:
     quint16 port() const;
 
     void setHandshakeTimeout(int ms) { m_handshakeTimeoutMs = ms; }
-    // Native connections go to these I/O threads (nullptr: they run in this thread).
-    void setIoThreads(IoThreads *io) { m_io = io; }
+    // Upgraded connections go to these I/O threads (nullptr: they run in this thread): native
+    // ones as descriptors, QtWebSockets ones (TLS, `transport = qt`) as sockets that an I/O
+    // thread's own QWebSocketServer upgrades.
+    void setIoThreads(IoThreads *io);
+    // The message-size limit a QtWebSockets connection on an I/O thread starts with, before
+    // the receiver of webSocketAccepted() sets its own (0: QtWebSockets' default).
+    void setMaxMessageBytes(quint64 bytes) { m_maxMessageBytes = bytes; }
     void setHttpHandler(HttpHandler handler) { m_httpHandler = std::move(handler); }
     void setUpgradeFilter(UpgradeFilter filter) { m_upgradeFilter = std::move(filter); }
     // Runs before the upgrade filter: origin and connection-limit checks.
@@ -114,12 +119,9 @@ private:
     // QTcpSocket made from it.
     void dropRaw(DeadlineIndex::Key key);
     void respondRaw(DeadlineIndex::Key key, const HttpResponse &response, bool headOnly);
-    void onWebSocketReady();
     // Answers a plain-TCP upgrade itself and moves the connection to a NativeWebSocket.
     // The checks and the 101 of a native upgrade; an empty answer means refused (response set).
     static QByteArray nativeUpgradeAnswer(const HttpRequest &request, HttpResponse *refusal);
-    // Cuts an upgraded socket from QWebSocketServer's O(connections) disconnect handler.
-    void releaseFromServer(QTcpSocket *socket);
     void respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly = false);
     void forget(QTcpSocket *socket);
     void armTimer();
@@ -128,20 +130,19 @@ private:
     std::unique_ptr<QTcpServer> m_tcp;
     std::unique_ptr<TcpListener> m_raw;
     std::unordered_map<DeadlineIndex::Key, RawPending> m_rawPending;
-    QWebSocketServer *m_ws = nullptr;
+    QtUpgrader *m_qt;
     HttpHandler m_httpHandler;
     UpgradeFilter m_upgradeFilter;
     UpgradeFilter m_admissionCheck;
     int m_handshakeTimeoutMs = 10000;
     IoThreads *m_io = nullptr;
+    quint64 m_maxMessageBytes = 0;
     std::optional<QSslConfiguration> m_tls;
     bool m_native = true;
 
     DeadlineIndex::Key m_nextKey = 1;
     QHash<QTcpSocket *, DeadlineIndex::Key> m_pending;
     QHash<DeadlineIndex::Key, QTcpSocket *> m_pendingByKey;
-    // Guards of sockets handed to QWebSocketServer whose handshake is not answered yet.
-    QHash<QString, ClientFrameGuard *> m_upgrading;
     DeadlineIndex m_deadlines;
     QTimer m_timer;
 };

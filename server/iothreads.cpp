@@ -2,11 +2,16 @@
 #include "server/iothreads.h"
 
 #include "server/epolleventdispatcher.h"
+#include "server/qtupgrader.h"
+#include "server/qtwebsocketconnection.h"
 #include "server/tsansync.h"
 
 #include <QtCore/QEvent>
+#include <QtCore/QMetaMethod>
 #include <QtCore/QSocketNotifier>
 #include <QtCore/QThread>
+#include <QtNetwork/QTcpSocket>
+#include <QtWebSockets/QWebSocket>
 
 #include <algorithm>
 #include <atomic>
@@ -65,38 +70,53 @@ struct IoThreads::Shared
     std::atomic<qint64> queued{0};
 };
 
-// One I/O thread's side: its NativeWebSockets, the queue of calls from the server thread and
-// the queue of what it reports back. Lives in its I/O thread; post(), takeEvents() and
-// beginShutdown() are the server thread's, under m_mutex.
+// One I/O thread's side: its connections (NativeWebSockets, QtWebSocketConnections), the queue of
+// calls from the server thread and the queue of what it reports back. Lives in its I/O thread;
+// post(), takeEvents() and beginShutdown() are the server thread's, under m_mutex.
 class IoThreads::Loop final : public QObject, private WebSocketConnection::Listener
 {
 public:
     struct Adoption
     {
-        int fd = -1;
+        int fd = -1; // Adopt
+        QTcpSocket *socket = nullptr; // Upgrade
+        std::vector<QSocketNotifier *> paused; // Upgrade: the socket's, to switch on again
         NativeWebSocket::Endpoint endpoint;
-        quint64 maxMessageBytes = 0; // 0: NativeWebSocket's default
+        quint64 maxMessageBytes = 0; // 0: the transport's default
         std::shared_ptr<Shared> shared;
     };
     struct Command
     {
-        enum class Kind : quint8 { Adopt, Text, Binary, Close, Abort, MaxSize, Shutdown };
+        enum class Kind : quint8 { Adopt, Upgrade, Text, Binary, Close, Abort, MaxSize, Shutdown };
         Kind kind = Kind::Text;
         quint16 code = 0;
         quint64 key = 0;
-        qint64 number = 0; // Text/Binary: what it added to Shared::inFlight; MaxSize: the limit
+        // Text/Binary: what it added to Shared::inFlight; MaxSize: the limit; Upgrade: the bytes
+        // of the request head
+        qint64 number = 0;
         QString text; // Text; Close: the reason; Adopt: the request path
         QByteArray data; // Binary; Adopt: the 101 answer
         std::unique_ptr<Adoption> adoption;
     };
+    // What an Upgraded or Refused event carries besides the common fields.
+    struct Arrival
+    {
+        NativeWebSocket::Endpoint endpoint; // Upgraded
+        QString path; // Upgraded
+        std::shared_ptr<Shared> shared; // Upgraded
+        QString peer; // Refused
+    };
     struct Event
     {
-        enum class Kind : quint8 { Text, Binary, Violation, Disconnected };
+        // Upgraded: an Upgrade command's connection is open; Gone: it ended before that;
+        // Refused: a protocol violation of one, for the log.
+        enum class Kind : quint8 { Text, Binary, Violation, Disconnected, Upgraded, Gone, Refused };
         Kind kind = Kind::Text;
-        quint16 code = 0; // Violation, Disconnected
+        quint16 code = 0; // Violation, Disconnected; Refused: the status
         quint64 key = 0;
-        QString text; // Text; Violation, Disconnected: the reason
+        QString text; // Text; Violation, Disconnected, Refused: the reason
         QByteArray data; // Binary
+        std::unique_ptr<Arrival> arrival; // Upgraded, Refused
     };
 
     explicit Loop(IoThreads *owner)
@@ -145,6 +165,7 @@ public:
 
     // Any thread.
     int alive() const { return m_alive.load(std::memory_order_relaxed); }
+    int qtAlive() const { return m_qtAlive.load(std::memory_order_relaxed); }
 
     // Server thread: nothing is reported from now on (the owner is going away), the thread drops
     // its connections and ends.
@@ -183,9 +204,82 @@ private:
 
     struct Entry
     {
-        NativeWebSocket *socket = nullptr;
+        WebSocketConnection *socket = nullptr;
         std::shared_ptr<Shared> shared;
     };
+    // A socket handed over for its upgrade, until QtWebSockets has answered it.
+    struct Upgrading
+    {
+        quint64 key = 0;
+        quint64 maxMessageBytes = 0;
+        std::shared_ptr<Shared> shared;
+    };
+
+    // I/O thread: an Upgrade command. The socket was moved to this thread before it was posted.
+    void upgrade(Command &c)
+    {
+        if (!m_upgrader) {
+            m_upgrader = new QtUpgrader(this);
+            connect(m_upgrader, &QtUpgrader::upgraded, this,
+                    [this](QWebSocket *ws, QTcpSocket *socket) { upgraded(ws, socket); });
+            connect(m_upgrader, &QtUpgrader::refused, this,
+                    [this](const QString &peer, int status, const QString &reason) {
+                        Event e;
+                        e.kind = Event::Kind::Refused;
+                        e.code = quint16(status);
+                        e.text = reason;
+                        e.arrival = std::make_unique<Arrival>();
+                        e.arrival->peer = peer;
+                        report(std::move(e));
+                    });
+        }
+        Adoption &a = *c.adoption;
+        QTcpSocket *socket = a.socket;
+        m_upgrading.insert(socket, Upgrading{c.key, a.maxMessageBytes, std::move(a.shared)});
+        // QtWebSockets deletes a socket that fails or goes away before the upgrade.
+        connect(socket, &QObject::destroyed, this, [this, socket] {
+            const Upgrading u = m_upgrading.take(socket);
+            if (!u.key)
+                return;
+            Event e;
+            e.kind = Event::Kind::Gone;
+            e.key = u.key;
+            report(std::move(e));
+        });
+        for (QSocketNotifier *n : a.paused)
+            n->setEnabled(true);
+        m_upgrader->handOver(socket, c.number);
+    }
+
+    void upgraded(QWebSocket *ws, QTcpSocket *socket)
+    {
+        const Upgrading u = socket ? m_upgrading.take(socket) : Upgrading();
+        if (!u.key) {
+            ws->abort(); // not one of ours: cannot happen
+            ws->deleteLater();
+            return;
+        }
+        disconnect(socket, &QObject::destroyed, this, nullptr);
+        auto *connection = new QtWebSocketConnection(ws, this);
+        // Before anything is read: frames are read on a later readyRead.
+        if (u.maxMessageBytes > 0)
+            connection->setMaxAllowedIncomingMessageSize(u.maxMessageBytes);
+        connection->setOutputCounter(&u.shared->queued);
+        connection->setListener(this, u.key);
+        m_alive.fetch_add(1, std::memory_order_relaxed);
+        m_qtAlive.fetch_add(1, std::memory_order_relaxed);
+        m_sockets.insert(u.key, Entry{connection, u.shared});
+        Event e;
+        e.kind = Event::Kind::Upgraded;
+        e.key = u.key;
+        e.arrival = std::make_unique<Arrival>();
+        e.arrival->endpoint
+            = NativeWebSocket::Endpoint{connection->peerAddress(), connection->peerPort(),
+                                        connection->localAddress(), connection->localPort()};
+        e.arrival->path = connection->requestPath();
+        e.arrival->shared = u.shared;
+        report(std::move(e));
+    }
 
     void run(Command &c)
     {
@@ -194,12 +288,23 @@ private:
                 entry.socket->setListener(nullptr, 0);
                 entry.socket->setOutputCounter(nullptr);
                 entry.socket->abort();
-                delete entry.socket;
+                dispose(entry.socket);
             }
-            m_alive.fetch_sub(int(m_sockets.size()), std::memory_order_relaxed);
             m_sockets.clear();
+            for (auto it = m_upgrading.cbegin(); it != m_upgrading.cend(); ++it) {
+                QTcpSocket *socket = it.key();
+                socket->disconnect(this);
+                socket->abort();
+                delete socket;
+            }
+            m_upgrading.clear();
+            delete std::exchange(m_upgrader, nullptr);
             bury();
             m_finished = true;
+            return;
+        }
+        if (c.kind == Command::Kind::Upgrade) {
+            upgrade(c);
             return;
         }
         if (c.kind == Command::Kind::Adopt) {
@@ -216,7 +321,7 @@ private:
         const auto it = m_sockets.constFind(c.key);
         if (it == m_sockets.cend())
             return; // it ended here first; the server thread hears of that from its event
-        NativeWebSocket *socket = it->socket;
+        WebSocketConnection *socket = it->socket;
         switch (c.kind) {
         case Command::Kind::Text:
             socket->sendTextMessage(c.text);
@@ -236,6 +341,7 @@ private:
             socket->setMaxAllowedIncomingMessageSize(quint64(c.number));
             break;
         case Command::Kind::Adopt:
+        case Command::Kind::Upgrade:
         case Command::Kind::Shutdown:
             break;
         }
@@ -288,7 +394,11 @@ private:
         if (!entry.socket)
             return;
         const quint16 code = entry.socket->closeCode();
-        const QString reason = entry.socket->closeReason();
+        // A copy of its own: the socket's string may be freed here, inside Qt's library, after
+        // the server thread dropped its reference (harmless, but invisible to TSan's view of
+        // Qt's reference counts).
+        const QString closeReason = entry.socket->closeReason();
+        const QString reason(closeReason.constData(), closeReason.size());
         entry.socket->setOutputCounter(nullptr);
         entry.socket->setListener(nullptr, 0);
         // Freed on the next turn: its own call may be on the stack.
@@ -299,11 +409,18 @@ private:
         report(Event::Kind::Disconnected, tag, code, reason);
     }
 
+    void dispose(WebSocketConnection *socket)
+    {
+        if (qobject_cast<QtWebSocketConnection *>(socket))
+            m_qtAlive.fetch_sub(1, std::memory_order_relaxed);
+        m_alive.fetch_sub(1, std::memory_order_relaxed);
+        delete socket;
+    }
+
     void bury()
     {
-        for (NativeWebSocket *socket : m_graveyard)
-            delete socket;
-        m_alive.fetch_sub(int(m_graveyard.size()), std::memory_order_relaxed);
+        for (WebSocketConnection *socket : m_graveyard)
+            dispose(socket);
         m_graveyard.clear();
     }
 
@@ -319,8 +436,11 @@ private:
     std::vector<Command> m_work; // I/O thread
     bool m_finished = false; // I/O thread: Shutdown ran
     QHash<quint64, Entry> m_sockets; // I/O thread
-    std::vector<NativeWebSocket *> m_graveyard; // I/O thread: disconnected, freed next turn
+    QtUpgrader *m_upgrader = nullptr; // I/O thread, made on the first Upgrade
+    QHash<QTcpSocket *, Upgrading> m_upgrading; // I/O thread
+    std::vector<WebSocketConnection *> m_graveyard; // I/O thread: disconnected, freed next turn
     std::atomic<int> m_alive{0}; // sockets of this thread not yet freed: any thread reads it
+    std::atomic<int> m_qtAlive{0}; // the QtWebSocketConnections among them
     std::vector<Event> m_taken; // server thread
 };
 
@@ -328,13 +448,15 @@ private:
 class IoThreads::Connection final : public WebSocketConnection
 {
 public:
+    // fd: a descriptor to hand over on the first call, or -1 (shared given: already running on
+    // the I/O thread).
     Connection(IoThreads *pool, int slot, quint64 key, int fd,
                const NativeWebSocket::Endpoint &endpoint, const QString &path,
-               const QByteArray &initialOutput)
+               const QByteArray &initialOutput, std::shared_ptr<Shared> shared = nullptr)
         : m_pool(pool)
         , m_slot(slot)
         , m_key(key)
-        , m_shared(std::make_shared<Shared>())
+        , m_shared(shared ? std::move(shared) : std::make_shared<Shared>())
         , m_endpoint(endpoint)
         , m_path(path)
         , m_initialOutput(initialOutput)
@@ -409,6 +531,8 @@ public:
         c.number = qint64(bytes);
         post(std::move(c));
     }
+    // The I/O thread keeps Shared::queued itself.
+    void setOutputCounter(std::atomic<qint64> *) override { }
     QHostAddress peerAddress() const override { return m_endpoint.peerAddress; }
     quint16 peerPort() const override { return m_endpoint.peerPort; }
     QHostAddress localAddress() const override { return m_endpoint.localAddress; }
@@ -441,6 +565,10 @@ public:
             m_closeReason = e.text;
             deliverDisconnected();
             break;
+        case Loop::Event::Kind::Upgraded:
+        case Loop::Event::Kind::Gone:
+        case Loop::Event::Kind::Refused:
+            break; // IoThreads' own
         }
     }
 
@@ -572,16 +700,52 @@ int IoThreads::autoCount(int cores)
 WebSocketConnection *IoThreads::adopt(int fd, const NativeWebSocket::Endpoint &endpoint,
                                       const QString &path, const QByteArray &initialOutput)
 {
-    int slot = 0;
-    for (int i = 1; i < count(); ++i) {
-        if (m_loops[std::size_t(i)].open < m_loops[std::size_t(slot)].open)
-            slot = i;
-    }
+    const int slot = leastLoaded();
     const quint64 key = m_nextKey++;
     auto *c = new Connection(this, slot, key, fd, endpoint, path, initialOutput);
     m_connections.insert(key, c);
     ++m_loops[std::size_t(slot)].open;
     return c;
+}
+
+void IoThreads::adoptUpgrade(QTcpSocket *socket, qint64 headBytes, quint64 maxMessageBytes)
+{
+    const int slot = leastLoaded();
+    Slot &s = m_loops[std::size_t(slot)];
+    ++s.open;
+    socket->setParent(nullptr);
+    // Its notifiers are switched off here and on again by the I/O thread when it takes the
+    // socket: moved while on, each would switch itself on there through a call Qt posts, and
+    // the I/O thread would start watching the socket at a moment of Qt's choosing.
+    std::vector<QSocketNotifier *> paused;
+    const QList<QSocketNotifier *> notifiers = socket->findChildren<QSocketNotifier *>();
+    for (QSocketNotifier *n : notifiers) {
+        if (n->isEnabled()) {
+            n->setEnabled(false);
+            paused.push_back(n);
+        }
+    }
+    socket->moveToThread(s.thread);
+    Loop::Command c;
+    c.kind = Loop::Command::Kind::Upgrade;
+    c.key = m_nextKey++;
+    c.number = headBytes;
+    c.adoption = std::make_unique<Loop::Adoption>();
+    c.adoption->socket = socket;
+    c.adoption->paused = std::move(paused);
+    c.adoption->maxMessageBytes = maxMessageBytes;
+    c.adoption->shared = std::make_shared<Shared>();
+    s.loop->post(std::move(c));
+}
+
+int IoThreads::leastLoaded() const
+{
+    int slot = 0;
+    for (int i = 1; i < count(); ++i) {
+        if (m_loops[std::size_t(i)].open < m_loops[std::size_t(slot)].open)
+            slot = i;
+    }
+    return slot;
 }
 
 QList<int> IoThreads::load() const
@@ -601,10 +765,41 @@ int IoThreads::socketsAlive() const
     return n;
 }
 
+int IoThreads::qtSocketsAlive() const
+{
+    int n = 0;
+    for (const Slot &s : m_loops)
+        n += s.loop->qtAlive();
+    return n;
+}
+
 void IoThreads::drain()
 {
-    for (Slot &s : m_loops) {
-        for (Loop::Event &e : s.loop->takeEvents()) {
+    for (int slot = 0; slot < count(); ++slot) {
+        for (Loop::Event &e : m_loops[std::size_t(slot)].loop->takeEvents()) {
+            switch (e.kind) {
+            case Loop::Event::Kind::Upgraded: {
+                const Loop::Arrival &a = *e.arrival;
+                auto *c = new Connection(this, slot, e.key, -1, a.endpoint, a.path, QByteArray(),
+                                         a.shared);
+                m_connections.insert(e.key, c);
+                if (isSignalConnected(QMetaMethod::fromSignal(&IoThreads::upgraded))) {
+                    Q_EMIT upgraded(c);
+                } else {
+                    c->abort(); // nobody takes it
+                    delete c;
+                }
+                continue;
+            }
+            case Loop::Event::Kind::Gone:
+                --m_loops[std::size_t(slot)].open;
+                continue;
+            case Loop::Event::Kind::Refused:
+                Q_EMIT refused(e.arrival->peer, e.code, e.text);
+                continue;
+            default:
+                break;
+            }
             // Looked up per event: a delivery may end (and delete later) any connection.
             if (Connection *c = m_connections.value(e.key))
                 c->deliver(e);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+class QTcpSocket;
 class QThread;
 
 // `[server] io_threads` (docs/performance.md, "I/O threads"): native ws:// connections whose
@@ -25,6 +26,11 @@ class QThread;
 // directions go through a locked queue per I/O thread and one wake-up per batch, not per
 // message: a server-thread pass that sends 10,000 frames wakes each I/O thread once (an eventfd
 // that the other side's event loop watches).
+//
+// QtWebSockets connections (TLS, `[server] transport = qt`) go over as sockets whose request head
+// has been read and routed: each I/O thread has a QWebSocketServer of its own (QtUpgrader) that
+// upgrades them with handleConnection(), and its QWebSocket then runs there behind the same kind
+// of stand-in (upgraded()).
 //
 // Back-pressure: an I/O thread that has MaxQueuedEvents messages (or MaxQueuedBytes) waiting for
 // the server thread stops reading until the server thread takes them, so a fast sender fills
@@ -56,11 +62,27 @@ public:
     // which ServerWorker calls first, or anything else), so no message slips past the limit.
     WebSocketConnection *adopt(int fd, const NativeWebSocket::Endpoint &endpoint,
                                const QString &path, const QByteArray &initialOutput);
-    // Open connections per I/O thread (stand-ins not yet deleted).
+    // Takes socket (connected, no parent, in this thread, its request head of headBytes unread
+    // and routed as an upgrade) to the I/O thread with the fewest connections, whose
+    // QWebSocketServer answers the upgrade. The connection arrives through upgraded(), with
+    // maxMessageBytes as its limit from the first frame (0: QtWebSockets' default), or never,
+    // when the upgrade fails (refused() may tell why).
+    void adoptUpgrade(QTcpSocket *socket, qint64 headBytes, quint64 maxMessageBytes);
+    // Open connections per I/O thread (stand-ins not yet deleted; upgrades under way included).
     QList<int> load() const;
-    // NativeWebSockets that exist on the I/O threads right now, closed ones not yet freed
+    // Connections that exist on the I/O threads right now, closed ones not yet freed
     // included (tests: nothing may be left behind).
     int socketsAlive() const;
+    // The QtWebSockets connections among them.
+    int qtSocketsAlive() const;
+
+Q_SIGNALS:
+    // An upgrade handed over by adoptUpgrade() succeeded: the stand-in, which the receiver owns
+    // (no parent). Nobody connected: the connection is dropped.
+    void upgraded(WebSocketConnection *connection);
+    // An upgrade handed over by adoptUpgrade() or its connection failed for a protocol
+    // violation (status: a close code, or 400 before the upgrade), for the log.
+    void refused(const QString &peer, int status, const QString &reason);
 
 private:
     class Loop;
@@ -69,6 +91,7 @@ private:
     struct Shared;
     friend class Connection;
 
+    int leastLoaded() const;
     void drain();
     void forget(Connection *connection);
 

@@ -62,9 +62,7 @@ public:
     static void setCloseTimeoutMs(int ms);
     // Heap bytes this connection holds for input and output right now (tests, benchmarks).
     qsizetype bufferedBytes() const;
-    // Keeps *counter equal to bytesToWrite() from now on, for a reader in another thread
-    // (IoThreads: the server thread's slow-consumer check). nullptr stops it.
-    void setOutputCounter(std::atomic<qint64> *counter);
+    void setOutputCounter(std::atomic<qint64> *counter) override;
 
 private:
     enum class State : quint8 { Open, Closing, Closed };

@@ -24,11 +24,13 @@ QtWebSocketConnection::~QtWebSocketConnection()
 void QtWebSocketConnection::sendTextMessage(const QString &text)
 {
     m_socket->sendTextMessage(text);
+    publishQueued();
 }
 
 void QtWebSocketConnection::sendBinaryMessage(const QByteArray &data)
 {
     m_socket->sendBinaryMessage(data);
+    publishQueued();
 }
 
 void QtWebSocketConnection::close(quint16 code, const QString &reason)
@@ -59,6 +61,23 @@ QAbstractSocket::SocketState QtWebSocketConnection::state() const
 void QtWebSocketConnection::setMaxAllowedIncomingMessageSize(quint64 bytes)
 {
     m_socket->setMaxAllowedIncomingMessageSize(bytes);
+}
+
+void QtWebSocketConnection::setOutputCounter(std::atomic<qint64> *counter)
+{
+    if (!m_outputCounter && counter)
+        connect(m_socket, &QWebSocket::bytesWritten, this, &QtWebSocketConnection::publishQueued);
+    else if (m_outputCounter && !counter)
+        disconnect(m_socket, &QWebSocket::bytesWritten, this,
+                   &QtWebSocketConnection::publishQueued);
+    m_outputCounter = counter;
+    publishQueued();
+}
+
+void QtWebSocketConnection::publishQueued()
+{
+    if (m_outputCounter)
+        m_outputCounter->store(m_socket->bytesToWrite(), std::memory_order_relaxed);
 }
 
 QHostAddress QtWebSocketConnection::peerAddress() const

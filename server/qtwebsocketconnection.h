@@ -6,7 +6,8 @@
 class QWebSocket;
 
 // WebSocketConnection over a QWebSocket from QWebSocketServer: wss:// connections, and every
-// connection with `[server] transport = qt`. Owns the QWebSocket. Lives in the server thread.
+// connection with `[server] transport = qt`. Owns the QWebSocket. Lives in the server thread, or
+// in an I/O thread (IoThreads) behind a stand-in.
 class QtWebSocketConnection final : public WebSocketConnection
 {
     Q_OBJECT
@@ -25,6 +26,7 @@ public:
     qint64 bytesToWrite() const override;
     QAbstractSocket::SocketState state() const override;
     void setMaxAllowedIncomingMessageSize(quint64 bytes) override;
+    void setOutputCounter(std::atomic<qint64> *counter) override;
     QHostAddress peerAddress() const override;
     quint16 peerPort() const override;
     QHostAddress localAddress() const override;
@@ -36,5 +38,8 @@ public:
     QWebSocket *socket() const { return m_socket; }
 
 private:
+    void publishQueued();
+
     QWebSocket *m_socket;
+    std::atomic<qint64> *m_outputCounter = nullptr;
 };

@@ -29,8 +29,9 @@ struct ServerConfig
     // Applies to connections accepted after a reload; open ones keep theirs.
     enum class Transport : quint8 { Native, Qt };
     Transport transport = Transport::Native;
-    // [server] io_threads: threads that run the native connections' socket work (reading,
-    // frames, writing; server/iothreads.h) while the server thread keeps the sessions. 0 = none
+    // [server] io_threads: threads that run the connections' socket work (reading, frames,
+    // writing; QtWebSockets upgrades too; server/iothreads.h) while the server thread keeps the
+    // sessions. 0 = none
     // (the server thread does it all), AutoIoThreads = IoThreads::autoCount(cores). Read at
     // start: a reload reports it as needing a restart.
     static constexpr int AutoIoThreads = -1;

@@ -159,6 +159,7 @@ void ServerWorker::start(const ServerConfig &config)
     if (ioThreads > 0 && !m_io)
         m_io = std::make_unique<IoThreads>(ioThreads);
     m_frontend->setIoThreads(m_io.get());
+    m_frontend->setMaxMessageBytes(quint64(config.maxMessageBytes));
     QString unused; // not listening yet: nothing to rebind
     m_frontend->setNativeTransport(config.transport == ServerConfig::Transport::Native, &unused);
     if (config.tlsEnabled()) {
@@ -477,6 +478,8 @@ void ServerWorker::applyConfig(const ServerConfig &config, const QString &source
     if (m_frontend)
         m_frontend->setHandshakeTimeout(next.handshakeTimeoutMs);
     if (old.maxMessageBytes != next.maxMessageBytes) {
+        if (m_frontend)
+            m_frontend->setMaxMessageBytes(quint64(next.maxMessageBytes));
         for (auto &c : m_connections)
             c.socket->setMaxAllowedIncomingMessageSize(quint64(next.maxMessageBytes));
     }

@@ -6,6 +6,8 @@
 #include <QtNetwork/QAbstractSocket>
 #include <QtNetwork/QHostAddress>
 
+#include <atomic>
+
 // One accepted WebSocket connection of the main port, whatever carries it: NativeWebSocket (plain
 // ws://, `[server] transport = native`) or QtWebSocketConnection (a QWebSocket: wss://, or
 // `transport = qt`). ServerWorker sees only this. Lives in the server thread; delete it with
@@ -42,6 +44,9 @@ public:
     }
     virtual QAbstractSocket::SocketState state() const = 0;
     virtual void setMaxAllowedIncomingMessageSize(quint64 bytes) = 0;
+    // Keeps *counter equal to bytesToWrite() from now on, for a reader in another thread
+    // (IoThreads: the server thread's slow-consumer check). nullptr stops it.
+    virtual void setOutputCounter(std::atomic<qint64> *counter) = 0;
 
     virtual QHostAddress peerAddress() const = 0;
     virtual quint16 peerPort() const = 0;

@@ -27,8 +27,10 @@ WARDEN = os.environ.get("WARDEN_BIN", "build/bin/warden")
 def start_warden(tmp):
     cfg = os.path.join(tmp, "conformance.ini")
     with open(cfg, "w") as f:
-        # WARDEN_TRANSPORT=qt checks the QtWebSockets escape hatch (e2e_ws_conformance_qt).
+        # WARDEN_TRANSPORT=qt checks the QtWebSockets escape hatch (e2e_ws_conformance_qt),
+        # WARDEN_IO_THREADS the connections on I/O threads (e2e_ws_conformance_io, _qt_io).
         f.write("[server]\nlisten = 127.0.0.1:0\ntransport = " + os.environ.get("WARDEN_TRANSPORT", "native")
+                + "\nio_threads = " + os.environ.get("WARDEN_IO_THREADS", "auto")
                 + "\n[auth]\njwt_secret = conformance-secret-0123456789\n"
                 "[limits]\nmax_message_bytes = 4096\n[testing]\necho_path = /echo\n")
     proc = subprocess.Popen([WARDEN, "--no-gui", "--config", cfg, "--data-dir", os.path.join(tmp, "data"),
@@ -36,6 +38,9 @@ def start_warden(tmp):
     for line in proc.stdout:
         ev = json.loads(line)
         if ev.get("type") == "listening":
+            want = os.environ.get("WARDEN_IO_THREADS")
+            if want and ev.get("io_threads") != int(want):
+                raise SystemExit("warden runs %s I/O threads, not %s" % (ev.get("io_threads"), want))
             return proc, int(ev["address"].rsplit(":", 1)[1])
     raise SystemExit("warden did not start")
 

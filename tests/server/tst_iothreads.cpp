@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: MIT
 // IoThreads (`[server] io_threads`): native connections run on I/O threads while this thread,
 // standing in for the server thread, sees only WebSocketConnection stand-ins. The client side is
-// the other end of a socketpair, written and read by hand with raw frames; every wait spins this
-// thread's event loop (spies, QTRY_*), as the server thread's would. tst_server_io runs the whole
-// server suite on two I/O threads.
+// the other end of a socketpair (or, for QtWebSockets upgrades, a TCP connection to a QTcpServer
+// on 127.0.0.1), written and read by hand with raw frames; every wait spins this thread's event
+// loop (spies, QTRY_*), as the server thread's would. tst_server_io, tst_server_qt_io and
+// tst_tls_io run the whole server and TLS suites on two I/O threads.
 #include "server/iothreads.h"
 #include "tests/common/wsframes.h"
 
+#include <QtNetwork/QTcpServer>
+#include <QtNetwork/QTcpSocket>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
 #include <memory>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +53,23 @@ public:
         *serverFd = fds[1];
         return true;
     }
+    // A blocking TCP connection to 127.0.0.1:port.
+    bool connectTo(quint16 port)
+    {
+        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return m_fd >= 0 && ::connect(m_fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+    }
+    quint16 localPort() const
+    {
+        sockaddr_in a{};
+        socklen_t n = sizeof a;
+        ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&a), &n);
+        return ntohs(a.sin_port);
+    }
     int fd() const { return m_fd; }
 
     bool write(const QByteArray &bytes)
@@ -79,6 +101,27 @@ public:
         *out = m_in.left(n);
         m_in.remove(0, n);
         return true;
+    }
+
+    // Everything up to and including end, or false on EOF or after WaitMs without progress.
+    bool readUntil(const QByteArray &end, QByteArray *out)
+    {
+        for (;;) {
+            const qsizetype at = m_in.indexOf(end);
+            if (at >= 0) {
+                *out = m_in.left(at + end.size());
+                m_in.remove(0, at + end.size());
+                return true;
+            }
+            pollfd p{m_fd, POLLIN, 0};
+            if (::poll(&p, 1, WaitMs) <= 0)
+                return false;
+            char buffer[4096];
+            const ssize_t got = ::recv(m_fd, buffer, sizeof buffer, 0);
+            if (got <= 0)
+                return false;
+            m_in.append(buffer, got);
+        }
     }
 
     // The next server frame (never masked): opcode and payload.
@@ -129,6 +172,25 @@ QByteArray closePayload(quint16 code, const QByteArray &reason)
     return p + reason;
 }
 
+const QByteArray UpgradeRequest
+    = QByteArrayLiteral("GET /chat HTTP/1.1\r\n"
+                        "Host: 127.0.0.1\r\n"
+                        "Upgrade: websocket\r\n"
+                        "Connection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n");
+
+// The server side of a TCP connection whose first bytes (what the peer wrote) have arrived.
+QTcpSocket *accepted(QTcpServer &server, qint64 bytes)
+{
+    if (!QTest::qWaitFor([&] { return server.hasPendingConnections(); }, WaitMs))
+        return nullptr;
+    QTcpSocket *socket = server.nextPendingConnection();
+    if (!QTest::qWaitFor([&] { return socket->bytesAvailable() >= bytes; }, WaitMs))
+        return nullptr;
+    return socket;
+}
+
 } // namespace
 
 class tst_IoThreads : public QObject
@@ -142,6 +204,10 @@ private Q_SLOTS:
     void closesBothWaysAndAbort();
     void floodStopsReadingUntilTaken();
     void teardownWithConnectionsOpen();
+    void qtUpgradesRunOnIoThreads();
+    void qtUpgradeFailuresAreForgotten_data();
+    void qtUpgradeFailuresAreForgotten();
+    void teardownWithQtUpgradesUnderWay();
 
 private:
     struct Link
@@ -401,6 +467,160 @@ void tst_IoThreads::teardownWithConnectionsOpen()
         QCOMPARE(l.socket->state(), QAbstractSocket::UnconnectedState);
         l.socket->sendTextMessage(QStringLiteral("after"));
         l.socket->close(1000, QString());
+    }
+}
+
+void tst_IoThreads::qtUpgradesRunOnIoThreads()
+{
+    // A socket whose request head was read and routed in this thread goes to an I/O thread,
+    // whose own QWebSocketServer answers it; the QWebSocket then runs there behind a stand-in.
+    IoThreads io(2);
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QSignalSpy upgraded(&io, &IoThreads::upgraded);
+    std::vector<std::unique_ptr<Peer>> peers;
+    std::vector<std::unique_ptr<WebSocketConnection>> sockets;
+    for (int i = 0; i < 2; ++i) {
+        peers.push_back(std::make_unique<Peer>());
+        Peer &peer = *peers.back();
+        QVERIFY(peer.connectTo(server.serverPort()));
+        QVERIFY(peer.write(UpgradeRequest));
+        QTcpSocket *socket = accepted(server, UpgradeRequest.size());
+        QVERIFY(socket);
+        io.adoptUpgrade(socket, UpgradeRequest.size(), 64);
+        QTRY_COMPARE_WITH_TIMEOUT(upgraded.size(), i + 1, WaitMs);
+        sockets.emplace_back(upgraded.last().at(0).value<WebSocketConnection *>());
+        WebSocketConnection *ws = sockets.back().get();
+        QVERIFY(ws);
+        QCOMPARE(ws->requestPath(), QStringLiteral("/chat"));
+        QCOMPARE(ws->peerPort(), peer.localPort());
+        QCOMPARE(ws->localPort(), server.serverPort());
+        QByteArray answer;
+        QVERIFY(peer.readUntil("\r\n\r\n", &answer));
+        QVERIFY2(answer.startsWith("HTTP/1.1 101"), answer.constData());
+        QVERIFY(answer.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+
+        QSignalSpy texts(ws, &WebSocketConnection::textMessageReceived);
+        QVERIFY(peer.write(wsFrame(0x1, "hello " + QByteArray::number(i))));
+        QVERIFY(texts.wait(WaitMs));
+        QCOMPARE(texts.at(0).at(0).toString(), QStringLiteral("hello %1").arg(i));
+        ws->sendTextMessage(QStringLiteral("echo %1 \u00e9").arg(i));
+        int opcode = 0;
+        QByteArray payload;
+        QVERIFY(peer.frame(&opcode, &payload));
+        QCOMPARE(opcode, 0x1);
+        QCOMPARE(QString::fromUtf8(payload), QStringLiteral("echo %1 \u00e9").arg(i));
+    }
+    // One on each thread, both QtWebSockets connections.
+    QCOMPARE(io.load(), QList<int>({1, 1}));
+    QCOMPARE(io.qtSocketsAlive(), 2);
+    QCOMPARE(io.socketsAlive(), 2);
+
+    // The limit handed over with the socket holds from the first frame: 100 bytes > 64.
+    WebSocketConnection *ws = sockets[0].get();
+    QSignalSpy texts(ws, &WebSocketConnection::textMessageReceived);
+    QSignalSpy gone(ws, &WebSocketConnection::disconnected);
+    QVERIFY(peers[0]->write(wsFrame(0x1, QByteArray(100, 'x'))));
+    int opcode = 0;
+    QByteArray payload;
+    QVERIFY(peers[0]->frame(&opcode, &payload));
+    QCOMPARE(opcode, 0x8);
+    QCOMPARE(payload.left(2), closePayload(1009, {}));
+    QVERIFY(peers[0]->write(wsFrame(0x8, closePayload(1009, {}))));
+    QVERIFY(gone.wait(WaitMs));
+    QCOMPARE(texts.size(), 0);
+    QCOMPARE(ws->closeCode(), 1009);
+    QCOMPARE(ws->closeReason(), QStringLiteral("message too big"));
+
+    // Closed from this side: the close frame goes out from the I/O thread.
+    WebSocketConnection *other = sockets[1].get();
+    QSignalSpy otherGone(other, &WebSocketConnection::disconnected);
+    other->close(1000, QStringLiteral("bye"));
+    QVERIFY(peers[1]->frame(&opcode, &payload));
+    QCOMPARE(opcode, 0x8);
+    QCOMPARE(payload, closePayload(1000, "bye"));
+    QVERIFY(peers[1]->write(wsFrame(0x8, closePayload(1000, {}))));
+    QVERIFY(otherGone.wait(WaitMs));
+    sockets.clear();
+    QCOMPARE(io.load(), QList<int>({0, 0}));
+    QTRY_COMPARE_WITH_TIMEOUT(io.socketsAlive(), 0, WaitMs);
+    QCOMPARE(io.qtSocketsAlive(), 0);
+}
+
+void tst_IoThreads::qtUpgradeFailuresAreForgotten_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<qint64>("headBytes");
+    QTest::addColumn<int>("refusedStatus"); // 0: none expected
+
+    QByteArray noKey = UpgradeRequest;
+    noKey.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "");
+    QTest::addRow("no key") << noKey << qint64(noKey.size()) << 0;
+    // RFC 6455 4.1: nothing may come before the answer (QtWebSockets 6.4 would take it).
+    QTest::addRow("data before the answer")
+        << UpgradeRequest + wsFrame(0x1, "early") << qint64(UpgradeRequest.size()) << 400;
+}
+
+void tst_IoThreads::qtUpgradeFailuresAreForgotten()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(qint64, headBytes);
+    QFETCH(int, refusedStatus);
+    IoThreads io(1);
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QSignalSpy upgraded(&io, &IoThreads::upgraded);
+    QSignalSpy refused(&io, &IoThreads::refused);
+    Peer peer;
+    QVERIFY(peer.connectTo(server.serverPort()));
+    QVERIFY(peer.write(request));
+    QTcpSocket *socket = accepted(server, request.size());
+    QVERIFY(socket);
+    io.adoptUpgrade(socket, headBytes, 0);
+    QCOMPARE(io.load(), QList<int>({1})); // counted while it is under way
+    QVERIFY(peer.waitForEof());
+    QTRY_COMPARE_WITH_TIMEOUT(io.load(), QList<int>({0}), WaitMs);
+    QCOMPARE(upgraded.size(), 0);
+    if (refusedStatus) {
+        QTRY_COMPARE_WITH_TIMEOUT(refused.size(), 1, WaitMs);
+        QCOMPARE(refused.at(0).at(0).toString(),
+                 QStringLiteral("127.0.0.1:%1").arg(peer.localPort()));
+        QCOMPARE(refused.at(0).at(1).toInt(), refusedStatus);
+        QCOMPARE(refused.at(0).at(2).toString(),
+                 QStringLiteral("data sent before the handshake response"));
+    } else {
+        QCOMPARE(refused.size(), 0);
+    }
+    QCOMPARE(io.socketsAlive(), 0);
+}
+
+void tst_IoThreads::teardownWithQtUpgradesUnderWay()
+{
+    // Sockets handed over and upgraded, or still in their upgrade, when the I/O threads end:
+    // every one is dropped (the peers see EOF) and nothing is left behind (ASan, TSan runs).
+    auto io = std::make_unique<IoThreads>(2);
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    std::vector<std::unique_ptr<Peer>> peers;
+    std::vector<std::unique_ptr<WebSocketConnection>> sockets;
+    QObject::connect(io.get(), &IoThreads::upgraded, this,
+                     [&sockets](WebSocketConnection *ws) { sockets.emplace_back(ws); });
+    for (int i = 0; i < 4; ++i) {
+        peers.push_back(std::make_unique<Peer>());
+        QVERIFY(peers.back()->connectTo(server.serverPort()));
+        QVERIFY(peers.back()->write(UpgradeRequest));
+        QTcpSocket *socket = accepted(server, UpgradeRequest.size());
+        QVERIFY(socket);
+        io->adoptUpgrade(socket, UpgradeRequest.size(), 0);
+        if (i < 2) // the first two are open, the others may be anywhere in their upgrade
+            QTRY_COMPARE_WITH_TIMEOUT(int(sockets.size()), i + 1, WaitMs);
+    }
+    io.reset();
+    for (auto &peer : peers)
+        QVERIFY(peer->waitForEof());
+    for (auto &ws : sockets) {
+        QCOMPARE(ws->state(), QAbstractSocket::UnconnectedState);
+        ws->sendTextMessage(QStringLiteral("after"));
     }
 }
 

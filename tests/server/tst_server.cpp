@@ -2086,7 +2086,9 @@ void tst_Server::reloadAppliesEachLiveKey()
         // New connections get the new transport; the open one kept its own (round trip above).
         const auto natives = [this] {
             return callWorker<int>([](ServerWorker &w) {
-                return int(w.findChildren<NativeWebSocket *>().size()) + openOnIoThreads(w);
+                const IoThreads *io = w.ioThreads();
+                return int(w.findChildren<NativeWebSocket *>().size())
+                       + (io ? io->socketsAlive() - io->qtSocketsAlive() : 0);
             });
         };
         const bool nativeBefore = base.transport == ServerConfig::Transport::Native;
