@@ -76,6 +76,10 @@ void HttpFrontend::setIoThreads(IoThreads *io)
         return;
     connect(io, &IoThreads::upgraded, this, &HttpFrontend::webSocketAccepted);
     connect(io, &IoThreads::refused, this, &HttpFrontend::requestRefused);
+    connect(io, &IoThreads::encrypted, this, [this](QTcpSocket *socket) {
+        takePending(socket);
+        armTimer();
+    });
 }
 
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
@@ -135,7 +139,9 @@ bool HttpFrontend::setTls(const std::optional<QSslConfiguration> &tls, QString *
     if (!isListening())
         return true;
     if (!modeChanges) {
-        if (tls)
+        // New handshakes get the new certificate: QSslServer's, or (I/O threads) each one
+        // handed over with m_tls.
+        if (tls && m_tcp)
             static_cast<QSslServer *>(m_tcp.get())->setSslConfiguration(*tls);
         return true;
     }
@@ -195,25 +201,28 @@ quint16 HttpFrontend::port() const
 
 void HttpFrontend::onNewTcpConnection()
 {
-    while (m_tcp && m_tcp->hasPendingConnections()) {
-        QTcpSocket *socket = m_tcp->nextPendingConnection();
-        // Owned here, not by the listener, so a rebind never takes live sockets with it.
-        socket->setParent(this);
-        const DeadlineIndex::Key key = m_nextKey++;
-        m_pending.insert(socket, key);
-        m_pendingByKey.insert(key, socket);
-        m_deadlines.schedule(key, monotonicMs() + m_handshakeTimeoutMs);
-        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
-        connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
-            if (m_pending.contains(socket)) {
-                forget(socket);
-                socket->deleteLater();
-            }
-        });
-        if (socket->bytesAvailable() > 0)
-            onReadyRead(socket);
-    }
+    while (m_tcp && m_tcp->hasPendingConnections())
+        takePending(m_tcp->nextPendingConnection());
     armTimer();
+}
+
+void HttpFrontend::takePending(QTcpSocket *socket)
+{
+    // Owned here, not by the listener, so a rebind never takes live sockets with it.
+    socket->setParent(this);
+    const DeadlineIndex::Key key = m_nextKey++;
+    m_pending.insert(socket, key);
+    m_pendingByKey.insert(key, socket);
+    m_deadlines.schedule(key, monotonicMs() + m_handshakeTimeoutMs);
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+    connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+        if (m_pending.contains(socket)) {
+            forget(socket);
+            socket->deleteLater();
+        }
+    });
+    if (socket->bytesAvailable() > 0)
+        onReadyRead(socket);
 }
 
 HttpFrontend::Route HttpFrontend::route(const QByteArray &data, HttpRequest *request,
@@ -366,6 +375,12 @@ QByteArray HttpFrontend::nativeUpgradeAnswer(const HttpRequest &request, HttpRes
 
 void HttpFrontend::onRawAccepted(int fd, const NativeWebSocket::Endpoint &endpoint)
 {
+    if (m_tls) {
+        // TLS with I/O threads: the handshake runs on one of them; the socket comes back
+        // encrypted (takePending()) for its request head.
+        m_io->handshake(fd, *m_tls, m_handshakeTimeoutMs);
+        return;
+    }
     const DeadlineIndex::Key key = m_nextKey++;
     RawPending &p = m_rawPending[key];
     p.fd = fd;

@@ -24,7 +24,8 @@ class TcpListener;
 class WebSocketConnection;
 
 // The main port: accepts TCP with a deep backlog, reads each request head (bounded in size and
-// time), answers plain HTTP itself and accepts WebSocket upgrades. On plain TCP with the native
+// time), answers plain HTTP itself and accepts WebSocket upgrades. With I/O threads, TLS
+// handshakes and upgraded connections run on those (IoThreads). On plain TCP with the native
 // transport everything up to the 101 happens on raw descriptors (TcpListener, then recv() into a
 // small buffer per connection) and the descriptor goes to a NativeWebSocket: no QTcpSocket is
 // made for a WebSocket connection, only for a plain HTTP answer. With TLS, or with
@@ -63,7 +64,7 @@ public:
     void setHandshakeTimeout(int ms) { m_handshakeTimeoutMs = ms; }
     // Upgraded connections go to these I/O threads (nullptr: they run in this thread): native
     // ones as descriptors, QtWebSockets ones (TLS, `transport = qt`) as sockets that an I/O
-    // thread's own QWebSocketServer upgrades.
+    // thread's own QWebSocketServer upgrades; TLS handshakes run there too. Set before listen().
     void setIoThreads(IoThreads *io);
     // The message-size limit a QtWebSockets connection on an I/O thread starts with, before
     // the receiver of webSocketAccepted() sets its own (0: QtWebSockets' default).
@@ -106,12 +107,16 @@ private:
     };
     class HeadNotifier;
 
-    bool usesRawListener() const { return m_native && !m_tls; }
+    // Raw descriptors for the native transport, and for TLS with I/O threads (which run the
+    // TLS handshakes); else a QTcpServer or QSslServer.
+    bool usesRawListener() const { return m_tls ? m_io != nullptr : m_native; }
     // Closes the listener and listens again on the same address with the current mode.
     bool rebind(QString *error);
     // data: every byte received so far. Parses, checks and, for a plain request, answers.
     Route route(const QByteArray &data, HttpRequest *request, const QHostAddress &peer);
     void onNewTcpConnection();
+    // A connected socket (encrypted, for TLS) whose request head is to be read.
+    void takePending(QTcpSocket *socket);
     void onReadyRead(QTcpSocket *socket);
     void onRawAccepted(int fd, const NativeWebSocket::Endpoint &endpoint);
     void onRawReadable(DeadlineIndex::Key key);

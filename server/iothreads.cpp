@@ -10,6 +10,8 @@
 #include <QtCore/QMetaMethod>
 #include <QtCore/QSocketNotifier>
 #include <QtCore/QThread>
+#include <QtCore/QTimer>
+#include <QtNetwork/QSslSocket>
 #include <QtNetwork/QTcpSocket>
 #include <QtWebSockets/QWebSocket>
 
@@ -24,6 +26,30 @@
 
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+namespace {
+// A socket changes threads with its notifiers off: moved while on, each would switch itself on
+// in the new thread through a call Qt posts, at a moment of Qt's choosing (and invisible to
+// TSan). The receiving thread switches them on again once it has taken the socket.
+std::vector<QSocketNotifier *> pauseNotifiers(QObject *socket)
+{
+    std::vector<QSocketNotifier *> paused;
+    const QList<QSocketNotifier *> notifiers = socket->findChildren<QSocketNotifier *>();
+    for (QSocketNotifier *n : notifiers) {
+        if (n->isEnabled()) {
+            n->setEnabled(false);
+            paused.push_back(n);
+        }
+    }
+    return paused;
+}
+
+void resumeNotifiers(const std::vector<QSocketNotifier *> &paused)
+{
+    for (QSocketNotifier *n : paused)
+        n->setEnabled(true);
+}
+} // namespace
 
 // A wake-up across threads: an eventfd that the other side's event loop watches. Not a posted
 // event: a thread's posted-event list is shared with everything else that posts to it, and a
@@ -81,13 +107,25 @@ public:
         int fd = -1; // Adopt
         QTcpSocket *socket = nullptr; // Upgrade
         std::vector<QSocketNotifier *> paused; // Upgrade: the socket's, to switch on again
+        QSslConfiguration tls; // Handshake
+        int timeoutMs = 0; // Handshake
         NativeWebSocket::Endpoint endpoint;
         quint64 maxMessageBytes = 0; // 0: the transport's default
         std::shared_ptr<Shared> shared;
     };
     struct Command
     {
-        enum class Kind : quint8 { Adopt, Upgrade, Text, Binary, Close, Abort, MaxSize, Shutdown };
+        enum class Kind : quint8 {
+            Adopt,
+            Upgrade,
+            Handshake,
+            Text,
+            Binary,
+            Close,
+            Abort,
+            MaxSize,
+            Shutdown
+        };
         Kind kind = Kind::Text;
         quint16 code = 0;
         quint64 key = 0;
@@ -105,12 +143,24 @@ public:
         QString path; // Upgraded
         std::shared_ptr<Shared> shared; // Upgraded
         QString peer; // Refused
+        QTcpSocket *socket = nullptr; // Encrypted: moved to the server thread
+        std::vector<QSocketNotifier *> paused; // Encrypted: the socket's, to switch on again
     };
     struct Event
     {
-        // Upgraded: an Upgrade command's connection is open; Gone: it ended before that;
-        // Refused: a protocol violation of one, for the log.
-        enum class Kind : quint8 { Text, Binary, Violation, Disconnected, Upgraded, Gone, Refused };
+        // Upgraded: an Upgrade command's connection is open; Gone: it (or a Handshake
+        // command's) ended before that; Refused: a protocol violation of one, for the log;
+        // Encrypted: a Handshake command's TLS handshake is done, the socket goes back.
+        enum class Kind : quint8 {
+            Text,
+            Binary,
+            Violation,
+            Disconnected,
+            Upgraded,
+            Gone,
+            Refused,
+            Encrypted
+        };
         Kind kind = Kind::Text;
         quint16 code = 0; // Violation, Disconnected; Refused: the status
         quint64 key = 0;
@@ -239,16 +289,91 @@ private:
         // QtWebSockets deletes a socket that fails or goes away before the upgrade.
         connect(socket, &QObject::destroyed, this, [this, socket] {
             const Upgrading u = m_upgrading.take(socket);
-            if (!u.key)
-                return;
-            Event e;
-            e.kind = Event::Kind::Gone;
-            e.key = u.key;
-            report(std::move(e));
+            if (u.key)
+                reportGone(u.key);
         });
-        for (QSocketNotifier *n : a.paused)
-            n->setEnabled(true);
+        resumeNotifiers(a.paused);
         m_upgrader->handOver(socket, c.number);
+    }
+
+    // A TLS handshake under way: the socket, made here from the descriptor, and its deadline.
+    struct Handshake
+    {
+        quint64 key = 0;
+        QTimer *timer = nullptr;
+    };
+
+    // I/O thread: a Handshake command. Runs the TLS handshake of an accepted descriptor; once
+    // encrypted, the socket goes back to the server thread, which reads its request head.
+    void handshake(Command &c)
+    {
+        const Adoption &a = *c.adoption;
+        auto *socket = new QSslSocket;
+        if (!socket->setSocketDescriptor(qintptr(a.fd))) {
+            ::close(a.fd);
+            delete socket;
+            reportGone(c.key);
+            return;
+        }
+        socket->setSslConfiguration(a.tls);
+        auto *timer = new QTimer(this);
+        timer->setSingleShot(true);
+        // The TLS handshake gets the same time as QSslServer gives it without I/O threads.
+        connect(timer, &QTimer::timeout, this, [this, socket] { dropHandshake(socket); });
+        m_handshakes.insert(socket, Handshake{c.key, timer});
+        connect(socket, &QSslSocket::encrypted, this, [this, socket] {
+            // Not from inside the emission: QSslSocket goes on with the records it has.
+            QMetaObject::invokeMethod(
+                this, [this, socket] { encrypted(socket); }, Qt::QueuedConnection);
+        });
+        connect(socket, &QAbstractSocket::disconnected, this,
+                [this, socket] { dropHandshake(socket); });
+        connect(socket, &QAbstractSocket::errorOccurred, this,
+                [this, socket] { dropHandshake(socket); });
+        timer->start(std::max(1, a.timeoutMs));
+        socket->startServerEncryption();
+    }
+
+    void encrypted(QSslSocket *socket)
+    {
+        const auto it = m_handshakes.find(socket);
+        if (it == m_handshakes.end())
+            return; // dropped meanwhile
+        const Handshake h = *it;
+        m_handshakes.erase(it);
+        delete h.timer;
+        socket->disconnect(this);
+        Event e;
+        e.kind = Event::Kind::Encrypted;
+        e.key = h.key;
+        e.arrival = std::make_unique<Arrival>();
+        e.arrival->paused = pauseNotifiers(socket);
+        socket->moveToThread(m_owner->thread());
+        e.arrival->socket = socket;
+        report(std::move(e));
+    }
+
+    // A handshake that failed, timed out or lost its peer: gone, as QSslServer drops it.
+    void dropHandshake(QSslSocket *socket)
+    {
+        const auto it = m_handshakes.find(socket);
+        if (it == m_handshakes.end())
+            return;
+        const Handshake h = *it;
+        m_handshakes.erase(it);
+        h.timer->deleteLater();
+        socket->disconnect(this);
+        socket->abort();
+        socket->deleteLater(); // its own signal may be on the stack
+        reportGone(h.key);
+    }
+
+    void reportGone(quint64 key)
+    {
+        Event e;
+        e.kind = Event::Kind::Gone;
+        e.key = key;
+        report(std::move(e));
     }
 
     void upgraded(QWebSocket *ws, QTcpSocket *socket)
@@ -298,6 +423,14 @@ private:
                 delete socket;
             }
             m_upgrading.clear();
+            for (auto it = m_handshakes.cbegin(); it != m_handshakes.cend(); ++it) {
+                QSslSocket *socket = it.key();
+                socket->disconnect(this);
+                socket->abort();
+                delete socket;
+                delete it->timer;
+            }
+            m_handshakes.clear();
             delete std::exchange(m_upgrader, nullptr);
             bury();
             m_finished = true;
@@ -305,6 +438,10 @@ private:
         }
         if (c.kind == Command::Kind::Upgrade) {
             upgrade(c);
+            return;
+        }
+        if (c.kind == Command::Kind::Handshake) {
+            handshake(c);
             return;
         }
         if (c.kind == Command::Kind::Adopt) {
@@ -342,6 +479,7 @@ private:
             break;
         case Command::Kind::Adopt:
         case Command::Kind::Upgrade:
+        case Command::Kind::Handshake:
         case Command::Kind::Shutdown:
             break;
         }
@@ -438,6 +576,7 @@ private:
     QHash<quint64, Entry> m_sockets; // I/O thread
     QtUpgrader *m_upgrader = nullptr; // I/O thread, made on the first Upgrade
     QHash<QTcpSocket *, Upgrading> m_upgrading; // I/O thread
+    QHash<QSslSocket *, Handshake> m_handshakes; // I/O thread
     std::vector<WebSocketConnection *> m_graveyard; // I/O thread: disconnected, freed next turn
     std::atomic<int> m_alive{0}; // sockets of this thread not yet freed: any thread reads it
     std::atomic<int> m_qtAlive{0}; // the QtWebSocketConnections among them
@@ -568,6 +707,7 @@ public:
         case Loop::Event::Kind::Upgraded:
         case Loop::Event::Kind::Gone:
         case Loop::Event::Kind::Refused:
+        case Loop::Event::Kind::Encrypted:
             break; // IoThreads' own
         }
     }
@@ -714,17 +854,7 @@ void IoThreads::adoptUpgrade(QTcpSocket *socket, qint64 headBytes, quint64 maxMe
     Slot &s = m_loops[std::size_t(slot)];
     ++s.open;
     socket->setParent(nullptr);
-    // Its notifiers are switched off here and on again by the I/O thread when it takes the
-    // socket: moved while on, each would switch itself on there through a call Qt posts, and
-    // the I/O thread would start watching the socket at a moment of Qt's choosing.
-    std::vector<QSocketNotifier *> paused;
-    const QList<QSocketNotifier *> notifiers = socket->findChildren<QSocketNotifier *>();
-    for (QSocketNotifier *n : notifiers) {
-        if (n->isEnabled()) {
-            n->setEnabled(false);
-            paused.push_back(n);
-        }
-    }
+    std::vector<QSocketNotifier *> paused = pauseNotifiers(socket);
     socket->moveToThread(s.thread);
     Loop::Command c;
     c.kind = Loop::Command::Kind::Upgrade;
@@ -735,6 +865,21 @@ void IoThreads::adoptUpgrade(QTcpSocket *socket, qint64 headBytes, quint64 maxMe
     c.adoption->paused = std::move(paused);
     c.adoption->maxMessageBytes = maxMessageBytes;
     c.adoption->shared = std::make_shared<Shared>();
+    s.loop->post(std::move(c));
+}
+
+void IoThreads::handshake(int fd, const QSslConfiguration &tls, int timeoutMs)
+{
+    const int slot = leastLoaded();
+    Slot &s = m_loops[std::size_t(slot)];
+    ++s.open;
+    Loop::Command c;
+    c.kind = Loop::Command::Kind::Handshake;
+    c.key = m_nextKey++;
+    c.adoption = std::make_unique<Loop::Adoption>();
+    c.adoption->fd = fd;
+    c.adoption->tls = tls;
+    c.adoption->timeoutMs = timeoutMs;
     s.loop->post(std::move(c));
 }
 
@@ -797,6 +942,18 @@ void IoThreads::drain()
             case Loop::Event::Kind::Refused:
                 Q_EMIT refused(e.arrival->peer, e.code, e.text);
                 continue;
+            case Loop::Event::Kind::Encrypted: {
+                --m_loops[std::size_t(slot)].open;
+                QTcpSocket *socket = e.arrival->socket;
+                resumeNotifiers(e.arrival->paused);
+                if (isSignalConnected(QMetaMethod::fromSignal(&IoThreads::encrypted))) {
+                    Q_EMIT encrypted(socket);
+                } else {
+                    socket->abort(); // nobody takes it
+                    delete socket;
+                }
+                continue;
+            }
             default:
                 break;
             }

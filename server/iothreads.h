@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+class QSslConfiguration;
 class QTcpSocket;
 class QThread;
 
@@ -30,7 +31,9 @@ class QThread;
 // QtWebSockets connections (TLS, `[server] transport = qt`) go over as sockets whose request head
 // has been read and routed: each I/O thread has a QWebSocketServer of its own (QtUpgrader) that
 // upgrades them with handleConnection(), and its QWebSocket then runs there behind the same kind
-// of stand-in (upgraded()).
+// of stand-in (upgraded()). A TLS connection goes over once before that, as a descriptor, for
+// its TLS handshake (handshake()), and comes back encrypted for the server thread to read and
+// route its request head.
 //
 // Back-pressure: an I/O thread that has MaxQueuedEvents messages (or MaxQueuedBytes) waiting for
 // the server thread stops reading until the server thread takes them, so a fast sender fills
@@ -68,7 +71,13 @@ public:
     // maxMessageBytes as its limit from the first frame (0: QtWebSockets' default), or never,
     // when the upgrade fails (refused() may tell why).
     void adoptUpgrade(QTcpSocket *socket, qint64 headBytes, quint64 maxMessageBytes);
-    // Open connections per I/O thread (stand-ins not yet deleted; upgrades under way included).
+    // Takes fd (an accepted TCP connection, non-blocking) to the I/O thread with the fewest
+    // connections, which runs its TLS handshake as a server with tls, within timeoutMs. The
+    // socket comes back to this thread through encrypted(), or is dropped (a failed, late or
+    // abandoned handshake), as QSslServer would.
+    void handshake(int fd, const QSslConfiguration &tls, int timeoutMs);
+    // Open connections per I/O thread (stand-ins not yet deleted; upgrades and TLS handshakes
+    // under way included).
     QList<int> load() const;
     // Connections that exist on the I/O threads right now, closed ones not yet freed
     // included (tests: nothing may be left behind).
@@ -83,6 +92,9 @@ Q_SIGNALS:
     // An upgrade handed over by adoptUpgrade() or its connection failed for a protocol
     // violation (status: a close code, or 400 before the upgrade), for the log.
     void refused(const QString &peer, int status, const QString &reason);
+    // A TLS handshake started by handshake() is done: the socket (a QSslSocket, encrypted, in
+    // this thread, no parent) is the receiver's. Nobody connected: it is dropped.
+    void encrypted(QTcpSocket *socket);
 
 private:
     class Loop;

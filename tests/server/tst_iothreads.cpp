@@ -8,6 +8,11 @@
 #include "server/iothreads.h"
 #include "tests/common/wsframes.h"
 
+#include <QtCore/QThread>
+#include <QtNetwork/QSslCertificate>
+#include <QtNetwork/QSslConfiguration>
+#include <QtNetwork/QSslKey>
+#include <QtNetwork/QSslSocket>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
 #include <QtTest/QSignalSpy>
@@ -180,6 +185,91 @@ const QByteArray UpgradeRequest
                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                         "Sec-WebSocket-Version: 13\r\n\r\n");
 
+// A self-signed test certificate for 127.0.0.1 (P-256, valid until 2126), made once with
+// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500
+// -subj /CN=warden-test -addext subjectAltName=IP:127.0.0.1,DNS:localhost`. Test use only;
+// embedded because openssl cannot be started from a TSan build once threads run.
+const char TestCertificate[] = R"(-----BEGIN CERTIFICATE-----
+MIIBnjCCAUWgAwIBAgIUdykB9boLGBhGafT1+55O52azCIowCgYIKoZIzj0EAwIw
+FjEUMBIGA1UEAwwLd2FyZGVuLXRlc3QwIBcNMjYxMTMwMDAyMjA1WhgPMjEyNjEx
+MDYwMDIyMDVaMBYxFDASBgNVBAMMC3dhcmRlbi10ZXN0MFkwEwYHKoZIzj0CAQYI
+KoZIzj0DAQcDQgAEj/T/hCJ2/feoH0qopYGN+fwz6uanUVow3yi35pLB/l0ZqWfT
+Ges/h6tIIUHyuwnbKox/GESdPZlxBfO6VvZvN6NvMG0wHQYDVR0OBBYEFAyroL6P
+7mH7L2BmMxu93nVHfKbfMB8GA1UdIwQYMBaAFAyroL6P7mH7L2BmMxu93nVHfKbf
+MA8GA1UdEwEB/wQFMAMBAf8wGgYDVR0RBBMwEYcEfwAAAYIJbG9jYWxob3N0MAoG
+CCqGSM49BAMCA0cAMEQCIHU8R1QiR1DU4mL00h7YRijej3hGM+hyeC0seu4WPXzf
+AiB9etva7OIZLeb8UAPEUaVusaViOFio2mNMlR/YUlmItw==
+-----END CERTIFICATE-----)";
+const char TestKey[] = R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgAv8KlBHSb+sCRW77
+b/Sl0Q4xJOP9O2gFounPNViVITahRANCAASP9P+EInb996gfSqilgY35/DPq5qdR
+WjDfKLfmksH+XRmpZ9MZ6z+Hq0ghQfK7CdsqjH8YRJ09mXEF87pW9m83
+-----END PRIVATE KEY-----)";
+
+QSslConfiguration serverTls()
+{
+    QSslConfiguration c = QSslConfiguration::defaultConfiguration();
+    c.setLocalCertificate(QSslCertificate(QByteArray(TestCertificate)));
+    c.setPrivateKey(QSslKey(QByteArray(TestKey), QSsl::Ec));
+    c.setPeerVerifyMode(QSslSocket::VerifyNone);
+    return c;
+}
+
+QSslConfiguration clientTls()
+{
+    QSslConfiguration c = QSslConfiguration::defaultConfiguration();
+    c.setCaCertificates({QSslCertificate(QByteArray(TestCertificate))});
+    return c;
+}
+
+// A listening socket on 127.0.0.1 whose connections are accepted by hand, as TcpListener does.
+class RawListener
+{
+public:
+    RawListener()
+    {
+        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(m_fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0
+            || ::listen(m_fd, 16) != 0) {
+            ::close(m_fd);
+            m_fd = -1;
+        }
+    }
+    ~RawListener()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    RawListener(const RawListener &) = delete;
+    RawListener &operator=(const RawListener &) = delete;
+
+    quint16 port() const
+    {
+        sockaddr_in a{};
+        socklen_t n = sizeof a;
+        ::getsockname(m_fd, reinterpret_cast<sockaddr *>(&a), &n);
+        return ntohs(a.sin_port);
+    }
+    // The next connection (non-blocking), or -1 after WaitMs.
+    int accept()
+    {
+        int fd = -1;
+        const bool got = QTest::qWaitFor(
+            [&] {
+                fd = ::accept4(m_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                return fd >= 0;
+            },
+            WaitMs);
+        return got ? fd : -1;
+    }
+
+private:
+    int m_fd = -1;
+};
+
 // The server side of a TCP connection whose first bytes (what the peer wrote) have arrived.
 QTcpSocket *accepted(QTcpServer &server, qint64 bytes)
 {
@@ -208,6 +298,8 @@ private Q_SLOTS:
     void qtUpgradeFailuresAreForgotten_data();
     void qtUpgradeFailuresAreForgotten();
     void teardownWithQtUpgradesUnderWay();
+    void tlsHandshakesRunOnIoThreads();
+    void tlsHandshakeTimesOut();
 
 private:
     struct Link
@@ -622,6 +714,81 @@ void tst_IoThreads::teardownWithQtUpgradesUnderWay()
         QCOMPARE(ws->state(), QAbstractSocket::UnconnectedState);
         ws->sendTextMessage(QStringLiteral("after"));
     }
+}
+
+void tst_IoThreads::tlsHandshakesRunOnIoThreads()
+{
+    // An accepted descriptor goes to an I/O thread for its TLS handshake; the socket comes back
+    // to this thread encrypted, with whatever the client sent after the handshake.
+    IoThreads io(2);
+    RawListener listener;
+    QVERIFY(listener.port() != 0);
+    QSignalSpy encrypted(&io, &IoThreads::encrypted);
+    std::vector<std::unique_ptr<QSslSocket>> clients;
+    for (int i = 0; i < 2; ++i) {
+        clients.push_back(std::make_unique<QSslSocket>());
+        QSslSocket &client = *clients.back();
+        client.setSslConfiguration(clientTls());
+        client.connectToHostEncrypted(QStringLiteral("127.0.0.1"), listener.port());
+        const int fd = listener.accept();
+        QVERIFY(fd >= 0);
+        io.handshake(fd, serverTls(), WaitMs);
+        QCOMPARE(io.load().at(0) + io.load().at(1), 1); // counted while it is under way
+        QVERIFY2(client.waitForEncrypted(WaitMs), qPrintable(client.errorString()));
+        client.write("GET / HTTP/1.1\r\n\r\n");
+        QTRY_COMPARE_WITH_TIMEOUT(encrypted.size(), i + 1, WaitMs);
+        QCOMPARE(io.load(), QList<int>({0, 0}));
+        std::unique_ptr<QTcpSocket> socket(encrypted.last().at(0).value<QTcpSocket *>());
+        auto *ssl = qobject_cast<QSslSocket *>(socket.get());
+        QVERIFY(ssl);
+        QVERIFY(ssl->isEncrypted());
+        QCOMPARE(ssl->thread(), QThread::currentThread());
+        QCOMPARE(ssl->peerPort(), client.localPort());
+        // Reading works here now: what came with or after the handshake, decrypted.
+        QTRY_COMPARE_WITH_TIMEOUT(ssl->bytesAvailable(), qint64(18), WaitMs);
+        QCOMPARE(ssl->readAll(), QByteArray("GET / HTTP/1.1\r\n\r\n"));
+        ssl->write("HTTP/1.1 204 No Content\r\n\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(client.bytesAvailable() >= 27, WaitMs);
+        QCOMPARE(client.readAll(), QByteArray("HTTP/1.1 204 No Content\r\n\r\n"));
+    }
+}
+
+void tst_IoThreads::tlsHandshakeTimesOut()
+{
+    // A client that never finishes its handshake (here: never starts it) is dropped by the I/O
+    // thread after the timeout; one that goes away is forgotten; neither comes back.
+    IoThreads io(1);
+    RawListener listener;
+    QSignalSpy encrypted(&io, &IoThreads::encrypted);
+    QTcpSocket silent;
+    QSignalSpy dropped(&silent, &QTcpSocket::disconnected);
+    silent.connectToHost(QHostAddress::LocalHost, listener.port());
+    int fd = listener.accept();
+    QVERIFY(fd >= 0);
+    io.handshake(fd, serverTls(), 300);
+    QCOMPARE(io.load(), QList<int>({1}));
+    QVERIFY(dropped.wait(WaitMs));
+    QTRY_COMPARE_WITH_TIMEOUT(io.load(), QList<int>({0}), WaitMs);
+
+    QTcpSocket leaving;
+    leaving.connectToHost(QHostAddress::LocalHost, listener.port());
+    fd = listener.accept();
+    QVERIFY(fd >= 0);
+    io.handshake(fd, serverTls(), 60000);
+    leaving.abort();
+    QTRY_COMPARE_WITH_TIMEOUT(io.load(), QList<int>({0}), WaitMs);
+
+    // Under way when the threads end: dropped with them.
+    auto ending = std::make_unique<IoThreads>(1);
+    QTcpSocket waiting;
+    QSignalSpy waitingDropped(&waiting, &QTcpSocket::disconnected);
+    waiting.connectToHost(QHostAddress::LocalHost, listener.port());
+    fd = listener.accept();
+    QVERIFY(fd >= 0);
+    ending->handshake(fd, serverTls(), 60000);
+    ending.reset();
+    QVERIFY(waitingDropped.wait(WaitMs));
+    QCOMPARE(encrypted.size(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_IoThreads)

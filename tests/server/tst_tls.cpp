@@ -2,6 +2,9 @@
 // wss:// and https:// on the main port with certificates made at test time by openssl, and a
 // certificate reload that keeps existing TLS clients connected; the frame guard on TLS sockets.
 #include "server/configloader.h"
+#include "server/httpfrontend.h"
+#include "server/iothreads.h"
+#include "server/serverworker.h"
 #include "server/tlsfiles.h"
 #include "tests/common/serverfixture.h"
 #include "tests/common/testclient.h"
@@ -27,6 +30,7 @@ private Q_SLOTS:
     void httpsHealthz();
     void certificateReloadKeepsClients();
     void unmaskedFrameIsRefused();
+    void handshakesRunOnIoThreads();
     void adminApiOverHttps();
     void badTlsConfigIsRefused_data();
     void badTlsConfigIsRefused();
@@ -151,6 +155,64 @@ void tst_Tls::certificateReloadKeepsClients()
     QVERIFY(after.open(url));
     QCOMPARE(after.socket().sslConfiguration().peerCertificate(),
              QSslCertificate::fromPath(path(QStringLiteral("second.pem"))).first());
+}
+
+// With I/O threads, a TLS handshake runs on one of them: a connection whose handshake is under
+// way is counted there and nowhere on the server thread, one that never finishes it is dropped
+// at the handshake timeout, and a finished one comes back for its request head (https://
+// answered, wss:// upgraded and run on an I/O thread again).
+void tst_Tls::handshakesRunOnIoThreads()
+{
+    ServerFixture server;
+    ServerConfig c = tlsConfig(server, QStringLiteral("first"));
+    c.ioThreads = 2;
+    c.handshakeTimeoutMs = 1000;
+    QVERIFY(server.start(c));
+    using Where = QPair<int, int>; // open on I/O threads, pending on the server thread
+    const auto where = [&server] {
+        std::optional<Where> out;
+        server.host()->call<Where>(
+            &server,
+            [](ServerWorker &w) {
+                int io = 0;
+                for (int n : w.ioThreads()->load())
+                    io += n;
+                return Where(io, int(w.frontend()->pendingCount()));
+            },
+            [&out](const Where &r) { out = r; });
+        if (!QTest::qWaitFor([&out] { return out.has_value(); }, 5000))
+            return Where(-1, -1);
+        return *out;
+    };
+    QCOMPARE(where(), Where(0, 0));
+
+    QTcpSocket silent; // connects, never sends its ClientHello
+    QSignalSpy dropped(&silent, &QTcpSocket::disconnected);
+    silent.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(silent.waitForConnected(5000));
+    QTRY_COMPARE(where(), Where(1, 0));
+    QVERIFY(dropped.wait(5000));
+    QTRY_COMPARE(where(), Where(0, 0));
+
+    QSslSocket https;
+    https.setSslConfiguration(trusting(QStringLiteral("first")));
+    https.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server.port());
+    QVERIFY2(https.waitForEncrypted(5000), qPrintable(https.errorString()));
+    https.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray reply;
+    while (!reply.contains("\r\n\r\n") && https.waitForReadyRead(3000))
+        reply += https.readAll();
+    QVERIFY2(reply.startsWith("HTTP/1.1 200"), reply.constData());
+
+    TestClient client;
+    client.socket().setSslConfiguration(trusting(QStringLiteral("first")));
+    QVERIFY(client.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(server.port()))));
+    client.loginCheck(server.token(QStringLiteral("alice")));
+    QVERIFY(client.waitForEvent(QStringLiteral("message")) >= 0);
+    QCOMPARE(client.firstData(QStringLiteral("message")).value(QStringLiteral("code")).toInt(),
+             200);
+    QTRY_COMPARE(where(), Where(1, 0));
+    QVERIFY(client.roundTrip());
 }
 
 // The frame guard sees the decrypted stream too: masked frames (split across TLS records) pass,
