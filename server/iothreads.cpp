@@ -416,18 +416,17 @@ private:
                 dispose(entry.socket);
             }
             m_sockets.clear();
-            for (auto it = m_upgrading.cbegin(); it != m_upgrading.cend(); ++it) {
-                QTcpSocket *socket = it.key();
+            // Sockets still in their upgrade or TLS handshake: dropped, nobody is told.
+            const auto drop = [this](QAbstractSocket *socket) {
                 socket->disconnect(this);
                 socket->abort();
                 delete socket;
-            }
+            };
+            for (auto it = m_upgrading.cbegin(); it != m_upgrading.cend(); ++it)
+                drop(it.key());
             m_upgrading.clear();
             for (auto it = m_handshakes.cbegin(); it != m_handshakes.cend(); ++it) {
-                QSslSocket *socket = it.key();
-                socket->disconnect(this);
-                socket->abort();
-                delete socket;
+                drop(it.key());
                 delete it->timer;
             }
             m_handshakes.clear();
@@ -928,12 +927,7 @@ void IoThreads::drain()
                 auto *c = new Connection(this, slot, e.key, -1, a.endpoint, a.path, QByteArray(),
                                          a.shared);
                 m_connections.insert(e.key, c);
-                if (isSignalConnected(QMetaMethod::fromSignal(&IoThreads::upgraded))) {
-                    Q_EMIT upgraded(c);
-                } else {
-                    c->abort(); // nobody takes it
-                    delete c;
-                }
+                handOut<WebSocketConnection>(&IoThreads::upgraded, c);
                 continue;
             }
             case Loop::Event::Kind::Gone:
@@ -944,14 +938,8 @@ void IoThreads::drain()
                 continue;
             case Loop::Event::Kind::Encrypted: {
                 --m_loops[std::size_t(slot)].open;
-                QTcpSocket *socket = e.arrival->socket;
                 resumeNotifiers(e.arrival->paused);
-                if (isSignalConnected(QMetaMethod::fromSignal(&IoThreads::encrypted))) {
-                    Q_EMIT encrypted(socket);
-                } else {
-                    socket->abort(); // nobody takes it
-                    delete socket;
-                }
+                handOut<QTcpSocket>(&IoThreads::encrypted, e.arrival->socket);
                 continue;
             }
             default:
@@ -962,6 +950,17 @@ void IoThreads::drain()
                 c->deliver(e);
         }
     }
+}
+
+template<typename T>
+void IoThreads::handOut(void (IoThreads::*signal)(T *), T *object)
+{
+    if (isSignalConnected(QMetaMethod::fromSignal(signal))) {
+        Q_EMIT(this->*signal)(object);
+        return;
+    }
+    object->abort(); // nobody takes it
+    delete object;
 }
 
 void IoThreads::forget(Connection *connection)

@@ -106,6 +106,9 @@ private:
     int leastLoaded() const;
     void drain();
     void forget(Connection *connection);
+    // Emits signal with object for its receiver to own, or drops object when nobody listens.
+    template<typename T>
+    void handOut(void (IoThreads::*signal)(T *), T *object);
 
     struct Slot
     {

@@ -94,14 +94,8 @@ public:
     bool read(qsizetype n, QByteArray *out)
     {
         while (m_in.size() < n) {
-            pollfd p{m_fd, POLLIN, 0};
-            if (::poll(&p, 1, WaitMs) <= 0)
+            if (!receive())
                 return false;
-            char buffer[65536];
-            const ssize_t got = ::recv(m_fd, buffer, sizeof buffer, 0);
-            if (got <= 0)
-                return false;
-            m_in.append(buffer, got);
         }
         *out = m_in.left(n);
         m_in.remove(0, n);
@@ -111,22 +105,14 @@ public:
     // Everything up to and including end, or false on EOF or after WaitMs without progress.
     bool readUntil(const QByteArray &end, QByteArray *out)
     {
-        for (;;) {
-            const qsizetype at = m_in.indexOf(end);
-            if (at >= 0) {
-                *out = m_in.left(at + end.size());
-                m_in.remove(0, at + end.size());
-                return true;
-            }
-            pollfd p{m_fd, POLLIN, 0};
-            if (::poll(&p, 1, WaitMs) <= 0)
+        qsizetype at;
+        while ((at = m_in.indexOf(end)) < 0) {
+            if (!receive())
                 return false;
-            char buffer[4096];
-            const ssize_t got = ::recv(m_fd, buffer, sizeof buffer, 0);
-            if (got <= 0)
-                return false;
-            m_in.append(buffer, got);
         }
+        *out = m_in.left(at + end.size());
+        m_in.remove(0, at + end.size());
+        return true;
     }
 
     // The next server frame (never masked): opcode and payload.
@@ -165,6 +151,20 @@ public:
     }
 
 private:
+    // What arrives next, appended to m_in; false on EOF or after WaitMs without any.
+    bool receive()
+    {
+        pollfd p{m_fd, POLLIN, 0};
+        if (::poll(&p, 1, WaitMs) <= 0)
+            return false;
+        char buffer[65536];
+        const ssize_t got = ::recv(m_fd, buffer, sizeof buffer, 0);
+        if (got <= 0)
+            return false;
+        m_in.append(buffer, got);
+        return true;
+    }
+
     int m_fd = -1;
     QByteArray m_in;
 };

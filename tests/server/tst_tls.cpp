@@ -40,6 +40,8 @@ private:
     QString path(const QString &f) const { return m_dir.filePath(f); }
     ServerConfig tlsConfig(ServerFixture &s, const QString &name);
     QSslConfiguration trusting(const QString &name) const;
+    // GET /healthz over https:// trusting the certificate name: the answer's head, or why not.
+    QByteArray healthz(quint16 port, const QString &trust) const;
     void setAdminTls(ServerConfig &c, const QString &name);
     // One HTTPS request to the admin port; the status (0: no TLS session), and the certificate
     // the server presented.
@@ -117,15 +119,22 @@ void tst_Tls::httpsHealthz()
 {
     ServerFixture server;
     QVERIFY(server.start(tlsConfig(server, QStringLiteral("first"))));
+    const QByteArray reply = healthz(server.port(), QStringLiteral("first"));
+    QVERIFY2(reply.startsWith("HTTP/1.1 200"), reply.constData());
+}
+
+QByteArray tst_Tls::healthz(quint16 port, const QString &trust) const
+{
     QSslSocket s;
-    s.setSslConfiguration(trusting(QStringLiteral("first")));
-    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server.port());
-    QVERIFY2(s.waitForEncrypted(5000), qPrintable(s.errorString()));
+    s.setSslConfiguration(trusting(trust));
+    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    if (!s.waitForEncrypted(5000))
+        return "no TLS session: " + s.errorString().toUtf8();
     s.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     QByteArray reply;
     while (!reply.contains("\r\n\r\n") && s.waitForReadyRead(3000))
         reply += s.readAll();
-    QVERIFY2(reply.startsWith("HTTP/1.1 200"), reply.constData());
+    return reply;
 }
 
 void tst_Tls::certificateReloadKeepsClients()
@@ -194,14 +203,7 @@ void tst_Tls::handshakesRunOnIoThreads()
     QVERIFY(dropped.wait(5000));
     QTRY_COMPARE(where(), Where(0, 0));
 
-    QSslSocket https;
-    https.setSslConfiguration(trusting(QStringLiteral("first")));
-    https.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server.port());
-    QVERIFY2(https.waitForEncrypted(5000), qPrintable(https.errorString()));
-    https.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-    QByteArray reply;
-    while (!reply.contains("\r\n\r\n") && https.waitForReadyRead(3000))
-        reply += https.readAll();
+    const QByteArray reply = healthz(server.port(), QStringLiteral("first"));
     QVERIFY2(reply.startsWith("HTTP/1.1 200"), reply.constData());
 
     TestClient client;
