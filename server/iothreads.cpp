@@ -28,10 +28,11 @@
 #include <unistd.h>
 
 namespace {
-// A socket changes threads with its notifiers off: moved while on, each would switch itself on
-// in the new thread through a call Qt posts, at a moment of Qt's choosing (and invisible to
-// TSan). The receiving thread switches them on again once it has taken the socket.
-std::vector<QSocketNotifier *> pauseNotifiers(QObject *socket)
+// Moves a socket (no parent) to another thread with its notifiers off: moved while on, each
+// would switch itself on in the new thread through a call Qt posts, at a moment of Qt's choosing
+// (and invisible to TSan). Returns the notifiers that the receiving thread switches on again
+// (resumeNotifiers()) once it has taken the socket.
+std::vector<QSocketNotifier *> moveSocket(QObject *socket, QThread *to)
 {
     std::vector<QSocketNotifier *> paused;
     const QList<QSocketNotifier *> notifiers = socket->findChildren<QSocketNotifier *>();
@@ -41,6 +42,7 @@ std::vector<QSocketNotifier *> pauseNotifiers(QObject *socket)
             paused.push_back(n);
         }
     }
+    socket->moveToThread(to);
     return paused;
 }
 
@@ -347,8 +349,7 @@ private:
         e.kind = Event::Kind::Encrypted;
         e.key = h.key;
         e.arrival = std::make_unique<Arrival>();
-        e.arrival->paused = pauseNotifiers(socket);
-        socket->moveToThread(m_owner->thread());
+        e.arrival->paused = moveSocket(socket, m_owner->thread());
         e.arrival->socket = socket;
         report(std::move(e));
     }
@@ -853,8 +854,7 @@ void IoThreads::adoptUpgrade(QTcpSocket *socket, qint64 headBytes, quint64 maxMe
     Slot &s = m_loops[std::size_t(slot)];
     ++s.open;
     socket->setParent(nullptr);
-    std::vector<QSocketNotifier *> paused = pauseNotifiers(socket);
-    socket->moveToThread(s.thread);
+    std::vector<QSocketNotifier *> paused = moveSocket(socket, s.thread);
     Loop::Command c;
     c.kind = Loop::Command::Kind::Upgrade;
     c.key = m_nextKey++;
