@@ -69,11 +69,10 @@ public:
             if (!done || !ctx)
                 return;
             if (viaHost && host) {
-                QCoreApplication::postEvent(host.data(),
-                                            new TsanSync::HandOffEvent([result, done, ctx] {
-                                                if (ctx)
-                                                    done(result);
-                                            }));
+                TsanSync::postEvent(host.data(), new TsanSync::HandOffEvent([result, done, ctx] {
+                                        if (ctx)
+                                            done(result);
+                                    }));
             } else {
                 QMetaObject::invokeMethod(
                     ctx.data(), [result, done] { done(result); }, Qt::QueuedConnection);
@@ -95,11 +94,11 @@ public:
                 if (!done || !ctx)
                     return;
                 if (viaHost && host) {
-                    QCoreApplication::postEvent(host.data(),
-                                                new TsanSync::HandOffEvent([result, done, ctx] {
-                                                    if (ctx)
-                                                        done(result);
-                                                }));
+                    TsanSync::postEvent(host.data(),
+                                        new TsanSync::HandOffEvent([result, done, ctx] {
+                                            if (ctx)
+                                                done(result);
+                                        }));
                 } else {
                     QMetaObject::invokeMethod(
                         ctx.data(), [result, done] { done(result); }, Qt::QueuedConnection);
@@ -162,9 +161,8 @@ private:
         connect(
             m_worker, signal, this,
             [this, mine](Args... args) {
-                QCoreApplication::postEvent(this, new TsanSync::HandOffEvent([this, mine, args...] {
-                                                (this->*mine)(args...);
-                                            }));
+                TsanSync::postEvent(this, new TsanSync::HandOffEvent(
+                                              [this, mine, args...] { (this->*mine)(args...); }));
             },
             Qt::DirectConnection);
     }
