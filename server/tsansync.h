@@ -20,7 +20,8 @@
 // QList under that same futex, is written by every thread that posts to it, the receiving thread
 // included (deleteLater(), queued self-calls). So a hand-off's postEvent() runs with this
 // thread's memory accesses unrecorded (postEvent below): inside it only Qt's own code and the
-// event dispatcher's wake-up run, and nothing of Warden's is read or written there.
+// receiving dispatcher's wakeUp() run (EpollEventDispatcher's: an atomic and an eventfd write,
+// whose synchronisation TSan still sees), never a functor or data of Warden's.
 // Without WARDEN_TSAN (-DWARDEN_SANITIZE=thread defines it) the annotations are empty and this is
 // a plain posted event. Header-only; any thread.
 #if defined(WARDEN_TSAN)
