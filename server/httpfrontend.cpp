@@ -7,6 +7,7 @@
 #include "server/qtupgrader.h"
 #include "server/qtwebsocketconnection.h"
 #include "server/tcplistener.h"
+#include "server/tcpsocketinfo.h"
 
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QEvent>
@@ -32,9 +33,10 @@ qint64 monotonicMs()
     return QDeadlineTimer::current().deadline();
 }
 
+// As the server's events name peers: [v6]:port.
 QString peerString(const QTcpSocket *s)
 {
-    return s->peerAddress().toString() + QLatin1Char(':') + QString::number(s->peerPort());
+    return TcpSocketInfo::endpoint(s->peerAddress(), s->peerPort());
 }
 } // namespace
 
@@ -551,9 +553,8 @@ void HttpFrontend::onTimer()
     for (DeadlineIndex::Key key : due) {
         if (const auto raw = m_rawPending.find(key); raw != m_rawPending.end()) {
             const NativeWebSocket::Endpoint &e = raw->second.endpoint;
-            Q_EMIT requestRefused(e.peerAddress.toString() + QLatin1Char(':')
-                                      + QString::number(e.peerPort),
-                                  408, QStringLiteral("no complete request head in time"));
+            Q_EMIT requestRefused(TcpSocketInfo::endpoint(e.peerAddress, e.peerPort), 408,
+                                  QStringLiteral("no complete request head in time"));
             dropRaw(key);
             continue;
         }

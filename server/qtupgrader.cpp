@@ -2,6 +2,7 @@
 #include "server/qtupgrader.h"
 
 #include "server/clientframeguard.h"
+#include "server/tcpsocketinfo.h"
 
 #include <QtNetwork/QTcpSocket>
 #include <QtWebSockets/QWebSocket>
@@ -29,8 +30,7 @@ QtUpgrader::QtUpgrader(QObject *parent)
 void QtUpgrader::handOver(QTcpSocket *socket, qint64 headBytes)
 {
     auto *guard = new ClientFrameGuard(socket, headBytes);
-    const QString peerText
-        = socket->peerAddress().toString() + QLatin1Char(':') + QString::number(socket->peerPort());
+    const QString peerText = TcpSocketInfo::endpoint(socket->peerAddress(), socket->peerPort());
     connect(guard, &ClientFrameGuard::violation, this,
             [this, peerText](int code, const QString &reason) {
                 Q_EMIT refused(peerText, code, reason);

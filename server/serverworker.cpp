@@ -200,14 +200,7 @@ void ServerWorker::start(const ServerConfig &config)
     m_frontend->setUpgradeFilter(
         [](const HttpRequest &req, const QHostAddress &) { return HttpRoutes::checkUpgrade(req); });
     connect(m_frontend.get(), &HttpFrontend::webSocketAccepted, this, &ServerWorker::onWebSocket);
-    connect(m_frontend.get(), &HttpFrontend::requestRefused, this,
-            [this](const QString &peer, int status, const QString &reason) {
-                ServerEvent e = makeEvent(ServerEvent::Type::Rejected);
-                e.peer = peer;
-                e.details.insert(QLatin1String("status"), status);
-                e.details.insert(QLatin1String("reason"), reason);
-                log(e);
-            });
+    connect(m_frontend.get(), &HttpFrontend::requestRefused, this, &ServerWorker::logViolation);
 
     QString error;
     if (!m_frontend->listen(config.listenAddress, config.listenPort, &error)) {
@@ -963,9 +956,10 @@ void ServerWorker::connectionViolation(quint64 tag, int closeCode, const QString
         logViolation(it->info.peer, closeCode, reason);
 }
 
+// A refused request (an HTTP status) or a connection's protocol violation (a close code), from
+// HttpFrontend::requestRefused or a WebSocketConnection's listener.
 void ServerWorker::logViolation(const QString &peer, int closeCode, const QString &reason)
 {
-    // As HttpFrontend::requestRefused reports a QtWebSockets connection's (ClientFrameGuard).
     ServerEvent e = makeEvent(ServerEvent::Type::Rejected);
     e.peer = peer;
     e.details.insert(QLatin1String("status"), closeCode);

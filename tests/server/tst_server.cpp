@@ -89,6 +89,8 @@ private Q_SLOTS:
     void plainHttp_data();
     void plainHttp();
     void slowHandshakeIsCutOff();
+    void refusalsNamePeersAsEventsDo_data();
+    void refusalsNamePeersAsEventsDo();
     void socketIoUpgradeChecks_data();
     void socketIoUpgradeChecks();
     void socketIoOpenConnectEventsAndAcks();
@@ -928,6 +930,36 @@ void tst_Server::slowHandshakeIsCutOff()
     QVERIFY(loggedIn(m_server->token(QStringLiteral("alice"))));
     QVERIFY(gone.wait(3000));
     QVERIFY(m_server->waitForEvent(ServerEvent::Type::Rejected));
+}
+
+void tst_Server::refusalsNamePeersAsEventsDo_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<int>("status");
+    QTest::addRow("bad request") << QByteArray("garbage\r\n\r\n") << 400;
+    QTest::addRow("head too slow") << QByteArray("GET / HTTP/1.1\r\n") << 408;
+}
+
+// A refused request names its peer as every other event does: [v6]:port, so that the log
+// filters and the TCP monitor's keys match it.
+void tst_Server::refusalsNamePeersAsEventsDo()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(int, status);
+    ServerConfig cfg = m_server->defaultConfig();
+    cfg.listenAddress = QHostAddress(QHostAddress::LocalHostIPv6);
+    cfg.handshakeTimeoutMs = 300;
+    if (!m_server->start(cfg))
+        QSKIP("no IPv6 loopback");
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHostIPv6, m_server->port());
+    QVERIFY(s.waitForConnected(3000));
+    const quint16 port = s.localPort(); // 0 once the server closed it
+    s.write(request);
+    QVERIFY(m_server->waitForEvent(ServerEvent::Type::Rejected));
+    const ServerEvent r = m_server->eventsOf(ServerEvent::Type::Rejected).constLast();
+    QCOMPARE(r.details.value(QStringLiteral("status")).toInt(), status);
+    QCOMPARE(r.peer, QStringLiteral("[::1]:%1").arg(port));
 }
 
 void tst_Server::socketIoUpgradeChecks_data()
